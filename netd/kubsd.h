@@ -1,0 +1,247 @@
+/*
+ * kubsd: the configuration and the network graph, shared by kubsd-netd,
+ * kubsd-net, the rule compiler and the tests.
+ *
+ * Parsing fills a struct netd_config (names, options, line numbers);
+ * graph_build() resolves names into links between nodes and allocates
+ * everything derived (subnets, addresses, MACs, interface names).
+ */
+#ifndef KUBSD_H
+#define KUBSD_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define KUBSD_CONF		"/etc/kubsd/netd.conf"
+#define KUBSD_STATEDIR		"/var/db/kubsd"
+#define KUBSD_POOL		"10.66.0.0/16"
+#define KUBSD_POOL6		"fd6b:7562:7364::/48"
+#define KUBSD_SEGPREFIX		24
+#define KUBSD_IFGROUP		0x6b75	/* Linux interface group ("ku") */
+#define KUBSD_IFGROUP_NAME	"kubsd"	/* OpenBSD interface group */
+#define KUBSD_IFNAMSIZ		16	/* IFNAMSIZ incl. NUL on both hosts */
+#define KUBSD_NAME_MAX		12	/* so that "kX-" + name fits */
+#define KUBSD_TOR_TRANSPORT	9040
+#define KUBSD_TOR_DNSPORT	5353
+#define KUBSD_TOR_VIRTNET	"10.192.0.0/10"
+#define KUBSD_MEMORY		(1024ULL * 1024 * 1024)
+
+/* An IPv4 or IPv6 address or network. */
+struct kaddr {
+	int			 af;		/* AF_INET or AF_INET6 */
+	union {
+		struct in_addr	 v4;
+		struct in6_addr	 v6;
+		uint8_t		 bytes[16];
+	}			 a;
+	int			 prefixlen;	/* 32/128 for a host */
+};
+
+struct kaddr_list {
+	struct kaddr		*v;
+	size_t			 n;
+};
+
+/* Inclusive port range; lo == hi for one port. */
+struct kport {
+	uint16_t		 lo, hi;
+};
+
+struct kport_list {
+	struct kport		*v;
+	size_t			 n;
+};
+
+/* One endpoint of a firewall rule: "from"/"to" ADDR [port P]. */
+struct fw_host {
+	int			 any;		/* no address given, or "any" */
+	int			 neg;		/* "! addr" */
+	struct kaddr_list	 addrs;
+	struct kport_list	 ports;		/* empty: any port */
+};
+
+enum fw_action	{ FW_PASS, FW_BLOCK };
+enum fw_dir	{ FW_BOTH, FW_IN, FW_OUT };	/* out: from the VM */
+
+/* A per-VM firewall rule, pf-like; first match wins, default block. */
+struct fw_rule {
+	TAILQ_ENTRY(fw_rule)	 entry;
+	enum fw_action		 action;
+	enum fw_dir		 dir;
+	int			 af;		/* 0: both */
+	int			*protos;	/* IPPROTO_*; NULL/0: any */
+	size_t			 nprotos;
+	struct fw_host		 from, to;
+	int			 icmp_type;	/* -1: any */
+	int			 lineno;
+};
+TAILQ_HEAD(fw_rules, fw_rule);
+
+enum role	{ ROLE_NONE, ROLE_TOR, ROLE_WIREGUARD, ROLE_SYSNET };
+enum driver	{ DRIVER_QEMU, DRIVER_NETNS };
+enum dnspolicy	{ DNS_FIRSTHOP, DNS_NONE };
+
+struct wg_peer {
+	TAILQ_ENTRY(wg_peer)	 entry;
+	char			*name;
+	char			*pubkey;	/* base64, 32 bytes decoded */
+	char			*psk_file;	/* NULL: none */
+	char			*endpoint_host;	/* as written */
+	struct kaddr		 endpoint;	/* resolved at parse time */
+	uint16_t		 endpoint_port;
+	struct kaddr_list	 allowed_ips;
+	int			 keepalive;	/* seconds, 0: off */
+	int			 lineno;
+};
+TAILQ_HEAD(wg_peers, wg_peer);
+
+struct wg_conf {
+	char			*key_file;
+	uint16_t		 listen_port;	/* 0: any */
+	struct wg_peers		 peers;
+	int			 lineno;	/* of the "wireguard" block */
+};
+
+enum node_kind	{ NODE_UPLINK, NODE_GATEWAY, NODE_VM };
+
+struct segment;
+struct chain;
+
+/*
+ * A node of the graph: an uplink, a gateway or a client VM.
+ * Every node but an uplink has one upstream port ("kp-NAME") on its
+ * upstream's segment; uplinks and gateways own a downstream segment
+ * (bridge "kb-NAME"); a gateway's own port on it is "kd-NAME".
+ */
+struct node {
+	TAILQ_ENTRY(node)	 entry;
+	enum node_kind		 kind;
+	char			*name;
+	int			 lineno;
+	const char		*file;
+
+	/* uplink */
+	char			*ifname;	/* the host's interface */
+	int			 nat;		/* default 1 */
+	struct kaddr		 uplink_net;	/* "network": af 0 unset */
+
+	/* gateway */
+	enum role		 role;
+	uint16_t		 tor_transport;
+	uint16_t		 tor_dnsport;
+	struct kaddr		 tor_virtnet;	/* VirtualAddrNetworkIPv4 */
+	struct wg_conf		*wg;		/* role wireguard */
+
+	/* gateway and vm */
+	enum driver		 driver;
+	char			*template;
+	uint64_t		 memory;	/* bytes */
+
+	/* vm */
+	int			 disposable;
+	char			*chain_name;	/* NULL: none (offline) */
+	int			 chain_lineno;
+	int			 has_firewall;	/* a firewall block was given */
+	struct fw_rules		 firewall;
+
+	/* --- derived by graph_build() --- */
+	struct chain		*chain;		/* vm: its chain, NULL offline */
+	struct node		*up;		/* upstream node, NULL: none */
+	int			 up_lineno;	/* chain line that set "up" */
+	struct segment		*seg;		/* owned downstream segment */
+	char			 port_if[KUBSD_IFNAMSIZ];	/* kp- */
+	char			 bridge_if[KUBSD_IFNAMSIZ];	/* kb- */
+	char			 down_if[KUBSD_IFNAMSIZ];	/* kd- */
+	uint8_t			 mac[6];	/* of the upstream port */
+	uint8_t			 down_mac[6];	/* of kd- (gateways) */
+	struct kaddr		 addr;		/* on the upstream segment */
+	struct kaddr		 addr6;		/* af 0 unless ipv6 */
+	int			 ipv6;		/* some chain through it */
+	unsigned		 slot;		/* host part on up's segment */
+};
+TAILQ_HEAD(nodes, node);
+
+/* A gateway's or uplink's downstream L2 domain. */
+struct segment {
+	struct node		*owner;
+	struct kaddr		 net;		/* e.g. 10.66.3.0/24 */
+	struct kaddr		 gw;		/* owner's address, .1 */
+	struct kaddr		 net6;		/* /64, af 0 unless ipv6 */
+	struct kaddr		 gw6;
+	int			 ipv6;
+	unsigned		 index;		/* subnet number in the pool */
+	size_t			 nclients;
+};
+
+struct chain_hop {
+	char			*name;
+	struct node		*node;		/* resolved */
+	int			 lineno;
+};
+
+struct chain {
+	TAILQ_ENTRY(chain)	 entry;
+	char			*name;
+	int			 lineno;
+	const char		*file;
+	struct chain_hop	*hops;		/* first hop first; last: uplink */
+	size_t			 nhops;
+	int			 ipv6;		/* default 0 */
+	enum dnspolicy		 dns;		/* default DNS_FIRSTHOP */
+	unsigned		 color;		/* index, for DOT */
+};
+TAILQ_HEAD(chains, chain);
+
+struct netd_config {
+	char			*file;		/* top-level file */
+	struct kaddr		 pool;
+	int			 pool_lineno;
+	struct kaddr		 pool6;
+	int			 segprefix;	/* prefix of each segment */
+	char			*statedir;
+	struct nodes		 nodes;		/* in declaration order */
+	struct chains		 chains;
+	size_t			 nsegments;
+	struct segment		*segments;	/* after graph_build() */
+};
+
+/* parse.y */
+struct netd_config	*parse_config(const char *file);	/* NULL: errors printed */
+int			 cmdline_symset(const char *);		/* "name=value" */
+void			 config_free(struct netd_config *);
+
+/* printconf.c: the normalized form, which parses again to itself */
+void			 print_config(FILE *, const struct netd_config *);
+
+/* graph.c: resolve and allocate; errors as file:line on stderr */
+int			 graph_build(struct netd_config *);	/* 0 ok, -1 */
+struct node		*node_find(const struct netd_config *, const char *);
+struct chain		*chain_find(const struct netd_config *, const char *);
+
+/* dot.c */
+void			 print_dot(FILE *, const struct netd_config *);
+
+/* addr.c */
+int			 kaddr_parse(const char *, struct kaddr *);	/* 0 ok */
+int			 kaddr_contains(const struct kaddr *, const struct kaddr *);
+int			 kaddr_overlaps(const struct kaddr *, const struct kaddr *);
+const char		*kaddr_str(const struct kaddr *, char *, size_t);	/* with /len unless host */
+const char		*kaddr_host(const struct kaddr *, char *, size_t);	/* no /len */
+void			 kaddr_mask(struct kaddr *);
+const char		*mac_str(const uint8_t[6], char *, size_t);
+const char		*role_name(enum role);
+const char		*kind_name(enum node_kind);
+const char		*proto_name(int);
+uint32_t		 name_hash(const char *, uint32_t seed);
+
+#define KADDR_STRLEN	64
+
+/* util.c: allocation that cannot fail (fatal on ENOMEM) */
+void			*xcalloc(size_t, size_t);
+void			*xreallocarray(void *, size_t, size_t);
+char			*xstrdup(const char *);
+
+#endif
