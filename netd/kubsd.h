@@ -206,6 +206,9 @@ struct netd_config {
 	struct chains		 chains;
 	size_t			 nsegments;
 	struct segment		*segments;	/* after graph_build() */
+	const char		*pool_file;	/* where "pool" was given */
+	char			**files;	/* every file read (node->file) */
+	size_t			 nfiles;
 };
 
 /* parse.y */

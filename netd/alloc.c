@@ -1,0 +1,333 @@
+/*
+ * Deterministic allocation of segment subnets, client addresses and MACs.
+ *
+ * Nothing depends on declaration order: every object hashes its name to
+ * a home slot and probes linearly from there, objects taken in name
+ * order.  The same configuration therefore gives the same result on
+ * every run and every host, and adding or removing an object moves no
+ * other one unless their probe runs meet (a hash collision).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kubsd.h"
+#include "graph.h"
+
+#define SEED_SEGMENT	0x5e9
+#define SEED_CLIENT	0xc1e
+#define SEED_MAC	0x3ac
+
+struct bitmap {
+	uint8_t		*bits;
+	size_t		 n;
+};
+
+static void
+bm_init(struct bitmap *bm, size_t n)
+{
+	bm->n = n;
+	bm->bits = xcalloc((n + 7) / 8, 1);
+}
+
+/* Take the first free slot at or after home; -1 when full. */
+static long
+bm_take(struct bitmap *bm, size_t home)
+{
+	size_t	 i, s;
+
+	for (i = 0; i < bm->n; i++) {
+		s = (home + i) % bm->n;
+		if (!(bm->bits[s / 8] & (1 << (s % 8)))) {
+			bm->bits[s / 8] |= (uint8_t)(1 << (s % 8));
+			return (long)s;
+		}
+	}
+	return -1;
+}
+
+static int
+cmp_node_name(const void *a, const void *b)
+{
+	const struct node *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* Add v, shifted left by shift bits, into an address. */
+static void
+kaddr_add(struct kaddr *ka, uint64_t v, int shift)
+{
+	int	 bits = ka->af == AF_INET ? 32 : 128, i, carry = 0;
+	int	 bit;
+
+	for (i = 0; i < bits; i++) {
+		bit = bits - 1 - i;		/* bit index from the left */
+		int vb = (i >= shift && i - shift < 64) ?
+		    (int)((v >> (i - shift)) & 1) : 0;
+		int ab = (ka->a.bytes[bit / 8] >> (7 - bit % 8)) & 1;
+		int sum = ab + vb + carry;
+		carry = sum >> 1;
+		if (sum & 1)
+			ka->a.bytes[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+		else
+			ka->a.bytes[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+	}
+}
+
+static int
+check_pool(struct netd_config *conf)
+{
+	struct node	*n;
+	char		 a[KADDR_STRLEN], b[KADDR_STRLEN];
+	int		 rv = 0;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind == NODE_UPLINK && n->uplink_net.af == AF_INET &&
+		    kaddr_overlaps(&conf->pool, &n->uplink_net))
+			rv = graph_error(conf->pool_file ? conf->pool_file : conf->file, conf->pool_lineno,
+			    "pool %s overlaps the network %s of uplink "
+			    "\"%s\" at %s:%d",
+			    kaddr_str(&conf->pool, a, sizeof(a)),
+			    kaddr_str(&n->uplink_net, b, sizeof(b)),
+			    n->name, n->file, n->lineno);
+		if (n->kind == NODE_GATEWAY && n->role == ROLE_TOR &&
+		    kaddr_overlaps(&conf->pool, &n->tor_virtnet))
+			rv = graph_error(conf->pool_file ? conf->pool_file : conf->file, conf->pool_lineno,
+			    "pool %s overlaps the tor virtual network %s "
+			    "of gateway \"%s\" at %s:%d",
+			    kaddr_str(&conf->pool, a, sizeof(a)),
+			    kaddr_str(&n->tor_virtnet, b, sizeof(b)),
+			    n->name, n->file, n->lineno);
+	}
+	return rv;
+}
+
+static int
+alloc_segments(struct netd_config *conf)
+{
+	struct node	**owners, *n;
+	struct segment	*s;
+	struct bitmap	 bm;
+	size_t		 nowners = 0, i;
+	int		 span = conf->segprefix - conf->pool.prefixlen;
+	long		 idx;
+	char		 a[KADDR_STRLEN];
+
+	if (span <= 0 || span > 24)
+		return graph_error(conf->pool_file ? conf->pool_file : conf->file, conf->pool_lineno,
+		    "pool %s cannot hold /%d segments",
+		    kaddr_str(&conf->pool, a, sizeof(a)), conf->segprefix);
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind != NODE_VM)
+			nowners++;
+	if (nowners > (1UL << span))
+		return graph_error(conf->pool_file ? conf->pool_file : conf->file, conf->pool_lineno,
+		    "pool %s is exhausted: %zu segments do not fit in %lu "
+		    "/%d subnets", kaddr_str(&conf->pool, a, sizeof(a)),
+		    nowners, 1UL << span, conf->segprefix);
+
+	owners = xcalloc(nowners, sizeof(*owners));
+	i = 0;
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind != NODE_VM)
+			owners[i++] = n;
+	qsort(owners, nowners, sizeof(*owners), cmp_node_name);
+
+	conf->segments = xcalloc(nowners, sizeof(*conf->segments));
+	conf->nsegments = nowners;
+	bm_init(&bm, 1UL << span);
+	for (i = 0; i < nowners; i++) {
+		n = owners[i];
+		s = &conf->segments[i];
+		idx = bm_take(&bm, name_hash(n->name, SEED_SEGMENT) % bm.n);
+		s->owner = n;
+		s->index = (unsigned)idx;
+		s->net = conf->pool;
+		kaddr_mask(&s->net);
+		s->net.prefixlen = conf->segprefix;
+		kaddr_add(&s->net, (uint64_t)idx, 32 - conf->segprefix);
+		s->gw = s->net;
+		s->gw.prefixlen = 32;
+		kaddr_add(&s->gw, 1, 0);
+		if (n->ipv6) {
+			if (64 - conf->pool6.prefixlen < 63 &&
+			    (uint64_t)idx >= (1ULL << (64 - conf->pool6.prefixlen))) {
+				free(bm.bits);
+				free(owners);
+				return graph_error(conf->pool_file ? conf->pool_file : conf->file, conf->pool_lineno,
+				    "pool6 is too small for segment %ld", idx);
+			}
+			s->ipv6 = 1;
+			s->net6 = conf->pool6;
+			kaddr_mask(&s->net6);
+			s->net6.prefixlen = 64;
+			kaddr_add(&s->net6, (uint64_t)idx, 64);
+			s->gw6 = s->net6;
+			s->gw6.prefixlen = 128;
+			kaddr_add(&s->gw6, 1, 0);
+		}
+		n->seg = s;
+	}
+	free(bm.bits);
+	free(owners);
+	return 0;
+}
+
+/* Where a client's probe starts on its segment (for the tests). */
+unsigned
+alloc_home_slot(const struct netd_config *conf, const struct node *n)
+{
+	size_t	 usable = (1UL << (32 - conf->segprefix)) - 3;
+
+	return (unsigned)(name_hash(n->name, SEED_CLIENT) % usable) + 2;
+}
+
+static int
+alloc_clients(struct netd_config *conf)
+{
+	struct node	**clients, *n;
+	struct segment	*s;
+	struct bitmap	 bm;
+	size_t		 nclients = 0, i, j, start, usable;
+	long		 idx;
+	int		 rv = 0;
+	char		 a[KADDR_STRLEN];
+
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->up != NULL)
+			nclients++;
+	clients = xcalloc(nclients, sizeof(*clients));
+	i = 0;
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->up != NULL)
+			clients[i++] = n;
+	/* Group by segment, then by name within it. */
+	qsort(clients, nclients, sizeof(*clients), cmp_node_name);
+
+	usable = (1UL << (32 - conf->segprefix)) - 3;	/* .0 .1 bcast */
+	for (j = 0; j < conf->nsegments && rv == 0; j++) {
+		s = &conf->segments[j];
+		bm_init(&bm, usable);
+		for (start = 0; start < nclients; start++) {
+			n = clients[start];
+			if (n->up != s->owner)
+				continue;
+			idx = bm_take(&bm,
+			    name_hash(n->name, SEED_CLIENT) % usable);
+			if (idx == -1) {
+				rv = graph_error(n->file, n->up_lineno,
+				    "segment %s of %s \"%s\" is full: no "
+				    "address left for \"%s\"",
+				    kaddr_str(&s->net, a, sizeof(a)),
+				    kind_name(s->owner->kind), s->owner->name,
+				    n->name);
+				break;
+			}
+			s->nclients++;
+			n->slot = (unsigned)idx + 2;
+			n->addr = s->net;
+			n->addr.prefixlen = 32;
+			kaddr_add(&n->addr, n->slot, 0);
+			if (n->ipv6 && s->ipv6) {
+				n->addr6 = s->net6;
+				n->addr6.prefixlen = 128;
+				kaddr_add(&n->addr6, n->slot, 0);
+			}
+		}
+		free(bm.bits);
+	}
+	free(clients);
+	return rv;
+}
+
+struct macref {
+	uint8_t		*mac;
+	const char	*name;		/* hashed with a salt per port */
+	char		 salted[KUBSD_IFNAMSIZ];
+	uint32_t	 seed;
+};
+
+static void
+mac_from_hash(struct macref *m)
+{
+	uint32_t h = name_hash(m->salted, SEED_MAC + m->seed);
+	uint32_t g = name_hash(m->salted, ~(SEED_MAC + m->seed));
+
+	m->mac[0] = 0x02;			/* locally administered */
+	m->mac[1] = 0x6b;
+	m->mac[2] = (uint8_t)(h >> 24);
+	m->mac[3] = (uint8_t)(h >> 16);
+	m->mac[4] = (uint8_t)(h >> 8);
+	m->mac[5] = (uint8_t)(h ^ g);
+}
+
+static int
+cmp_macref(const void *a, const void *b)
+{
+	const struct macref *x = a, *y = b;
+	int	 c;
+
+	if ((c = memcmp(x->mac, y->mac, 6)) != 0)
+		return c;
+	return strcmp(x->salted, y->salted);
+}
+
+static void
+alloc_macs(struct netd_config *conf)
+{
+	struct macref	*refs;
+	struct node	*n;
+	size_t		 nrefs = 0, i;
+	int		 again = 1;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		nrefs += (n->kind == NODE_GATEWAY) ? 2 : 1;
+	refs = xcalloc(nrefs, sizeof(*refs));
+	i = 0;
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind == NODE_UPLINK) {
+			refs[i].mac = n->mac;	/* the bridge's own */
+			snprintf(refs[i].salted, sizeof(refs[i].salted),
+			    "%s", n->bridge_if);
+		} else {
+			refs[i].mac = n->mac;
+			snprintf(refs[i].salted, sizeof(refs[i].salted),
+			    "%s", n->port_if);
+		}
+		i++;
+		if (n->kind == NODE_GATEWAY) {
+			refs[i].mac = n->down_mac;
+			snprintf(refs[i].salted, sizeof(refs[i].salted),
+			    "%s", n->down_if);
+			i++;
+		}
+	}
+	for (i = 0; i < nrefs; i++)
+		mac_from_hash(&refs[i]);
+	/* Rehash the later of any two equal MACs until all differ. */
+	while (again) {
+		again = 0;
+		qsort(refs, nrefs, sizeof(*refs), cmp_macref);
+		for (i = 1; i < nrefs; i++)
+			if (memcmp(refs[i - 1].mac, refs[i].mac, 6) == 0) {
+				refs[i].seed++;
+				mac_from_hash(&refs[i]);
+				again = 1;
+			}
+	}
+	free(refs);
+}
+
+int
+alloc_addresses(struct netd_config *conf)
+{
+	if (check_pool(conf) == -1)
+		return -1;
+	if (alloc_segments(conf) == -1)
+		return -1;
+	if (alloc_clients(conf) == -1)
+		return -1;
+	alloc_macs(conf);
+	return 0;
+}

@@ -1,0 +1,259 @@
+/*
+ * The network graph: resolve chains into upstream links, check that the
+ * result is a forest rooted at uplinks, and derive interface names.
+ * Addresses and MACs are allocated in alloc.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kubsd.h"
+#include "graph.h"
+
+int
+graph_error(const char *file, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "%s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+struct node *
+node_find(const struct netd_config *conf, const char *name)
+{
+	struct node	*n;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (strcmp(n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
+struct chain *
+chain_find(const struct netd_config *conf, const char *name)
+{
+	struct chain	*c;
+
+	TAILQ_FOREACH(c, &conf->chains, entry)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* Find the chain and hop that made gw's upstream what it is. */
+static const struct chain *
+chain_setting_up(const struct netd_config *conf, const struct node *gw)
+{
+	const struct chain	*c;
+	size_t			 i;
+
+	TAILQ_FOREACH(c, &conf->chains, entry)
+		for (i = 0; i + 1 < c->nhops; i++)
+			if (c->hops[i].node == gw &&
+			    c->hops[i + 1].node == gw->up)
+				return c;
+	return NULL;
+}
+
+static int
+resolve_chain(struct netd_config *conf, struct chain *c)
+{
+	struct chain_hop	*h, *next;
+	const struct chain	*prev;
+	size_t			 i, j;
+	int			 rv = 0;
+
+	if (c->nhops == 0)
+		return graph_error(c->file, c->lineno,
+		    "chain \"%s\" has no hops", c->name);
+	for (i = 0; i < c->nhops; i++) {
+		h = &c->hops[i];
+		if ((h->node = node_find(conf, h->name)) == NULL) {
+			rv = graph_error(c->file, h->lineno,
+			    "chain \"%s\": unknown hop \"%s\"", c->name,
+			    h->name);
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (c->hops[j].node == h->node)
+				rv = graph_error(c->file, h->lineno,
+				    "chain \"%s\" passes \"%s\" twice: a "
+				    "cycle", c->name, h->name);
+		if (h->node->kind == NODE_VM)
+			rv = graph_error(c->file, h->lineno,
+			    "chain \"%s\": \"%s\" is a vm, not a gateway",
+			    c->name, h->name);
+		else if (h->node->kind == NODE_UPLINK && i + 1 < c->nhops)
+			rv = graph_error(c->file, h->lineno,
+			    "chain \"%s\": uplink \"%s\" must be the last hop",
+			    c->name, h->name);
+		else if (h->node->kind == NODE_GATEWAY && i + 1 == c->nhops)
+			rv = graph_error(c->file, h->lineno,
+			    "chain \"%s\" does not end at an uplink",
+			    c->name);
+	}
+	if (rv == -1)
+		return -1;
+	if (c->nhops == 1)
+		return graph_error(c->file, c->lineno,
+		    "chain \"%s\" has no gateway: the host never routes "
+		    "clients itself", c->name);
+
+	for (i = 0; i + 1 < c->nhops; i++) {
+		h = &c->hops[i];
+		next = &c->hops[i + 1];
+		if (h->node->up == NULL) {
+			h->node->up = next->node;
+			h->node->up_lineno = h->lineno;
+			continue;
+		}
+		if (h->node->up == next->node)
+			continue;
+		prev = chain_setting_up(conf, h->node);
+		rv = graph_error(c->file, h->lineno,
+		    "gateway \"%s\" goes to \"%s\" in chain \"%s\" but to "
+		    "\"%s\" in chain \"%s\" at line %d", h->name,
+		    next->name, c->name, h->node->up->name,
+		    prev ? prev->name : "?", h->node->up_lineno);
+	}
+	return rv;
+}
+
+/* Every gateway's upstream path must reach an uplink. */
+static int
+check_cycles(struct netd_config *conf)
+{
+	struct node	*n, *p;
+	size_t		 steps, max = 0;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		max++;
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind != NODE_GATEWAY)
+			continue;
+		if (n->up == NULL)
+			return graph_error(n->file, n->lineno,
+			    "gateway \"%s\" is on no chain", n->name);
+		for (p = n, steps = 0; p->kind != NODE_UPLINK; p = p->up)
+			if (p->up == NULL || ++steps > max)
+				return graph_error(n->file, n->lineno,
+				    "gateway \"%s\" is on a cycle", n->name);
+	}
+	return 0;
+}
+
+static void
+set_ifname(char *dst, const char *prefix, const char *name)
+{
+	snprintf(dst, KUBSD_IFNAMSIZ, "%s%s", prefix, name);
+}
+
+static int
+derive_ifnames(struct netd_config *conf)
+{
+	struct node	*n, *m;
+	int		 rv = 0;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (strlen(n->name) > KUBSD_NAME_MAX)
+			rv = graph_error(n->file, n->lineno,
+			    "%s \"%s\": name longer than %d characters, "
+			    "interface names would exceed IFNAMSIZ",
+			    kind_name(n->kind), n->name, KUBSD_NAME_MAX);
+		if (n->kind != NODE_UPLINK)
+			set_ifname(n->port_if, "kp-", n->name);
+		if (n->kind != NODE_VM)
+			set_ifname(n->bridge_if, "kb-", n->name);
+		if (n->kind == NODE_GATEWAY)
+			set_ifname(n->down_if, "kd-", n->name);
+	}
+	/* A host interface must not be taken for, or by, a kubsd one. */
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind != NODE_UPLINK)
+			continue;
+		if (strncmp(n->ifname, "kp-", 3) == 0 ||
+		    strncmp(n->ifname, "kb-", 3) == 0 ||
+		    strncmp(n->ifname, "kd-", 3) == 0)
+			rv = graph_error(n->file, n->lineno,
+			    "uplink \"%s\": interface \"%s\" collides with "
+			    "kubsd's interface names (kp-, kb-, kd-)",
+			    n->name, n->ifname);
+		for (m = TAILQ_NEXT(n, entry); m != NULL;
+		    m = TAILQ_NEXT(m, entry))
+			if (m->kind == NODE_UPLINK &&
+			    strcmp(m->ifname, n->ifname) == 0)
+				rv = graph_error(m->file, m->lineno,
+				    "uplink \"%s\": interface \"%s\" is "
+				    "already used by uplink \"%s\" at line %d",
+				    m->name, m->ifname, n->name, n->lineno);
+	}
+	return rv;
+}
+
+static int
+resolve_vms(struct netd_config *conf)
+{
+	struct node	*n;
+	int		 rv = 0;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind != NODE_VM || n->chain_name == NULL)
+			continue;
+		if ((n->chain = chain_find(conf, n->chain_name)) == NULL) {
+			rv = graph_error(n->file, n->chain_lineno,
+			    "vm \"%s\": unknown chain \"%s\"", n->name,
+			    n->chain_name);
+			continue;
+		}
+		if (n->chain->nhops == 0 || n->chain->hops[0].node == NULL)
+			continue;
+		n->up = n->chain->hops[0].node;
+		n->up_lineno = n->chain_lineno;
+		n->ipv6 = n->chain->ipv6;
+	}
+	return rv;
+}
+
+/* A gateway carries IPv6 if any chain through it enables it. */
+static void
+mark_ipv6(struct netd_config *conf)
+{
+	struct chain	*c;
+	size_t		 i;
+	unsigned	 color = 0;
+
+	TAILQ_FOREACH(c, &conf->chains, entry) {
+		c->color = color++;
+		if (!c->ipv6)
+			continue;
+		for (i = 0; i < c->nhops; i++)
+			c->hops[i].node->ipv6 = 1;
+	}
+}
+
+int
+graph_build(struct netd_config *conf)
+{
+	struct chain	*c;
+	int		 rv = 0;
+
+	TAILQ_FOREACH(c, &conf->chains, entry)
+		if (resolve_chain(conf, c) == -1)
+			rv = -1;
+	if (resolve_vms(conf) == -1)
+		rv = -1;
+	if (derive_ifnames(conf) == -1)
+		rv = -1;
+	if (rv == -1)
+		return -1;
+	if (check_cycles(conf) == -1)
+		return -1;
+	mark_ipv6(conf);
+	return alloc_addresses(conf);
+}

@@ -1,0 +1,10 @@
+/* Internal to the graph builder (graph.c, alloc.c). */
+#ifndef GRAPH_H
+#define GRAPH_H
+
+int	graph_error(const char *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	alloc_addresses(struct netd_config *);
+unsigned alloc_home_slot(const struct netd_config *, const struct node *);
+
+#endif

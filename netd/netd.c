@@ -1,0 +1,128 @@
+/*
+ * kubsd-netd: reads netd.conf, builds the network graph and its rules.
+ * With -n it only checks, and with -t shows what it would load.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kubsd.h"
+#include "log.h"
+#include "rules.h"
+
+enum target { TARGET_NONE, TARGET_PF, TARGET_NFT, TARGET_DOT };
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	extern const char *__progname;
+
+	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file] "
+	    "[-s socket] [-t pf|nft|dot]\n", __progname);
+	exit(1);
+}
+
+static enum target
+parse_target(const char *s)
+{
+	if (strcmp(s, "pf") == 0)
+		return TARGET_PF;
+	if (strcmp(s, "nft") == 0)
+		return TARGET_NFT;
+	if (strcmp(s, "dot") == 0)
+		return TARGET_DOT;
+	fprintf(stderr, "kubsd-netd: unknown target \"%s\": "
+	    "use pf, nft or dot\n", s);
+	exit(1);
+}
+
+/* Print what -t asks for; 0 on success. */
+static int
+show_target(FILE *fp, const struct netd_config *conf, enum target t)
+{
+	struct ruleset	*rs;
+
+	if (t == TARGET_DOT) {
+		print_dot(fp, conf);
+		return 0;
+	}
+	if ((rs = rules_compile(conf)) == NULL)
+		return -1;
+	if (t == TARGET_PF)
+		emit_pf(fp, rs, NULL);
+	else
+		emit_nft(fp, rs, NULL);
+	rules_free(rs);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct netd_config	*conf;
+	const char		*file = KUBSD_CONF;
+	enum target		 target = TARGET_NONE;
+	int			 ch, noaction = 0, verbose = 0, debug = 0;
+	int			 rv = 0;
+
+	while ((ch = getopt(argc, argv, "dD:f:ns:t:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'D':
+			if (cmdline_symset(optarg) < 0) {
+				fprintf(stderr, "kubsd-netd: could not parse "
+				    "macro definition \"%s\"\n", optarg);
+				exit(1);
+			}
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'n':
+			noaction = 1;
+			break;
+		case 's':
+			break;		/* the control socket: live mode */
+		case 't':
+			target = parse_target(optarg);
+			noaction = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+	log_init(1, verbose);
+
+	if (strcmp(file, "-") == 0)
+		file = "/dev/stdin";
+	if ((conf = parse_config(file)) == NULL)
+		exit(1);
+	if (graph_build(conf) == -1) {
+		config_free(conf);
+		exit(1);
+	}
+	if (!noaction) {
+		config_free(conf);
+		(void)debug;
+		fatalx("live mode is not available in this version; "
+		    "use -n to check a configuration");
+	}
+	if (target != TARGET_NONE)
+		rv = show_target(stdout, conf, target);
+	else if (verbose)
+		print_config(stdout, conf);
+	else
+		printf("configuration OK\n");
+	config_free(conf);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		rv = -1;
+	return rv == 0 ? 0 : 1;
+}

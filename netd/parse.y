@@ -1,0 +1,2015 @@
+/*
+ * netd.conf(5): a hand-written lexer (macros, includes, line
+ * continuation) and a byacc grammar that fills a struct netd_config.
+ *
+ * Only what can be checked one object at a time is checked here;
+ * names are resolved across objects by graph_build().
+ */
+
+%{
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kubsd.h"
+
+#define MAXINCLUDE	16		/* nesting depth of include files */
+#define MAXWORD		8192		/* longest string or word */
+#define MAXERRORS	100		/* then stop reading */
+#define START_EXPAND	0x100		/* pushback markers around a macro */
+#define DONE_EXPAND	0x101
+
+struct file {
+	struct file	*parent;
+	FILE		*stream;
+	const char	*name;		/* owned by conf->files */
+	int		 lineno;
+	dev_t		 dev;
+	ino_t		 ino;
+	int		*ub;		/* pushback stack */
+	size_t		 ulen;
+	size_t		 usize;
+	int		 expanding;	/* inside a macro's value */
+	int		 eof;		/* the final '\n' was returned */
+	int		 pending_nl;	/* return a '\n' first */
+	int		 depth;
+};
+
+struct sym {
+	struct sym	*next;
+	char		*name;
+	char		*val;
+	int		 persist;	/* from the command line */
+};
+
+/* Options that may be given once per block; the value is the line. */
+enum {
+	O_INTERFACE, O_NAT, O_NETWORK,
+	O_ROLE, O_DRIVER, O_TEMPLATE, O_MEMORY, O_TRANSPORT, O_DNSPORT,
+	O_VIRTUAL, O_WIREGUARD, O_CHAIN, O_FIREWALL,
+	O_NODEMAX
+};
+enum { O_KEYFILE, O_LISTEN, O_WGMAX };
+enum { O_PUBKEY, O_PSK, O_ENDPOINT, O_ALLOWED, O_KEEPALIVE, O_PEERMAX };
+enum { O_IPV6, O_DNS, O_CHAINMAX };
+enum { O_POOL, O_POOL6, O_STATEDIR, O_GLOBMAX };
+
+typedef struct {
+	union {
+		long long	 number;
+		char		*string;
+	} v;
+	int		 lineno;
+} YYSTYPE;
+#define YYSTYPE_IS_DECLARED 1
+#define YYDESTRUCT_DECL() \
+	yydestruct(const char *msg __attribute__((__unused__)), int psymb, \
+	    YYSTYPE *val)
+
+int		 yylex(void);
+void		 yyerror(const char *);
+
+static void	 yyerror_at(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	 lexerror(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+static struct netd_config *conf;
+static struct file	*file;
+static struct sym	*syms;
+static int		 errors;
+static int		 tok_line;
+static int		 lex_error;	/* ERROR returned, already reported */
+
+static struct node	*cur_node;
+static struct chain	*cur_chain;
+static struct wg_peer	*cur_peer;
+static struct fw_rule	*cur_rule;
+static struct fw_host	*cur_host;
+static struct kaddr_list *cur_addrs;
+static struct kport_list *cur_ports;
+static int		 rule_ports;	/* a port was given in this rule */
+static int		 rule_icmp;	/* an icmp-type was given */
+
+static int		 globopt[O_GLOBMAX];
+static int		 nodeopt[O_NODEMAX];
+static int		 wgopt[O_WGMAX];
+static int		 peeropt[O_PEERMAX];
+static int		 chainopt[O_CHAINMAX];
+
+static struct file	*pushfile(const char *, int);
+static void		 popfile(void);
+static void		 include_file(char *, int);
+static int		 symset(const char *, const char *, int);
+static const char	*symget(const char *);
+static void		 symclear(void);
+
+static int		 opt_once(int *, int, const char *, int);
+static int		 check_name(const char *, const char *, int);
+static void		 new_node(enum node_kind, char *, int, int);
+static void		 end_node(void);
+static void		 new_chain(char *, int);
+static void		 end_chain(void);
+static void		 add_hop(char *, int);
+static void		 start_wg(int);
+static void		 end_wg(void);
+static void		 new_peer(char *, int);
+static void		 end_peer(void);
+static void		 new_rule(enum fw_action, int);
+static void		 end_rule(void);
+static int		 yesno(const char *, int);
+static int		 get_net(const char *, struct kaddr *, int, int);
+static long long	 get_port(long long, int);
+static void		 set_memory(const char *, long long, int);
+static void		 add_addr(char *, int);
+static void		 host_addr(char *, int, int);
+static void		 add_port(const char *, long long, int);
+static void		 add_proto(char *, int);
+static void		 set_endpoint(char *, long long, int);
+static void		 set_pubkey(char *, int);
+static int		 check_path(const char *, const char *, int);
+static void		 set_pool(char *, long long, int, int);
+static void		 set_pool6(char *, int);
+%}
+
+%token	ALLOWED BLOCK CHAIN DISPOSABLE DNS DRIVER ENDPOINT KFILE FIREWALL
+%token	FROM GATEWAY ICMPTYPE IN INCLUDE INET INET6 INTERFACE IPS IPV6
+%token	KEEPALIVE KEY LISTEN MEMORY NAT NETWORK OUT PASS PEER PERSISTENT
+%token	POOL POOL6 PORT PREFIXLEN PRESHARED PRIVATE PROTO PUBLIC ROLE
+%token	STATEDIR TEMPLATE TO TRANSPORT UPLINK VIRTUAL VM WIREGUARD
+%token	ERROR
+%token	<v.string>	STRING
+%token	<v.number>	NUMBER
+%type	<v.string>	string
+%type	<v.number>	prefixlen
+
+%destructor { free($$); } <v.string>
+
+%%
+
+grammar		: /* empty */
+		| grammar '\n'
+		| grammar include '\n'
+		| grammar varset '\n'
+		| grammar main '\n'
+		| grammar error '\n'
+		;
+
+include		: INCLUDE STRING	{ include_file($2, $<lineno>1); }
+		;
+
+string		: STRING
+		| NUMBER		{
+			char	 buf[32];
+
+			snprintf(buf, sizeof(buf), "%lld", $1);
+			$$ = xstrdup(buf);
+		}
+		;
+
+varset		: STRING '=' string	{
+			symset($1, $3, $<lineno>1);
+			free($1);
+			free($3);
+		}
+		;
+
+prefixlen	: /* empty */		{ $$ = -1; }
+		| PREFIXLEN NUMBER	{ $$ = $2; }
+		;
+
+main		: POOL STRING prefixlen	{
+			if (opt_once(globopt, O_POOL, "pool", $<lineno>1))
+				set_pool($2, $3, $<lineno>1, $<lineno>3);
+			free($2);
+		}
+		| POOL6 STRING		{
+			if (opt_once(globopt, O_POOL6, "pool6", $<lineno>1))
+				set_pool6($2, $<lineno>1);
+			free($2);
+		}
+		| STATEDIR STRING	{
+			if (opt_once(globopt, O_STATEDIR, "statedir",
+			    $<lineno>1) &&
+			    check_path("statedir", $2, $<lineno>1)) {
+				free(conf->statedir);
+				conf->statedir = $2;
+			} else
+				free($2);
+		}
+		| UPLINK uplinkname optnl uplinkblock		{ end_node(); }
+		| GATEWAY gatewayname optnl gatewayblock	{ end_node(); }
+		| CHAIN chainname optnl chainblock		{ end_chain(); }
+		| VM vmname optnl vmblock			{ end_node(); }
+		| DISPOSABLE dispname optnl vmblock		{ end_node(); }
+		;
+
+optnl		: /* empty */
+		| optnl '\n'
+		;
+
+sep		: '\n'
+		| ';'
+		;
+
+optsep		: /* empty */
+		| optsep sep
+		;
+
+seps		: sep
+		| seps sep
+		;
+
+/* separators inside a { list }: blanks, commas, newlines */
+listsep		: /* empty */
+		| listsep ','
+		| listsep '\n'
+		;
+
+uplinkname	: STRING	{ new_node(NODE_UPLINK, $1, $<lineno>1, 0); }
+		;
+gatewayname	: STRING	{ new_node(NODE_GATEWAY, $1, $<lineno>1, 0); }
+		;
+vmname		: STRING	{ new_node(NODE_VM, $1, $<lineno>1, 0); }
+		;
+dispname	: STRING	{ new_node(NODE_VM, $1, $<lineno>1, 1); }
+		;
+chainname	: STRING	{ new_chain($1, $<lineno>1); }
+		;
+
+uplinkblock	: '{' optsep '}'
+		| '{' optsep uplinkitems '}'
+		| '{' optsep uplinkitems seps '}'
+		;
+
+uplinkitems	: uplinkitem
+		| uplinkitems seps uplinkitem
+		;
+
+uplinkitem	: INTERFACE STRING	{
+			size_t	 len = strlen($2);
+
+			if (!opt_once(nodeopt, O_INTERFACE, "interface",
+			    $<lineno>1))
+				free($2);
+			else if (len == 0 || len >= KUBSD_IFNAMSIZ) {
+				yyerror_at($<lineno>1, "invalid interface name "
+				    "\"%s\": must be 1..%d characters", $2,
+				    KUBSD_IFNAMSIZ - 1);
+				free($2);
+			} else if (strcspn($2, "/ \t:\"\\") != len) {
+				yyerror_at($<lineno>1,
+				    "invalid interface name \"%s\"", $2);
+				free($2);
+			} else
+				cur_node->ifname = $2;
+		}
+		| NAT STRING		{
+			int	 v = yesno($2, $<lineno>2);
+
+			if (opt_once(nodeopt, O_NAT, "nat", $<lineno>1) &&
+			    v != -1)
+				cur_node->nat = v;
+			free($2);
+		}
+		| NETWORK STRING	{
+			if (opt_once(nodeopt, O_NETWORK, "network",
+			    $<lineno>1))
+				get_net($2, &cur_node->uplink_net, 0,
+				    $<lineno>1);
+			free($2);
+		}
+		| error
+		;
+
+gatewayblock	: '{' optsep '}'
+		| '{' optsep gwitems '}'
+		| '{' optsep gwitems seps '}'
+		;
+
+gwitems		: gwitem
+		| gwitems seps gwitem
+		;
+
+gwitem		: ROLE STRING		{
+			enum role	 r = ROLE_NONE;
+
+			if (strcmp($2, "tor") == 0)
+				r = ROLE_TOR;
+			else if (strcmp($2, "sys-net") == 0)
+				r = ROLE_SYSNET;
+			else
+				yyerror_at($<lineno>2, "invalid role \"%s\" "
+				    "(tor, wireguard or sys-net)", $2);
+			if (opt_once(nodeopt, O_ROLE, "role", $<lineno>1))
+				cur_node->role = r;
+			free($2);
+		}
+		| ROLE WIREGUARD	{
+			if (opt_once(nodeopt, O_ROLE, "role", $<lineno>1))
+				cur_node->role = ROLE_WIREGUARD;
+		}
+		| driver
+		| template
+		| memory
+		| TRANSPORT PORT NUMBER	{
+			long long p = get_port($3, $<lineno>3);
+
+			if (opt_once(nodeopt, O_TRANSPORT, "transport port",
+			    $<lineno>1) && p != -1)
+				cur_node->tor_transport = (uint16_t)p;
+		}
+		| DNS PORT NUMBER	{
+			long long p = get_port($3, $<lineno>3);
+
+			if (opt_once(nodeopt, O_DNSPORT, "dns port",
+			    $<lineno>1) && p != -1)
+				cur_node->tor_dnsport = (uint16_t)p;
+		}
+		| VIRTUAL NETWORK STRING	{
+			struct kaddr	 ka;
+
+			if (opt_once(nodeopt, O_VIRTUAL, "virtual network",
+			    $<lineno>1) &&
+			    get_net($3, &ka, AF_INET, $<lineno>1) == 0)
+				cur_node->tor_virtnet = ka;
+			free($3);
+		}
+		| WIREGUARD		{ start_wg($<lineno>1); }
+		    optnl wgblock	{ end_wg(); }
+		| error
+		;
+
+driver		: DRIVER STRING		{
+			enum driver	 d = DRIVER_QEMU;
+
+			if (strcmp($2, "qemu") == 0)
+				d = DRIVER_QEMU;
+			else if (strcmp($2, "netns") == 0)
+				d = DRIVER_NETNS;
+			else
+				yyerror_at($<lineno>2, "invalid driver \"%s\" "
+				    "(qemu or netns)", $2);
+			if (opt_once(nodeopt, O_DRIVER, "driver", $<lineno>1))
+				cur_node->driver = d;
+			free($2);
+		}
+		;
+
+template	: TEMPLATE STRING	{
+			if (opt_once(nodeopt, O_TEMPLATE, "template",
+			    $<lineno>1) &&
+			    check_name("template", $2, $<lineno>2) == 0)
+				cur_node->template = $2;
+			else
+				free($2);
+		}
+		;
+
+memory		: MEMORY NUMBER		{
+			if (opt_once(nodeopt, O_MEMORY, "memory", $<lineno>1))
+				set_memory(NULL, $2, $<lineno>2);
+		}
+		| MEMORY STRING		{
+			if (opt_once(nodeopt, O_MEMORY, "memory", $<lineno>1))
+				set_memory($2, 0, $<lineno>2);
+			free($2);
+		}
+		;
+
+wgblock		: '{' optsep '}'
+		| '{' optsep wgitems '}'
+		| '{' optsep wgitems seps '}'
+		;
+
+wgitems		: wgitem
+		| wgitems seps wgitem
+		;
+
+wgitem		: PRIVATE KEY KFILE STRING	{
+			if (opt_once(wgopt, O_KEYFILE, "private key file",
+			    $<lineno>1) &&
+			    check_path("private key file", $4, $<lineno>4))
+				cur_node->wg->key_file = $4;
+			else
+				free($4);
+		}
+		| LISTEN PORT NUMBER	{
+			long long p = get_port($3, $<lineno>3);
+
+			if (opt_once(wgopt, O_LISTEN, "listen port",
+			    $<lineno>1) && p != -1)
+				cur_node->wg->listen_port = (uint16_t)p;
+		}
+		| PEER peername optnl peerblock	{ end_peer(); }
+		| error
+		;
+
+peername	: STRING	{ new_peer($1, $<lineno>1); }
+		;
+
+peerblock	: '{' optsep '}'
+		| '{' optsep peeritems '}'
+		| '{' optsep peeritems seps '}'
+		;
+
+peeritems	: peeritem
+		| peeritems seps peeritem
+		;
+
+peeritem	: PUBLIC KEY STRING	{
+			if (opt_once(peeropt, O_PUBKEY, "public key",
+			    $<lineno>1))
+				set_pubkey($3, $<lineno>3);
+			else
+				free($3);
+		}
+		| PRESHARED KEY KFILE STRING	{
+			if (opt_once(peeropt, O_PSK, "preshared key file",
+			    $<lineno>1) &&
+			    check_path("preshared key file", $4, $<lineno>4))
+				cur_peer->psk_file = $4;
+			else
+				free($4);
+		}
+		| ENDPOINT STRING PORT NUMBER	{
+			if (opt_once(peeropt, O_ENDPOINT, "endpoint",
+			    $<lineno>1))
+				set_endpoint($2, $4, $<lineno>2);
+			else
+				free($2);
+		}
+		| ALLOWED IPS		{
+			opt_once(peeropt, O_ALLOWED, "allowed ips",
+			    $<lineno>1);
+			cur_addrs = &cur_peer->allowed_ips;
+		    } addrs
+		| PERSISTENT KEEPALIVE NUMBER	{
+			if (!opt_once(peeropt, O_KEEPALIVE,
+			    "persistent keepalive", $<lineno>1))
+				;
+			else if ($3 < 0 || $3 > 65535)
+				yyerror_at($<lineno>3, "persistent keepalive "
+				    "%lld out of range (0..65535)", $3);
+			else
+				cur_peer->keepalive = (int)$3;
+		}
+		| error
+		;
+
+addrs		: STRING		{ add_addr($1, $<lineno>1); }
+		| '{' optnl addrlist '}'
+		;
+
+addrlist	: STRING listsep		{ add_addr($1, $<lineno>1); }
+		| addrlist STRING listsep	{ add_addr($2, $<lineno>2); }
+		;
+
+chainblock	: '{' optsep '}'
+		| '{' optsep chainitems '}'
+		| '{' optsep chainitems seps '}'
+		;
+
+chainitems	: chainitem
+		| chainitems seps chainitem
+		;
+
+chainitem	: hops
+		| IPV6 STRING		{
+			int	 v = yesno($2, $<lineno>2);
+
+			if (opt_once(chainopt, O_IPV6, "ipv6", $<lineno>1) &&
+			    v != -1)
+				cur_chain->ipv6 = v;
+			free($2);
+		}
+		| DNS STRING		{
+			enum dnspolicy	 d = DNS_FIRSTHOP;
+
+			if (strcmp($2, "first-hop") == 0)
+				d = DNS_FIRSTHOP;
+			else if (strcmp($2, "none") == 0)
+				d = DNS_NONE;
+			else
+				yyerror_at($<lineno>2, "invalid dns policy "
+				    "\"%s\" (first-hop or none)", $2);
+			if (opt_once(chainopt, O_DNS, "dns", $<lineno>1))
+				cur_chain->dns = d;
+			free($2);
+		}
+		| error
+		;
+
+hops		: STRING		{ add_hop($1, $<lineno>1); }
+		| hops STRING		{ add_hop($2, $<lineno>2); }
+		;
+
+vmblock		: '{' optsep '}'
+		| '{' optsep vmitems '}'
+		| '{' optsep vmitems seps '}'
+		;
+
+vmitems		: vmitem
+		| vmitems seps vmitem
+		;
+
+vmitem		: template
+		| driver
+		| memory
+		| CHAIN STRING		{
+			if (!opt_once(nodeopt, O_CHAIN, "chain", $<lineno>1))
+				free($2);
+			else if (strcmp($2, "none") == 0)
+				free($2);
+			else if (check_name("chain", $2, $<lineno>2) == -1)
+				free($2);
+			else {
+				cur_node->chain_name = $2;
+				cur_node->chain_lineno = $<lineno>1;
+			}
+		}
+		| FIREWALL		{
+			opt_once(nodeopt, O_FIREWALL, "firewall", $<lineno>1);
+			cur_node->has_firewall = 1;
+		    } optnl fwblock
+		| error
+		;
+
+fwblock		: '{' optsep '}'
+		| '{' optsep fwrules '}'
+		| '{' optsep fwrules seps '}'
+		;
+
+fwrules		: fwrule
+		| fwrules seps fwrule
+		;
+
+fwrule		: fwaction fwdir fwaf fwproto fwfrom fwto fwicmp { end_rule(); }
+		| error
+		;
+
+fwaction	: PASS			{ new_rule(FW_PASS, $<lineno>1); }
+		| BLOCK			{ new_rule(FW_BLOCK, $<lineno>1); }
+		;
+
+fwdir		: /* empty */
+		| IN			{ cur_rule->dir = FW_IN; }
+		| OUT			{ cur_rule->dir = FW_OUT; }
+		;
+
+fwaf		: /* empty */
+		| INET			{ cur_rule->af = AF_INET; }
+		| INET6			{ cur_rule->af = AF_INET6; }
+		;
+
+fwproto		: /* empty */
+		| PROTO STRING		{ add_proto($2, $<lineno>2); }
+		| PROTO '{' optnl protolist '}'
+		;
+
+protolist	: STRING listsep		{ add_proto($1, $<lineno>1); }
+		| protolist STRING listsep	{ add_proto($2, $<lineno>2); }
+		;
+
+fwfrom		: /* empty */
+		| FROM			{ cur_host = &cur_rule->from; }
+		    hostspec
+		;
+
+fwto		: /* empty */
+		| TO			{ cur_host = &cur_rule->to; }
+		    hostspec
+		;
+
+hostspec	: addrspec
+		| addrspec portspec
+		| portspec
+		;
+
+addrspec	: STRING		{ host_addr($1, 0, $<lineno>1); }
+		| '!' STRING		{ host_addr($2, 1, $<lineno>2); }
+		| '{'			{
+			cur_host->any = 0;
+			cur_addrs = &cur_host->addrs;
+		    } optnl addrlist '}'
+		| '!' '{'		{
+			yyerror_at($<lineno>1, "a list cannot be negated");
+			cur_addrs = &cur_host->addrs;
+		    } optnl addrlist '}'
+		;
+
+portspec	: PORT			{
+			cur_ports = &cur_host->ports;
+			rule_ports = $<lineno>1;
+		    } ports
+		;
+
+ports		: port
+		| '{' optnl portlist '}'
+		;
+
+portlist	: port listsep
+		| portlist port listsep
+		;
+
+port		: NUMBER		{ add_port(NULL, $1, $<lineno>1); }
+		| STRING		{
+			add_port($1, 0, $<lineno>1);
+			free($1);
+		}
+		;
+
+fwicmp		: /* empty */
+		| ICMPTYPE NUMBER	{
+			rule_icmp = $<lineno>1;
+			if ($2 < 0 || $2 > 255)
+				yyerror_at($<lineno>2,
+				    "icmp-type %lld out of range (0..255)", $2);
+			else
+				cur_rule->icmp_type = (int)$2;
+		}
+		;
+
+%%
+
+struct keyword {
+	const char	*k_name;
+	int		 k_val;
+};
+
+/* Sorted by strcmp(): looked up with bsearch(). */
+static const struct keyword keywords[] = {
+	{ "allowed",		ALLOWED },
+	{ "block",		BLOCK },
+	{ "chain",		CHAIN },
+	{ "disposable",		DISPOSABLE },
+	{ "dns",		DNS },
+	{ "driver",		DRIVER },
+	{ "endpoint",		ENDPOINT },
+	{ "file",		KFILE },
+	{ "firewall",		FIREWALL },
+	{ "from",		FROM },
+	{ "gateway",		GATEWAY },
+	{ "icmp-type",		ICMPTYPE },
+	{ "in",			IN },
+	{ "include",		INCLUDE },
+	{ "inet",		INET },
+	{ "inet6",		INET6 },
+	{ "interface",		INTERFACE },
+	{ "ips",		IPS },
+	{ "ipv6",		IPV6 },
+	{ "keepalive",		KEEPALIVE },
+	{ "key",		KEY },
+	{ "listen",		LISTEN },
+	{ "memory",		MEMORY },
+	{ "nat",		NAT },
+	{ "network",		NETWORK },
+	{ "out",		OUT },
+	{ "pass",		PASS },
+	{ "peer",		PEER },
+	{ "persistent",		PERSISTENT },
+	{ "pool",		POOL },
+	{ "pool6",		POOL6 },
+	{ "port",		PORT },
+	{ "prefixlen",		PREFIXLEN },
+	{ "preshared",		PRESHARED },
+	{ "private",		PRIVATE },
+	{ "proto",		PROTO },
+	{ "public",		PUBLIC },
+	{ "role",		ROLE },
+	{ "statedir",		STATEDIR },
+	{ "template",		TEMPLATE },
+	{ "to",			TO },
+	{ "transport",		TRANSPORT },
+	{ "uplink",		UPLINK },
+	{ "virtual",		VIRTUAL },
+	{ "vm",			VM },
+	{ "wireguard",		WIREGUARD },
+};
+
+static int
+kw_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct keyword *)e)->k_name);
+}
+
+static int
+lookup(const char *s)
+{
+	const struct keyword	*kw;
+
+	kw = bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), kw_cmp);
+	return kw != NULL ? kw->k_val : STRING;
+}
+
+/* Errors: FILE:LINE: message, all counted. */
+static void
+verror_at(int line, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s:%d: ", file != NULL ? file->name : "?", line);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	errors++;
+}
+
+static void
+yyerror_at(int line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	verror_at(line, fmt, ap);
+	va_end(ap);
+}
+
+/* Called by the parser, for syntax errors only. */
+void
+yyerror(const char *msg)
+{
+	if (lex_error) {	/* the lexer said what was wrong */
+		lex_error = 0;
+		return;
+	}
+	yyerror_at(tok_line, "%s", msg);
+}
+
+static void
+lexerror(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	verror_at(tok_line, fmt, ap);
+	va_end(ap);
+	lex_error = 1;
+}
+
+/* strerror(), lowercased for a message. */
+static const char *
+errstr(int e)
+{
+	static char	 buf[128];
+
+	snprintf(buf, sizeof(buf), "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' &&
+	    !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
+/*
+ * The lexer.
+ */
+
+static void
+lungetc(int c)
+{
+	if (c == EOF)
+		return;
+	if (file->ulen == file->usize) {
+		file->usize = file->usize ? file->usize * 2 : 64;
+		file->ub = xreallocarray(file->ub, file->usize,
+		    sizeof(*file->ub));
+	}
+	file->ub[file->ulen++] = c;
+}
+
+/* Next character: pushback first; backslash-newline is a blank. */
+static int
+lgetc(void)
+{
+	int	 c, next;
+
+	for (;;) {
+		if (file->ulen > 0) {
+			c = file->ub[--file->ulen];
+			if (c == START_EXPAND)
+				file->expanding++;
+			else if (c == DONE_EXPAND)
+				file->expanding--;
+			else
+				return c;
+			continue;
+		}
+		c = getc(file->stream);
+		if (c != '\\')
+			return c;
+		next = getc(file->stream);
+		if (next != '\n') {
+			if (next != EOF)
+				ungetc(next, file->stream);
+			return c;
+		}
+		file->lineno++;
+		return ' ';
+	}
+}
+
+static int
+isword(int c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && c != EOF && strchr("_.:/!-", c) != NULL;
+}
+
+static int
+ismacrochar(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+static int
+lex_quoted(char *buf)
+{
+	size_t	 i = 0;
+	int	 c, next, toolong = 0;
+
+	for (;;) {
+		c = lgetc();
+		if (c == EOF || c == '\n') {
+			lexerror("unterminated string");
+			lungetc(c);
+			return ERROR;
+		}
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			next = lgetc();
+			if (next == '"' || next == '\\')
+				c = next;
+			else
+				lungetc(next);
+		}
+		if ((c < ' ' && c != '\t') || c == 0x7f) {
+			lexerror("invalid character in string");
+			while ((c = lgetc()) != EOF && c != '\n' && c != '"')
+				;
+			if (c == '\n')
+				lungetc(c);
+			return ERROR;
+		}
+		if (i >= MAXWORD - 1) {
+			toolong = 1;
+			continue;
+		}
+		buf[i++] = (char)c;
+	}
+	buf[i] = '\0';
+	if (toolong) {
+		lexerror("string too long");
+		return ERROR;
+	}
+	yylval.v.string = xstrdup(buf);
+	return STRING;
+}
+
+static int
+lex_word(char *buf, int c)
+{
+	size_t	 i = 0;
+	int	 toolong = 0, digits = 1, tok;
+	char	*ep;
+
+	do {
+		if (c < '0' || c > '9')
+			digits = 0;
+		if (i < MAXWORD - 1)
+			buf[i++] = (char)c;
+		else
+			toolong = 1;
+	} while ((c = lgetc()) != EOF && isword(c));
+	lungetc(c);
+	buf[i] = '\0';
+	if (toolong) {
+		lexerror("string too long");
+		return ERROR;
+	}
+	if (digits) {
+		errno = 0;
+		yylval.v.number = strtoll(buf, &ep, 10);
+		if (errno == ERANGE || *ep != '\0') {
+			lexerror("number too large: %s", buf);
+			return ERROR;
+		}
+		return NUMBER;
+	}
+	if ((tok = lookup(buf)) == STRING)
+		yylval.v.string = xstrdup(buf);
+	return tok;
+}
+
+int
+yylex(void)
+{
+	char		 buf[MAXWORD];
+	const char	*val;
+	size_t		 i;
+	int		 c;
+
+	lex_error = 0;
+	if (errors >= MAXERRORS) {
+		if (errors == MAXERRORS) {
+			fprintf(stderr, "%s:%d: too many errors\n", file->name,
+			    tok_line);
+			errors++;
+		}
+		lex_error = 1;		/* no syntax error for this EOF */
+		return 0;
+	}
+top:
+	if (file->pending_nl) {
+		file->pending_nl = 0;
+		yylval.lineno = tok_line = file->lineno;
+		return '\n';
+	}
+	while ((c = lgetc()) == ' ' || c == '\t' || c == '\r')
+		;
+	yylval.lineno = tok_line = file->lineno;
+	if (c == '#')
+		while ((c = lgetc()) != '\n' && c != EOF)
+			;
+	if (c == '$' && file->expanding == 0) {
+		for (i = 0; (c = lgetc()) != EOF && ismacrochar(c); )
+			if (i < 64)
+				buf[i++] = (char)c;
+		lungetc(c);
+		buf[i] = '\0';
+		if (i == 0 || i >= 64) {
+			lexerror("invalid macro reference");
+			return ERROR;
+		}
+		if ((val = symget(buf)) == NULL) {
+			lexerror("undefined macro \"%s\"", buf);
+			return ERROR;
+		}
+		lungetc(DONE_EXPAND);
+		for (i = strlen(val); i > 0; i--)
+			lungetc((unsigned char)val[i - 1]);
+		lungetc(START_EXPAND);
+		goto top;
+	}
+	switch (c) {
+	case EOF:
+		if (!file->eof) {
+			file->eof = 1;
+			return '\n';
+		}
+		if (file->parent == NULL)
+			return 0;
+		popfile();
+		goto top;
+	case '\n':
+		if (!file->expanding)
+			file->lineno++;
+		return '\n';
+	case '"':
+		return lex_quoted(buf);
+	case '!':
+	case '{':
+	case '}':
+	case ';':
+	case '=':
+	case ',':
+		return c;
+	}
+	if (isword(c))
+		return lex_word(buf, c);
+	if (c < ' ' || c > '~') {
+		lexerror("invalid character 0x%02x", c & 0xff);
+		return ERROR;
+	}
+	return c;
+}
+
+/*
+ * Files.
+ */
+
+static const char *
+keep_name(const char *name)
+{
+	conf->files = xreallocarray(conf->files, conf->nfiles + 1,
+	    sizeof(*conf->files));
+	conf->files[conf->nfiles] = xstrdup(name);
+	return conf->files[conf->nfiles++];
+}
+
+/* Open a file; line is the include line (0: top level). */
+static struct file *
+pushfile(const char *name, int line)
+{
+	struct file	*f, *p;
+	struct stat	 st;
+	FILE		*fp;
+	int		 depth = file != NULL ? file->depth + 1 : 0;
+
+	if (depth > MAXINCLUDE) {
+		yyerror_at(line, "includes nested too deeply: %s", name);
+		return NULL;
+	}
+	if ((fp = fopen(name, "r")) == NULL) {
+		if (line == 0) {
+			fprintf(stderr, "%s: %s\n", name, errstr(errno));
+			errors++;
+		} else if (errno == ENOENT)
+			yyerror_at(line, "include file \"%s\" not found",
+			    name);
+		else
+			yyerror_at(line, "cannot open include file \"%s\": %s",
+			    name, errstr(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == -1) {
+		yyerror_at(line, "%s: %s", name, errstr(errno));
+		fclose(fp);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode) || (line != 0 && !S_ISREG(st.st_mode))) {
+		if (line == 0) {
+			fprintf(stderr, "%s: is a directory\n", name);
+			errors++;
+		} else
+			yyerror_at(line, "include file \"%s\" is not a regular "
+			    "file", name);
+		fclose(fp);
+		return NULL;
+	}
+	for (p = file; p != NULL; p = p->parent)
+		if (p->dev == st.st_dev && p->ino == st.st_ino &&
+		    !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+			yyerror_at(line, "include loop: %s", name);
+			fclose(fp);
+			return NULL;
+		}
+	f = xcalloc(1, sizeof(*f));
+	f->stream = fp;
+	f->name = keep_name(name);
+	f->lineno = 1;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->depth = depth;
+	f->parent = file;
+	file = f;
+	return f;
+}
+
+static void
+popfile(void)
+{
+	struct file	*f = file;
+
+	file = f->parent;
+	fclose(f->stream);
+	free(f->ub);
+	free(f);
+}
+
+/* include "name": relative to the including file's directory. */
+static void
+include_file(char *name, int line)
+{
+	const char	*slash;
+	char		*path;
+	size_t		 len;
+
+	if (name[0] == '\0') {
+		yyerror_at(line, "empty include file name");
+		free(name);
+		return;
+	}
+	if (name[0] != '/' && (slash = strrchr(file->name, '/')) != NULL) {
+		len = (size_t)(slash - file->name) + 1 + strlen(name) + 1;
+		path = xcalloc(1, len);
+		snprintf(path, len, "%.*s/%s", (int)(slash - file->name),
+		    file->name, name);
+		free(name);
+	} else
+		path = name;
+	if (pushfile(path, line) != NULL)
+		file->pending_nl = 1;
+	free(path);
+}
+
+/*
+ * Macros.
+ */
+
+static int
+valid_macro_name(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+	    *s == '_'))
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!ismacrochar((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static struct sym *
+symfind(const char *name)
+{
+	struct sym	*s;
+
+	for (s = syms; s != NULL; s = s->next)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+/* A file's definition never overrides one from the command line. */
+static int
+symset(const char *name, const char *val, int line)
+{
+	struct sym	*s;
+
+	if (!valid_macro_name(name) || strlen(name) > 63) {
+		if (line > 0)
+			yyerror_at(line, "invalid macro name \"%s\"", name);
+		return -1;
+	}
+	if (line > 0 && lookup(name) != STRING) {
+		yyerror_at(line, "macro name \"%s\" is a keyword", name);
+		return -1;
+	}
+	if ((s = symfind(name)) != NULL) {
+		if (s->persist && line > 0)
+			return 0;
+		free(s->val);
+		s->val = xstrdup(val);
+		s->persist = line == 0;
+		return 0;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->name = xstrdup(name);
+	s->val = xstrdup(val);
+	s->persist = line == 0;
+	s->next = syms;
+	syms = s;
+	return 0;
+}
+
+static const char *
+symget(const char *name)
+{
+	struct sym	*s = symfind(name);
+
+	return s != NULL ? s->val : NULL;
+}
+
+/* Forget the file's macros; keep those from the command line. */
+static void
+symclear(void)
+{
+	struct sym	*s, *next, **prev = &syms;
+
+	for (s = syms; s != NULL; s = next) {
+		next = s->next;
+		if (s->persist) {
+			prev = &s->next;
+			continue;
+		}
+		*prev = next;
+		free(s->name);
+		free(s->val);
+		free(s);
+	}
+}
+
+int
+cmdline_symset(const char *s)
+{
+	const char	*eq;
+	char		*name;
+	int		 rv;
+
+	if ((eq = strchr(s, '=')) == NULL || eq == s)
+		return -1;
+	name = xcalloc(1, (size_t)(eq - s) + 1);
+	memcpy(name, s, (size_t)(eq - s));
+	rv = symset(name, eq + 1, 0);
+	free(name);
+	return rv;
+}
+
+/*
+ * Checks and objects.
+ */
+
+static int
+opt_once(int *seen, int idx, const char *what, int line)
+{
+	if (seen[idx] != 0) {
+		yyerror_at(line, "duplicate %s option (first at line %d)",
+		    what, seen[idx]);
+		return 0;
+	}
+	seen[idx] = line;
+	return 1;
+}
+
+/* 1..12 characters of [A-Za-z0-9_.-], starting with a letter or digit. */
+static int
+check_name(const char *what, const char *s, int line)
+{
+	const char	*p;
+	size_t		 len = strlen(s);
+	int		 ok = len > 0;
+
+	for (p = s; *p != '\0' && ok; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') ||
+		    (p != s && (*p == '_' || *p == '.' || *p == '-'))))
+			ok = 0;
+	if (!ok) {
+		yyerror_at(line, "invalid %s name \"%s\"", what, s);
+		return -1;
+	}
+	if (len > KUBSD_NAME_MAX) {
+		yyerror_at(line, "%s name \"%s\" is too long (max %d "
+		    "characters)", what, s, KUBSD_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_path(const char *what, const char *s, int line)
+{
+	if (s[0] != '/') {
+		yyerror_at(line, "%s \"%s\" must be an absolute path",
+		    what, s);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+first_at(char *buf, size_t len, const char *ffile, int fline)
+{
+	if (ffile != NULL && strcmp(ffile, file->name) != 0)
+		snprintf(buf, len, "%s:%d", ffile, fline);
+	else
+		snprintf(buf, len, "line %d", fline);
+}
+
+static const char *
+node_word(const struct node *n)
+{
+	if (n->kind == NODE_VM)
+		return n->disposable ? "disposable" : "vm";
+	return kind_name(n->kind);
+}
+
+static void
+new_node(enum node_kind kind, char *name, int line, int disposable)
+{
+	struct node	*n, *o;
+	char		 at[PATH_MAX + 32];
+
+	n = xcalloc(1, sizeof(*n));
+	n->kind = kind;
+	n->name = name;
+	n->lineno = line;
+	n->file = file->name;
+	n->disposable = disposable;
+	n->nat = 1;
+	n->role = ROLE_NONE;
+	n->driver = DRIVER_QEMU;
+	n->memory = KUBSD_MEMORY;
+	n->tor_transport = KUBSD_TOR_TRANSPORT;
+	n->tor_dnsport = KUBSD_TOR_DNSPORT;
+	kaddr_parse(KUBSD_TOR_VIRTNET, &n->tor_virtnet);
+	TAILQ_INIT(&n->firewall);
+
+	if (check_name(node_word(n), name, line) == 0) {
+		TAILQ_FOREACH(o, &conf->nodes, entry) {
+			if (strcmp(o->name, name) != 0)
+				continue;
+			first_at(at, sizeof(at), o->file, o->lineno);
+			if (strcmp(node_word(o), node_word(n)) == 0)
+				yyerror_at(line, "duplicate %s \"%s\" (first "
+				    "defined at %s)", node_word(n), name, at);
+			else
+				yyerror_at(line, "duplicate name \"%s\" (first "
+				    "defined as %s at %s)", name,
+				    node_word(o), at);
+			break;
+		}
+	}
+	TAILQ_INSERT_TAIL(&conf->nodes, n, entry);
+	cur_node = n;
+	memset(nodeopt, 0, sizeof(nodeopt));
+}
+
+static void
+end_node(void)
+{
+	struct node	*n = cur_node;
+
+	if (n == NULL)
+		return;
+	cur_node = NULL;
+	switch (n->kind) {
+	case NODE_UPLINK:
+		if (n->ifname == NULL && nodeopt[O_INTERFACE] == 0)
+			yyerror_at(n->lineno, "uplink \"%s\" has no interface",
+			    n->name);
+		break;
+	case NODE_GATEWAY:
+		if (n->role == ROLE_NONE) {
+			if (nodeopt[O_ROLE] == 0)
+				yyerror_at(n->lineno,
+				    "gateway \"%s\" has no role", n->name);
+			break;
+		}
+		if (n->role != ROLE_TOR) {
+			if (nodeopt[O_TRANSPORT])
+				yyerror_at(nodeopt[O_TRANSPORT], "transport "
+				    "port is only valid for role tor");
+			if (nodeopt[O_DNSPORT])
+				yyerror_at(nodeopt[O_DNSPORT], "dns port is "
+				    "only valid for role tor");
+			if (nodeopt[O_VIRTUAL])
+				yyerror_at(nodeopt[O_VIRTUAL], "virtual "
+				    "network is only valid for role tor");
+		}
+		if (n->role != ROLE_WIREGUARD && nodeopt[O_WIREGUARD])
+			yyerror_at(nodeopt[O_WIREGUARD], "wireguard block is "
+			    "only valid for role wireguard");
+		if (n->role == ROLE_WIREGUARD && n->wg == NULL)
+			yyerror_at(n->lineno, "gateway \"%s\": role wireguard "
+			    "requires a wireguard block", n->name);
+		break;
+	case NODE_VM:
+		break;
+	}
+}
+
+static void
+new_chain(char *name, int line)
+{
+	struct chain	*c, *o;
+	char		 at[PATH_MAX + 32];
+
+	c = xcalloc(1, sizeof(*c));
+	c->name = name;
+	c->lineno = line;
+	c->file = file->name;
+	c->dns = DNS_FIRSTHOP;
+	if (strcmp(name, "none") == 0)
+		yyerror_at(line, "\"none\" is not a valid chain name");
+	else if (check_name("chain", name, line) == 0) {
+		TAILQ_FOREACH(o, &conf->chains, entry) {
+			if (strcmp(o->name, name) != 0)
+				continue;
+			first_at(at, sizeof(at), o->file, o->lineno);
+			yyerror_at(line, "duplicate chain \"%s\" (first "
+			    "defined at %s)", name, at);
+			break;
+		}
+	}
+	TAILQ_INSERT_TAIL(&conf->chains, c, entry);
+	cur_chain = c;
+	memset(chainopt, 0, sizeof(chainopt));
+}
+
+static void
+end_chain(void)
+{
+	if (cur_chain != NULL && cur_chain->nhops == 0)
+		yyerror_at(cur_chain->lineno, "chain \"%s\" has no hops",
+		    cur_chain->name);
+	cur_chain = NULL;
+}
+
+static void
+add_hop(char *name, int line)
+{
+	struct chain_hop	*h;
+
+	if (check_name("hop", name, line) == -1) {
+		free(name);
+		return;
+	}
+	cur_chain->hops = xreallocarray(cur_chain->hops,
+	    cur_chain->nhops + 1, sizeof(*cur_chain->hops));
+	h = &cur_chain->hops[cur_chain->nhops++];
+	memset(h, 0, sizeof(*h));
+	h->name = name;
+	h->lineno = line;
+}
+
+static void
+start_wg(int line)
+{
+	opt_once(nodeopt, O_WIREGUARD, "wireguard", line);
+	if (cur_node->wg == NULL) {
+		cur_node->wg = xcalloc(1, sizeof(*cur_node->wg));
+		TAILQ_INIT(&cur_node->wg->peers);
+		cur_node->wg->lineno = line;
+		memset(wgopt, 0, sizeof(wgopt));
+	}
+}
+
+static void
+end_wg(void)
+{
+	struct wg_conf	*wg = cur_node->wg;
+
+	if (wgopt[O_KEYFILE] == 0)
+		yyerror_at(wg->lineno, "gateway \"%s\": wireguard block has "
+		    "no private key file", cur_node->name);
+	if (TAILQ_EMPTY(&wg->peers))
+		yyerror_at(wg->lineno, "gateway \"%s\": wireguard block has "
+		    "no peer", cur_node->name);
+}
+
+static void
+new_peer(char *name, int line)
+{
+	struct wg_peer	*p, *o;
+	const char	*s;
+
+	p = xcalloc(1, sizeof(*p));
+	p->name = name;
+	p->lineno = line;
+	for (s = name; *s != '\0'; s++)
+		if (*s == '"' || *s == '\\')
+			break;
+	if (name[0] == '\0' || *s != '\0')
+		yyerror_at(line, "invalid peer name \"%s\"", name);
+	else {
+		TAILQ_FOREACH(o, &cur_node->wg->peers, entry) {
+			if (strcmp(o->name, name) != 0)
+				continue;
+			yyerror_at(line, "duplicate peer \"%s\" (first defined "
+			    "at line %d)", name, o->lineno);
+			break;
+		}
+	}
+	TAILQ_INSERT_TAIL(&cur_node->wg->peers, p, entry);
+	cur_peer = p;
+	memset(peeropt, 0, sizeof(peeropt));
+}
+
+static void
+end_peer(void)
+{
+	struct wg_peer	*p = cur_peer;
+
+	if (peeropt[O_PUBKEY] == 0)
+		yyerror_at(p->lineno, "peer \"%s\" has no public key",
+		    p->name);
+	if (peeropt[O_ENDPOINT] == 0)
+		yyerror_at(p->lineno, "peer \"%s\" has no endpoint", p->name);
+	if (peeropt[O_ALLOWED] == 0)
+		yyerror_at(p->lineno, "peer \"%s\" has no allowed ips",
+		    p->name);
+	cur_peer = NULL;
+}
+
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* A WireGuard key: 32 bytes in canonical base64, 44 characters. */
+static void
+set_pubkey(char *key, int line)
+{
+	int	 i, v = 0;
+
+	if (strlen(key) != 44 || key[43] != '=')
+		goto bad;
+	for (i = 0; i < 43; i++)
+		if ((v = b64val((unsigned char)key[i])) == -1)
+			goto bad;
+	if (v & 0x3)		/* bits past the 32nd byte */
+		goto bad;
+	free(cur_peer->pubkey);
+	cur_peer->pubkey = key;
+	return;
+ bad:
+	yyerror_at(line, "invalid public key \"%s\": not the base64 of "
+	    "32 bytes", key);
+	free(key);
+}
+
+static void
+set_endpoint(char *host, long long port, int line)
+{
+	struct addrinfo	 hints, *res;
+	long long	 p;
+
+	if ((p = get_port(port, line)) != -1)
+		cur_peer->endpoint_port = (uint16_t)p;
+	if (kaddr_parse(host, &cur_peer->endpoint) == 0) {
+		if (cur_peer->endpoint.prefixlen !=
+		    (cur_peer->endpoint.af == AF_INET ? 32 : 128) ||
+		    strchr(host, '/') != NULL) {
+			yyerror_at(line, "invalid endpoint \"%s\": a network",
+			    host);
+		}
+	} else {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_DGRAM;
+		if (host[0] == '\0' || strchr(host, '"') != NULL ||
+		    getaddrinfo(host, NULL, &hints, &res) != 0) {
+			yyerror_at(line, "cannot resolve endpoint \"%s\"",
+			    host);
+		} else {
+			memset(&cur_peer->endpoint, 0,
+			    sizeof(cur_peer->endpoint));
+			cur_peer->endpoint.af = res->ai_family;
+			if (res->ai_family == AF_INET) {
+				cur_peer->endpoint.a.v4 = ((struct sockaddr_in *)
+				    (void *)res->ai_addr)->sin_addr;
+				cur_peer->endpoint.prefixlen = 32;
+			} else {
+				cur_peer->endpoint.a.v6 = ((struct sockaddr_in6 *)
+				    (void *)res->ai_addr)->sin6_addr;
+				cur_peer->endpoint.prefixlen = 128;
+			}
+			freeaddrinfo(res);
+		}
+	}
+	free(cur_peer->endpoint_host);
+	cur_peer->endpoint_host = host;
+}
+
+static int
+yesno(const char *s, int line)
+{
+	if (strcmp(s, "yes") == 0)
+		return 1;
+	if (strcmp(s, "no") == 0)
+		return 0;
+	yyerror_at(line, "expected yes or no, not \"%s\"", s);
+	return -1;
+}
+
+static long long
+get_port(long long n, int line)
+{
+	if (n < 1 || n > 65535) {
+		yyerror_at(line, "port %lld out of range (1..65535)", n);
+		return -1;
+	}
+	return n;
+}
+
+/* A network: CIDR (host bits clear) or an address; af 0: either. */
+static int
+get_net(const char *s, struct kaddr *ka, int af, int line)
+{
+	struct kaddr	 m;
+
+	if (kaddr_parse(s, ka) == -1) {
+		yyerror_at(line, "invalid address \"%s\"", s);
+		memset(ka, 0, sizeof(*ka));
+		return -1;
+	}
+	if (af != 0 && ka->af != af) {
+		yyerror_at(line, "\"%s\" is not an %s network", s,
+		    af == AF_INET ? "ipv4" : "ipv6");
+		memset(ka, 0, sizeof(*ka));
+		return -1;
+	}
+	m = *ka;
+	kaddr_mask(&m);
+	if (memcmp(m.a.bytes, ka->a.bytes, sizeof(m.a.bytes)) != 0) {
+		yyerror_at(line, "invalid network \"%s\": host bits are set",
+		    s);
+		memset(ka, 0, sizeof(*ka));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+set_pool(char *s, long long plen, int line, int pline)
+{
+	struct kaddr	 ka;
+
+	conf->pool_lineno = line;
+	conf->pool_file = file->name;
+	if (get_net(s, &ka, AF_INET, line) == -1)
+		return;
+	conf->pool = ka;
+	if (plen == -1)
+		plen = KUBSD_SEGPREFIX;
+	else if (plen < 16 || plen > 30) {
+		yyerror_at(pline, "prefixlen %lld out of range (16..30)",
+		    plen);
+		return;
+	}
+	if (plen <= ka.prefixlen) {
+		yyerror_at(line, "prefixlen %lld must be longer than the "
+		    "pool's /%d", plen, ka.prefixlen);
+		return;
+	}
+	conf->segprefix = (int)plen;
+}
+
+static void
+set_pool6(char *s, int line)
+{
+	struct kaddr	 ka;
+
+	if (get_net(s, &ka, AF_INET6, line) == -1)
+		return;
+	if (ka.prefixlen < 16 || ka.prefixlen > 60) {
+		yyerror_at(line, "pool6 prefix /%d out of range (16..60)",
+		    ka.prefixlen);
+		return;
+	}
+	conf->pool6 = ka;
+}
+
+/* NUMBER bytes, or "NUMBER[KMG]". */
+static void
+set_memory(const char *s, long long n, int line)
+{
+	unsigned long long	 v, mult = 1;
+	const char		*p;
+	char			 buf[32];
+
+	if (s == NULL) {
+		snprintf(buf, sizeof(buf), "%lld", n);
+		s = buf;
+	}
+	for (p = s, v = 0; *p >= '0' && *p <= '9'; p++) {
+		if (v > (ULLONG_MAX - 9) / 10)
+			goto toolarge;
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	if (p == s)
+		goto bad;
+	switch (*p) {
+	case '\0':
+		break;
+	case 'K': case 'k':
+		mult = 1024ULL;
+		p++;
+		break;
+	case 'M': case 'm':
+		mult = 1024ULL * 1024;
+		p++;
+		break;
+	case 'G': case 'g':
+		mult = 1024ULL * 1024 * 1024;
+		p++;
+		break;
+	default:
+		goto bad;
+	}
+	if (*p != '\0')
+		goto bad;
+	if (v > (1ULL << 50) / mult)
+		goto toolarge;
+	v *= mult;
+	if (v < 64ULL * 1024 * 1024) {
+		yyerror_at(line, "memory size %s too small (min 64M)", s);
+		return;
+	}
+	cur_node->memory = v;
+	return;
+ toolarge:
+	yyerror_at(line, "memory size %s too large", s);
+	return;
+ bad:
+	yyerror_at(line, "invalid memory size \"%s\"", s);
+}
+
+static void
+kaddr_append(struct kaddr_list *l, const struct kaddr *ka)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = *ka;
+}
+
+/* An element of an address list (allowed ips, or a rule's host). */
+static void
+add_addr(char *s, int line)
+{
+	struct kaddr	 ka;
+
+	if (strcmp(s, "any") == 0)
+		yyerror_at(line, "\"any\" is not allowed in a list");
+	else if (get_net(s, &ka, 0, line) == 0)
+		kaddr_append(cur_addrs, &ka);
+	free(s);
+}
+
+static void
+host_addr(char *s, int neg, int line)
+{
+	struct kaddr	 ka;
+
+	if (strcmp(s, "any") == 0) {
+		if (neg)
+			yyerror_at(line, "\"any\" cannot be negated");
+	} else if (get_net(s, &ka, 0, line) == 0) {
+		cur_host->any = 0;
+		cur_host->neg = neg;
+		kaddr_append(&cur_host->addrs, &ka);
+	}
+	free(s);
+}
+
+/* N or N:M; s NULL: the number n. */
+static void
+add_port(const char *s, long long n, int line)
+{
+	struct kport	 kp;
+	long long	 lo, hi;
+	char		*ep;
+
+	if (s == NULL)
+		lo = hi = n;
+	else {
+		if (s[0] < '0' || s[0] > '9')
+			goto bad;
+		errno = 0;
+		lo = strtoll(s, &ep, 10);
+		if (errno != 0 || *ep != ':' || ep[1] < '0' || ep[1] > '9')
+			goto bad;
+		hi = strtoll(ep + 1, &ep, 10);
+		if (errno != 0 || *ep != '\0')
+			goto bad;
+	}
+	if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535) {
+		if (s == NULL)
+			yyerror_at(line, "port %lld out of range (1..65535)",
+			    n);
+		else
+			yyerror_at(line, "port range %s out of range "
+			    "(1..65535)", s);
+		return;
+	}
+	if (lo > hi) {
+		yyerror_at(line, "invalid port range %s: %lld > %lld", s,
+		    lo, hi);
+		return;
+	}
+	kp.lo = (uint16_t)lo;
+	kp.hi = (uint16_t)hi;
+	cur_ports->v = xreallocarray(cur_ports->v, cur_ports->n + 1,
+	    sizeof(*cur_ports->v));
+	cur_ports->v[cur_ports->n++] = kp;
+	return;
+ bad:
+	yyerror_at(line, "invalid port \"%s\"", s);
+}
+
+static void
+add_proto(char *s, int line)
+{
+	int	 p;
+
+	if (strcmp(s, "tcp") == 0)
+		p = IPPROTO_TCP;
+	else if (strcmp(s, "udp") == 0)
+		p = IPPROTO_UDP;
+	else if (strcmp(s, "icmp") == 0)
+		p = IPPROTO_ICMP;
+	else if (strcmp(s, "icmp6") == 0)
+		p = IPPROTO_ICMPV6;
+	else {
+		yyerror_at(line, "invalid proto \"%s\" (tcp, udp, icmp or "
+		    "icmp6)", s);
+		free(s);
+		return;
+	}
+	free(s);
+	cur_rule->protos = xreallocarray(cur_rule->protos,
+	    cur_rule->nprotos + 1, sizeof(*cur_rule->protos));
+	cur_rule->protos[cur_rule->nprotos++] = p;
+}
+
+static void
+new_rule(enum fw_action action, int line)
+{
+	struct fw_rule	*r;
+
+	r = xcalloc(1, sizeof(*r));
+	r->action = action;
+	r->dir = FW_BOTH;
+	r->icmp_type = -1;
+	r->from.any = r->to.any = 1;
+	r->lineno = line;
+	TAILQ_INSERT_TAIL(&cur_node->firewall, r, entry);
+	cur_rule = r;
+	cur_host = NULL;
+	rule_ports = rule_icmp = 0;
+}
+
+/* Bit 0: an IPv4 address in the host, bit 1: an IPv6 one. */
+static int
+host_afs(const struct fw_host *h)
+{
+	size_t	 i;
+	int	 m = 0;
+
+	for (i = 0; i < h->addrs.n; i++)
+		m |= h->addrs.v[i].af == AF_INET ? 1 : 2;
+	return m;
+}
+
+static void
+end_rule(void)
+{
+	struct fw_rule	*r = cur_rule;
+	size_t		 i;
+	int		 tcpudp = 0, icmp = 0, icmp6 = 0, other = 0, afs = 3, m;
+
+	for (i = 0; i < r->nprotos; i++)
+		switch (r->protos[i]) {
+		case IPPROTO_TCP:
+		case IPPROTO_UDP:
+			tcpudp = 1;
+			break;
+		case IPPROTO_ICMP:
+			icmp = 1;
+			break;
+		case IPPROTO_ICMPV6:
+			icmp6 = 1;
+			break;
+		default:
+			other = 1;
+		}
+	if (rule_ports && (r->nprotos == 0 || icmp || icmp6 || other))
+		yyerror_at(rule_ports, "port requires proto tcp or udp only");
+	if (rule_icmp && (r->nprotos == 0 || tcpudp || other))
+		yyerror_at(rule_icmp,
+		    "icmp-type requires proto icmp or icmp6 only");
+	if (r->af == AF_INET && icmp6)
+		yyerror_at(r->lineno, "proto icmp6 in an inet rule");
+	if (r->af == AF_INET6 && icmp)
+		yyerror_at(r->lineno, "proto icmp in an inet6 rule");
+
+	if (r->af == AF_INET)
+		afs = 1;
+	else if (r->af == AF_INET6)
+		afs = 2;
+	if (r->nprotos > 0 && !tcpudp && !other) {
+		if (icmp && !icmp6)
+			afs &= 1;
+		else if (icmp6 && !icmp)
+			afs &= 2;
+	}
+	if (afs != 0) {
+		if ((m = host_afs(&r->from)) != 0)
+			afs &= m;
+		if ((m = host_afs(&r->to)) != 0)
+			afs &= m;
+		if (afs == 0)
+			yyerror_at(r->lineno, "address family mismatch");
+	}
+	/* with inet or inet6, every address must be of that family */
+	if (afs != 0 && r->af != 0 &&
+	    ((host_afs(&r->from) | host_afs(&r->to)) & ~afs))
+		yyerror_at(r->lineno, "address family mismatch");
+	cur_rule = NULL;
+	cur_host = NULL;
+}
+
+/*
+ * Entry points.
+ */
+
+struct netd_config *
+parse_config(const char *filename)
+{
+	struct netd_config	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	TAILQ_INIT(&c->nodes);
+	TAILQ_INIT(&c->chains);
+	c->file = xstrdup(filename);
+	kaddr_parse(KUBSD_POOL, &c->pool);
+	kaddr_parse(KUBSD_POOL6, &c->pool6);
+	c->segprefix = KUBSD_SEGPREFIX;
+	c->statedir = xstrdup(KUBSD_STATEDIR);
+
+	conf = c;
+	file = NULL;
+	errors = 0;
+	lex_error = 0;
+	tok_line = 0;
+	cur_node = NULL;
+	cur_chain = NULL;
+	cur_peer = NULL;
+	cur_rule = NULL;
+	cur_host = NULL;
+	cur_addrs = NULL;
+	cur_ports = NULL;
+	memset(globopt, 0, sizeof(globopt));
+
+	if (pushfile(filename, 0) == NULL) {
+		conf = NULL;
+		config_free(c);
+		symclear();
+		return NULL;
+	}
+	c->pool_file = file->name;
+	yyparse();
+	while (file != NULL)
+		popfile();
+	symclear();
+	conf = NULL;
+	if (errors) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+fw_host_free(struct fw_host *h)
+{
+	free(h->addrs.v);
+	free(h->ports.v);
+}
+
+void
+config_free(struct netd_config *c)
+{
+	struct node	*n;
+	struct chain	*ch;
+	struct fw_rule	*r;
+	struct wg_peer	*p;
+	size_t		 i;
+
+	if (c == NULL)
+		return;
+	while ((n = TAILQ_FIRST(&c->nodes)) != NULL) {
+		TAILQ_REMOVE(&c->nodes, n, entry);
+		while ((r = TAILQ_FIRST(&n->firewall)) != NULL) {
+			TAILQ_REMOVE(&n->firewall, r, entry);
+			free(r->protos);
+			fw_host_free(&r->from);
+			fw_host_free(&r->to);
+			free(r);
+		}
+		if (n->wg != NULL) {
+			while ((p = TAILQ_FIRST(&n->wg->peers)) != NULL) {
+				TAILQ_REMOVE(&n->wg->peers, p, entry);
+				free(p->name);
+				free(p->pubkey);
+				free(p->psk_file);
+				free(p->endpoint_host);
+				free(p->allowed_ips.v);
+				free(p);
+			}
+			free(n->wg->key_file);
+			free(n->wg);
+		}
+		free(n->name);
+		free(n->ifname);
+		free(n->template);
+		free(n->chain_name);
+		free(n);
+	}
+	while ((ch = TAILQ_FIRST(&c->chains)) != NULL) {
+		TAILQ_REMOVE(&c->chains, ch, entry);
+		for (i = 0; i < ch->nhops; i++)
+			free(ch->hops[i].name);
+		free(ch->hops);
+		free(ch->name);
+		free(ch);
+	}
+	for (i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	free(c->files);
+	free(c->segments);
+	free(c->statedir);
+	free(c->file);
+	free(c);
+}

@@ -1,0 +1,428 @@
+/*
+ * Intermediate rules -> nftables: "table bridge kubsd" (L2: anti-spoofing,
+ * isolation, the per-port rules) and "table inet kubsd" (L3: the host
+ * talks to no client; uplink forwarding per gateway; NAT).
+ *
+ * Base chains drop whatever touches the interface group and no map entry
+ * accepts; they dispatch through verdict maps keyed by interface name to
+ * one regular chain per port, so a packet's cost does not grow with the
+ * number of VMs.  Bridge chains of a port:
+ *	vm_NAME / gw_NAME	frames from kp-NAME (forward; on an uplink
+ *				segment: towards the host, bridge input)
+ *	to_NAME			frames towards kp-NAME
+ *	down_NAME		frames from a gateway's own port kd-NAME;
+ *				they go on to the destination's to_ chain
+ * Kernels without CONFIG_NF_CONNTRACK_BRIDGE have no "ct" in the bridge
+ * family, so RK_STATE becomes ICMP errors and the firewall's "reply"
+ * rules carry return traffic (TCP: never a bare SYN).
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "kubsd.h"
+#include "rules.h"
+
+#define NFT_NAMSIZ	(KUBSD_IFNAMSIZ + 8)
+
+static void	 nft_bridge(FILE *, const struct ruleset *);
+static void	 nft_inet(FILE *, const struct ruleset *);
+static void	 nft_port_chains(FILE *, const struct anchor *);
+static void	 nft_chain(FILE *, const struct anchor *, const char *, int,
+		    enum rdir);
+static void	 nft_uplink_chains(FILE *, const struct anchor *,
+		    const char *);
+
+/* Chain names are bare identifiers: keep [A-Za-z0-9_.-]. */
+static const char *
+nft_name(char *buf, const char *prefix, const char *name)
+{
+	size_t	 i, n;
+
+	n = (size_t)snprintf(buf, NFT_NAMSIZ, "%s%s", prefix, name);
+	if (n >= NFT_NAMSIZ)
+		n = NFT_NAMSIZ - 1;
+	for (i = strlen(prefix); i < n; i++)
+		if (!((buf[i] >= 'a' && buf[i] <= 'z') ||
+		    (buf[i] >= 'A' && buf[i] <= 'Z') ||
+		    (buf[i] >= '0' && buf[i] <= '9') ||
+		    buf[i] == '_' || buf[i] == '.' || buf[i] == '-'))
+			buf[i] = '_';
+	return buf;
+}
+
+static const char *
+from_prefix(const struct anchor *a)
+{
+	return a->kind == ANCHOR_GATEWAY ? "gw_" : "vm_";
+}
+
+static int
+is_port(const struct anchor *a)
+{
+	return a->kind == ANCHOR_GATEWAY || a->kind == ANCHOR_VM;
+}
+
+void
+emit_nft(FILE *f, const struct ruleset *rs, const char *only)
+{
+	if (only != NULL) {
+		emit_nft_port(f, rs, only);
+		return;
+	}
+	fprintf(f, "# kubsd: generated, do not edit\n");
+	fprintf(f, "table inet kubsd\ndelete table inet kubsd\n");
+	fprintf(f, "table bridge kubsd\ndelete table bridge kubsd\n\n");
+	nft_bridge(f, rs);
+	fprintf(f, "\n");
+	nft_inet(f, rs);
+}
+
+/* One map element; the first one opens the list. */
+struct elems {
+	const char	*open;		/* printed before the first */
+	const char	*indent;
+	int		 n;
+};
+
+static void
+nft_elem(FILE *f, struct elems *e, const char *key, const char *verb,
+    const char *c)
+{
+	fprintf(f, "%s\n%s\"%s\" : %s%s%s", e->n++ == 0 ? e->open : ",",
+	    e->indent, key, verb, c ? " " : "", c ? c : "");
+}
+
+enum bmap { BM_PORT_IN, BM_PORT_OUT, BM_HOST_IN, BM_HOST_OUT };
+
+/* An anchor's elements of one of the bridge maps. */
+static void
+nft_elements(FILE *f, const struct anchor *a, enum bmap m, struct elems *e)
+{
+	char	 c[NFT_NAMSIZ];
+
+	if (!is_port(a))
+		return;
+	switch (m) {
+	case BM_PORT_IN:
+		if (a->where == PORT_UPLINK)
+			nft_elem(f, e, a->ifname, "drop", NULL);
+		else
+			nft_elem(f, e, a->ifname, "jump",
+			    nft_name(c, from_prefix(a), a->name));
+		if (a->down_if[0] != '\0')
+			nft_elem(f, e, a->down_if, "jump",
+			    nft_name(c, "down_", a->name));
+		break;
+	case BM_PORT_OUT:
+		if (a->where == PORT_UPLINK)
+			nft_elem(f, e, a->ifname, "drop", NULL);
+		else
+			nft_elem(f, e, a->ifname, "jump",
+			    nft_name(c, "to_", a->name));
+		break;
+	case BM_HOST_IN:
+		if (a->where == PORT_UPLINK)
+			nft_elem(f, e, a->ifname, "jump",
+			    nft_name(c, from_prefix(a), a->name));
+		break;
+	case BM_HOST_OUT:
+		if (a->where == PORT_UPLINK)
+			nft_elem(f, e, a->ifname, "jump",
+			    nft_name(c, "to_", a->name));
+		break;
+	}
+}
+
+static void
+nft_map(FILE *f, const struct ruleset *rs, const char *name, enum bmap m)
+{
+	struct elems	 e = { "\t\telements = {", "\t\t\t", 0 };
+	size_t		 i;
+
+	fprintf(f, "\tmap %s {\n\t\ttype ifname : verdict\n", name);
+	for (i = 0; i < rs->nanchors; i++)
+		nft_elements(f, &rs->anchors[i], m, &e);
+	if (e.n > 0)
+		fprintf(f, "\n\t\t}\n");
+	fprintf(f, "\t}\n\n");
+}
+
+static void
+nft_base(FILE *f, const char *hook, const char *type, const char *prio,
+    const char *policy)
+{
+	fprintf(f, "\tchain %s {\n\t\ttype %s hook %s priority %s; "
+	    "policy %s;\n", hook, type, hook, prio, policy);
+}
+
+static void
+nft_bridge(FILE *f, const struct ruleset *rs)
+{
+	size_t	 i;
+	unsigned g = rs->group;
+
+	fprintf(f, "table bridge kubsd {\n");
+	nft_map(f, rs, "port_in", BM_PORT_IN);
+	nft_map(f, rs, "port_out", BM_PORT_OUT);
+	nft_map(f, rs, "host_in", BM_HOST_IN);
+	nft_map(f, rs, "host_out", BM_HOST_OUT);
+
+	nft_base(f, "forward", "filter", "filter", "drop");
+	fprintf(f, "\t\tmeta iifgroup != %#x meta oifgroup != %#x accept\n",
+	    g, g);
+	fprintf(f, "\t\tiifname vmap @port_in\n");
+	fprintf(f, "\t\toifname vmap @port_out\n\t}\n\n");
+	nft_base(f, "input", "filter", "filter", "drop");
+	fprintf(f, "\t\tmeta iifgroup != %#x accept\n", g);
+	fprintf(f, "\t\tiifname vmap @host_in\n\t}\n\n");
+	nft_base(f, "output", "filter", "filter", "drop");
+	fprintf(f, "\t\tmeta oifgroup != %#x accept\n", g);
+	fprintf(f, "\t\toifname vmap @host_out\n\t}\n");
+
+	for (i = 0; i < rs->nanchors; i++)
+		if (is_port(&rs->anchors[i]))
+			nft_port_chains(f, &rs->anchors[i]);
+	fprintf(f, "}\n");
+}
+
+/* The bridge chains of one VM or gateway. */
+static void
+nft_port_chains(FILE *f, const struct anchor *a)
+{
+	char	 c[NFT_NAMSIZ];
+
+	fprintf(f, "\n\t# %s\n", a->info);
+	nft_chain(f, a, nft_name(c, from_prefix(a), a->name), 0, RD_IN);
+	nft_chain(f, a, nft_name(c, "to_", a->name), 0, RD_OUT);
+	if (a->down_if[0] != '\0')
+		nft_chain(f, a, nft_name(c, "down_", a->name), 1, RD_IN);
+}
+
+static void
+nft_chain(FILE *f, const struct anchor *a, const char *name, int down,
+    enum rdir dir)
+{
+	size_t	 i;
+
+	fprintf(f, "\tchain %s {\n", name);
+	for (i = 0; i < a->nrules; i++) {
+		const struct rule *r = &a->rules[i];
+
+		if (r->down != down || (r->dir != RD_BOTH && r->dir != dir))
+			continue;
+		nft_rule(f, a, r, dir, down);
+	}
+	fprintf(f, "\t}\n");
+}
+
+static void
+nft_inet(FILE *f, const struct ruleset *rs)
+{
+	const struct anchor	*a;
+	char			 c[NFT_NAMSIZ], buf[KADDR_STRLEN];
+	size_t			 i;
+	unsigned		 g = rs->group;
+	int			 n;
+
+	fprintf(f, "table inet kubsd {\n");
+	fprintf(f, "\tmap uplink_fwd {\n\t\ttype ifname . ifname : verdict\n");
+	for (i = 0, n = 0; i < rs->nanchors; i++) {
+		a = &rs->anchors[i];
+		if (a->kind != ANCHOR_UPLINK)
+			continue;
+		fprintf(f, "%s\n\t\t\t\"%s\" . \"%s\" : jump %s",
+		    n++ == 0 ? "\t\telements = {" : ",", a->ifname,
+		    a->uplink_if, nft_name(c, "up_", a->name));
+	}
+	fprintf(f, "%s\t}\n\n", n > 0 ? "\n\t\t}\n" : "");
+	fprintf(f, "\tset uplink_ret {\n\t\ttype ifname . ifname\n");
+	for (i = 0, n = 0; i < rs->nanchors; i++) {
+		a = &rs->anchors[i];
+		if (a->kind != ANCHOR_UPLINK)
+			continue;
+		fprintf(f, "%s\n\t\t\t\"%s\" . \"%s\"",
+		    n++ == 0 ? "\t\telements = {" : ",", a->uplink_if,
+		    a->ifname);
+	}
+	fprintf(f, "%s\t}\n\n", n > 0 ? "\n\t\t}\n" : "");
+
+	/*
+	 * With br_netfilter, bridged IP also passes the inet hooks, with the
+	 * bridge as both interfaces: it was filtered in table bridge kubsd.
+	 * Gateway bridges carry no host address, so nothing else matches.
+	 */
+	fprintf(f, "\tset bridged {\n\t\ttype ifname . ifname\n");
+	for (i = 0, n = 0; i < rs->nanchors; i++) {
+		a = &rs->anchors[i];
+		if (a->kind != ANCHOR_GATEWAY || a->down_bridge[0] == '\0')
+			continue;
+		fprintf(f, "%s\n\t\t\t\"%s\" . \"%s\"",
+		    n++ == 0 ? "\t\telements = {" : ",", a->down_bridge,
+		    a->down_bridge);
+	}
+	fprintf(f, "%s\t}\n\n", n > 0 ? "\n\t\t}\n" : "");
+
+	nft_base(f, "input", "filter", "filter", "drop");
+	fprintf(f, "\t\tmeta iifgroup != %#x accept\n\t}\n\n", g);
+	nft_base(f, "output", "filter", "filter", "drop");
+	fprintf(f, "\t\tmeta oifgroup != %#x accept\n\t}\n\n", g);
+	nft_base(f, "forward", "filter", "filter", "drop");
+	fprintf(f, "\t\tmeta iifgroup != %#x meta oifgroup != %#x accept\n",
+	    g, g);
+	fprintf(f, "\t\tiifname . oifname @bridged accept\n");
+	fprintf(f, "\t\tct state established,related "
+	    "iifname . oifname @uplink_ret accept\n");
+	fprintf(f, "\t\tiifname . oifname vmap @uplink_fwd\n\t}\n\n");
+	nft_base(f, "postrouting", "nat", "srcnat", "accept");
+	for (i = 0; i < rs->nanchors; i++) {
+		a = &rs->anchors[i];
+		for (n = 0; n < (int)a->nnat; n++) {
+			fprintf(f, "\t\toifname \"%s\" %s saddr %s masquerade"
+			    "\t# %s\n", a->nat[n].oif,
+			    a->nat[n].src.af == AF_INET ? "ip" : "ip6",
+			    kaddr_str(&a->nat[n].src, buf, sizeof(buf)),
+			    a->nat[n].gw);
+		}
+	}
+	fprintf(f, "\t}\n");
+	for (i = 0; i < rs->nanchors; i++)
+		if (rs->anchors[i].kind == ANCHOR_UPLINK)
+			nft_uplink_chains(f, &rs->anchors[i], NULL);
+	fprintf(f, "}\n");
+}
+
+/*
+ * An uplink's chain: dispatch on the source address to the chain of the
+ * gateway that owns it, which narrows by role.  gw: only that gateway's
+ * chain (NULL: all, and the uplink's own chain).
+ */
+static void
+nft_uplink_chains(FILE *f, const struct anchor *a, const char *gw)
+{
+	char		 c[NFT_NAMSIZ], buf[KADDR_STRLEN];
+	size_t		 i, j, k;
+	int		 af, n;
+
+	if (gw == NULL) {
+		fprintf(f, "\n\t# %s\n", a->info);
+		fprintf(f, "\tchain %s {\n", nft_name(c, "up_", a->name));
+		for (af = AF_INET; af != 0; af = af == AF_INET ? AF_INET6 : 0) {
+			for (i = 0, n = 0; i < a->nfwd; i++) {
+				if (a->fwd[i].af != af)
+					continue;
+				fprintf(f, "%s %s : jump %s", n++ == 0 ?
+				    (af == AF_INET ? "\t\tip saddr vmap {" :
+				    "\t\tip6 saddr vmap {") : ",",
+				    kaddr_str(&a->fwd[i].src, buf, sizeof(buf)),
+				    nft_name(c, "gw_", a->fwd[i].gw));
+			}
+			if (n > 0)
+				fprintf(f, " }\n");
+		}
+		fprintf(f, "\t}\n");
+	}
+	for (i = 0; i < a->nfwd; i++) {
+		/* one chain per gateway, at its first entry */
+		for (j = 0; j < i; j++)
+			if (strcmp(a->fwd[j].gw, a->fwd[i].gw) == 0)
+				break;
+		if (j < i || (gw != NULL && strcmp(gw, a->fwd[i].gw) != 0))
+			continue;
+		fprintf(f, "\n\t# gateway %s: role %s, out of %s\n",
+		    a->fwd[i].gw, role_name(a->fwd[i].role), a->fwd[i].oif);
+		fprintf(f, "\tchain %s {\n", nft_name(c, "gw_", a->fwd[i].gw));
+		for (j = i; j < a->nfwd; j++) {
+			const struct rfwd *w = &a->fwd[j];
+			const char *ip = w->af == AF_INET ? "ip" : "ip6";
+
+			if (strcmp(w->gw, a->fwd[i].gw) != 0)
+				continue;
+			fprintf(f, "\t\tmeta nfproto %s",
+			    w->af == AF_INET ? "ipv4" : "ipv6");
+			if (w->ndst == 0) {
+				if (w->proto != 0)
+					fprintf(f, " meta l4proto %s",
+					    proto_name(w->proto));
+				fprintf(f, " accept\n");
+				continue;
+			}
+			fprintf(f, " %s daddr . %s dport {", ip,
+			    proto_name(w->proto));
+			for (k = 0; k < w->ndst; k++)
+				fprintf(f, "%s %s . %u", k ? "," : "",
+				    kaddr_host(&w->dst[k].addr, buf,
+				    sizeof(buf)), w->dst[k].port);
+			fprintf(f, " } accept\n");
+		}
+		fprintf(f, "\t}\n");
+	}
+}
+
+/*
+ * One port's chains and map elements, to inspect them or to replace
+ * them in a running ruleset in one transaction.
+ */
+void
+emit_nft_port(FILE *f, const struct ruleset *rs, const char *name)
+{
+	const struct anchor	*a;
+	char			 c[NFT_NAMSIZ];
+	size_t			 i;
+	static const struct { enum bmap m; const char *name; } maps[] = {
+		{ BM_PORT_IN, "port_in" }, { BM_PORT_OUT, "port_out" },
+		{ BM_HOST_IN, "host_in" }, { BM_HOST_OUT, "host_out" }
+	};
+
+	if ((a = rules_anchor(rs, name)) == NULL)
+		return;
+	if (a->kind == ANCHOR_BASE) {
+		emit_nft(f, rs, NULL);
+		return;
+	}
+	if (is_port(a)) {
+		const char *pre[3] = { from_prefix(a), "to_", "down_" };
+
+		for (i = 0; i < (a->down_if[0] ? 3 : 2); i++) {
+			nft_name(c, pre[i], a->name);
+			fprintf(f, "add chain bridge kubsd %s\n", c);
+			fprintf(f, "flush chain bridge kubsd %s\n", c);
+		}
+		fprintf(f, "table bridge kubsd {");
+		nft_port_chains(f, a);
+		fprintf(f, "}\n");
+		for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+			char		 open[64];
+			struct elems	 e = { open, "\t", 0 };
+
+			snprintf(open, sizeof(open),
+			    "add element bridge kubsd %s {", maps[i].name);
+			nft_elements(f, a, maps[i].m, &e);
+			if (e.n > 0)
+				fprintf(f, "\n}\n");
+		}
+	}
+	for (i = 0; i < rs->nanchors; i++) {
+		const struct anchor *u = &rs->anchors[i];
+		size_t j;
+
+		if (u->kind != ANCHOR_UPLINK)
+			continue;
+		if (u == a) {
+			fprintf(f, "table inet kubsd {");
+			nft_uplink_chains(f, u, NULL);
+			fprintf(f, "}\n");
+			continue;
+		}
+		for (j = 0; j < u->nfwd; j++)
+			if (strcmp(u->fwd[j].gw, a->name) == 0)
+				break;
+		if (j == u->nfwd)
+			continue;
+		nft_name(c, "gw_", a->name);
+		fprintf(f, "add chain inet kubsd %s\n", c);
+		fprintf(f, "flush chain inet kubsd %s\n", c);
+		fprintf(f, "table inet kubsd {");
+		nft_uplink_chains(f, u, a->name);
+		fprintf(f, "}\n");
+	}
+}

@@ -1,0 +1,226 @@
+/*
+ * One intermediate rule -> one or more nftables rules of a bridge chain.
+ * dir is the chain's: RD_IN for frames from the port, RD_OUT towards it.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "kubsd.h"
+#include "rules.h"
+
+struct line;
+
+static void	 nft_filter(FILE *, const struct rule *, const char *);
+static void	 nft_addrs(struct line *, const char *, const char *,
+		    const struct raddrs *);
+static void	 nft_ports(struct line *, const char *,
+		    const struct kport_list *);
+static void	 nft_end(FILE *, const char *, const struct rule *);
+static void	 nft_comment(FILE *, const struct rule *);
+
+static const char *
+nft_proto(int p, char *buf, size_t len)
+{
+	if (p == IPPROTO_ICMPV6)
+		return "ipv6-icmp";
+	if (strcmp(proto_name(p), "any") == 0) {
+		snprintf(buf, len, "%d", p);
+		return buf;
+	}
+	return proto_name(p);
+}
+
+static void
+nft_etypes(FILE *f, unsigned t)
+{
+	const char	*v[3];
+	size_t		 n = 0, i;
+
+	if (t & RET_IP)
+		v[n++] = "ip";
+	if (t & RET_ARP)
+		v[n++] = "arp";
+	if (t & RET_IP6)
+		v[n++] = "ip6";
+	if (n == 1) {
+		fprintf(f, " %s", v[0]);
+		return;
+	}
+	fprintf(f, " {");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s %s", i ? "," : "", v[i]);
+	fprintf(f, " }");
+}
+
+void
+nft_rule(FILE *f, const struct anchor *a, const struct rule *r, enum rdir dir,
+    int down)
+{
+	char		 mac[32], ip[KADDR_STRLEN];
+	const char	*verdict;
+
+	if (r->verdict == RV_BLOCK)
+		verdict = "drop";
+	else
+		/* from a gateway's own port: the destination decides */
+		verdict = down ? "return" : "accept";
+
+	switch (r->kind) {
+	case RK_ISOLATE:
+		if (a->peer[0] == '\0')
+			fprintf(f, "\t\t# %s: only in host_in/host_out\n",
+			    r->comment);
+		else
+			fprintf(f, "\t\t%s != \"%s\" %s\t# %s\n",
+			    dir == RD_IN ? "oifname" : "iifname", a->peer,
+			    verdict, r->comment);
+		break;
+	case RK_L2ARP:
+		if (dir != RD_IN || r->src.n == 0)
+			break;
+		mac_str(r->mac, mac, sizeof(mac));
+		fprintf(f, "\t\tarp saddr ether != %s %s\t# %s\n", mac,
+		    verdict, r->comment);
+		fprintf(f, "\t\tarp saddr ip != %s %s\n",
+		    kaddr_host(&r->src.v[0], ip, sizeof(ip)), verdict);
+		break;
+	case RK_L2MAC:
+		mac_str(r->mac, mac, sizeof(mac));
+		fprintf(f, "\t\tether %s %s%s", dir == RD_IN ? "saddr" :
+		    "daddr", r->neg ? "!= " : "", mac);
+		nft_end(f, verdict, r);
+		break;
+	case RK_L2TYPE:
+		fprintf(f, "\t\tether type%s", r->neg ? " !=" : "");
+		nft_etypes(f, r->etypes);
+		nft_end(f, verdict, r);
+		break;
+	case RK_STATE:
+		/* no bridge conntrack: ICMP errors here, replies by rules */
+		fprintf(f, "\t\ticmp type { destination-unreachable, "
+		    "time-exceeded } %s\t# %s (stateless)\n", verdict,
+		    r->comment);
+		fprintf(f, "\t\ticmpv6 type { destination-unreachable, "
+		    "packet-too-big, time-exceeded } %s\n", verdict);
+		break;
+	case RK_FILTER:
+		nft_filter(f, r, verdict);
+		break;
+	}
+}
+
+/* Words of a rule, space-separated, after two tabs. */
+struct line {
+	FILE	*f;
+	int	 n;
+};
+
+static void
+word(struct line *l, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(l->f, l->n++ ? " " : "\t\t");
+	va_start(ap, fmt);
+	vfprintf(l->f, fmt, ap);
+	va_end(ap);
+}
+
+static void
+nft_filter(FILE *f, const struct rule *r, const char *verdict)
+{
+	struct line	 l = { f, 0 };
+	char		 buf[16];
+	const char	*ip = r->af == AF_INET6 ? "ip6" : "ip";
+	size_t		 i;
+	int		 l4 = r->sport.n > 0 || r->dport.n > 0;
+
+	if (r->af != 0 && r->src.n == 0 && r->dst.n == 0 && r->nprotos == 0)
+		word(&l, "ether type %s", ip);
+	else if (r->af != 0 && r->src.n == 0 && r->dst.n == 0)
+		word(&l, "meta protocol %s", ip);
+	if (r->nprotos == 1)
+		word(&l, "meta l4proto %s",
+		    nft_proto(r->protos[0], buf, sizeof(buf)));
+	else if (r->nprotos > 1) {
+		word(&l, "meta l4proto {");
+		for (i = 0; i < r->nprotos; i++)
+			fprintf(f, "%s %s", i ? "," : "",
+			    nft_proto(r->protos[i], buf, sizeof(buf)));
+		fprintf(f, " }");
+	} else if (l4)
+		word(&l, "meta l4proto { tcp, udp }");
+	nft_addrs(&l, ip, "saddr", &r->src);
+	nft_addrs(&l, ip, "daddr", &r->dst);
+	nft_ports(&l, "sport", &r->sport);
+	nft_ports(&l, "dport", &r->dport);
+	if (r->icmp_type >= 0)
+		word(&l, "%s type %d", r->af == AF_INET6 ? "icmpv6" : "icmp",
+		    r->icmp_type);
+	if (r->reply && r->nprotos == 1 && r->protos[0] == IPPROTO_TCP)
+		word(&l, "tcp flags & (syn | ack) != syn");
+	if (l.n == 0)
+		fprintf(f, "\t\t%s", verdict);
+	else
+		fprintf(f, " %s", verdict);
+	nft_comment(f, r);
+}
+
+static void
+nft_addrs(struct line *l, const char *ip, const char *which,
+    const struct raddrs *s)
+{
+	char	 buf[KADDR_STRLEN];
+	size_t	 i;
+
+	if (s->n == 0)
+		return;
+	word(l, "%s %s %s", ip, which, s->neg ? "!= " : "");
+	if (s->n == 1) {
+		fprintf(l->f, "%s", kaddr_str(&s->v[0], buf, sizeof(buf)));
+		return;
+	}
+	fprintf(l->f, "{");
+	for (i = 0; i < s->n; i++)
+		fprintf(l->f, "%s %s", i ? "," : "",
+		    kaddr_str(&s->v[i], buf, sizeof(buf)));
+	fprintf(l->f, " }");
+}
+
+static void
+nft_ports(struct line *l, const char *which, const struct kport_list *p)
+{
+	size_t	 i;
+
+	if (p->n == 0)
+		return;
+	word(l, "th %s ", which);
+	if (p->n > 1)
+		fprintf(l->f, "{ ");
+	for (i = 0; i < p->n; i++) {
+		fprintf(l->f, "%s%u", i ? ", " : "", p->v[i].lo);
+		if (p->v[i].hi != p->v[i].lo)
+			fprintf(l->f, "-%u", p->v[i].hi);
+	}
+	if (p->n > 1)
+		fprintf(l->f, " }");
+}
+
+static void
+nft_end(FILE *f, const char *verdict, const struct rule *r)
+{
+	fprintf(f, " %s", verdict);
+	nft_comment(f, r);
+}
+
+static void
+nft_comment(FILE *f, const struct rule *r)
+{
+	if (r->lineno > 0)
+		fprintf(f, "\t# line %d%s%s", r->lineno,
+		    r->comment ? ": " : "", r->comment ? r->comment : "");
+	else if (r->comment != NULL)
+		fprintf(f, "\t# %s", r->comment);
+	fprintf(f, "\n");
+}
