@@ -88,6 +88,7 @@ static struct file	*file;
 static struct sym	*syms;
 static int		 errors;
 static int		 tok_line;
+static char		 tok_text[32];	/* the last word, for syntax errors */
 static int		 lex_error;	/* ERROR returned, already reported */
 
 static struct node	*cur_node;
@@ -740,7 +741,12 @@ yyerror(const char *msg)
 		lex_error = 0;
 		return;
 	}
-	yyerror_at(tok_line, "%s", msg);
+	if (yychar == '\n')
+		yyerror_at(tok_line, "%s at end of line", msg);
+	else if (yychar <= 0)
+		yyerror_at(tok_line, "%s at end of file", msg);
+	else
+		yyerror_at(tok_line, "%s at \"%s\"", msg, tok_text);
 }
 
 static void
@@ -873,6 +879,7 @@ lex_quoted(char *buf)
 		return ERROR;
 	}
 	yylval.v.string = xstrdup(buf);
+	snprintf(tok_text, sizeof(tok_text), "%.31s", buf);
 	return STRING;
 }
 
@@ -897,6 +904,7 @@ lex_word(char *buf, int c)
 		lexerror("string too long");
 		return ERROR;
 	}
+	snprintf(tok_text, sizeof(tok_text), "%.31s", buf);
 	if (digits) {
 		errno = 0;
 		yylval.v.number = strtoll(buf, &ep, 10);
@@ -983,6 +991,7 @@ top:
 	case ';':
 	case '=':
 	case ',':
+		snprintf(tok_text, sizeof(tok_text), "%c", c);
 		return c;
 	}
 	if (isword(c))

@@ -321,6 +321,40 @@ t_install() {
 	else
 		ok install
 	fi
+	t_installed_example "$d$p/sbin/kubsd-netd" \
+	    "$d$p/share/examples/kubsd/netd.conf"
+}
+
+# The installed example, as issue "netd.conf, the graph and the rule
+# compiler" asks: nft accepts it, pf holds the anchors, -nv round-trips.
+t_installed_example() {
+	local netd=$1 conf=$2
+	"$netd" -n -t pf -f "$conf" >"$TMP/pf" 2>&1
+	if grep -q '^# anchor kubsd/_base' "$TMP/pf" &&
+	    grep -q '^# anchor "kubsd/\*"' "$TMP/pf" &&
+	    grep -q ' on kp-work ' "$TMP/pf"; then
+		ok install/pf-anchors
+	else
+		fail_out install/pf-anchors "no kubsd/ anchors" "$TMP/pf"
+	fi
+	"$netd" -nv -f "$conf" >"$TMP/nv1" 2>&1
+	"$netd" -nv -f "$TMP/nv1" >"$TMP/nv2" 2>&1
+	if [ -s "$TMP/nv1" ] && cmp -s "$TMP/nv1" "$TMP/nv2"; then
+		ok install/nv-roundtrip
+	else
+		diff -u "$TMP/nv1" "$TMP/nv2" >"$TMP/out"
+		fail_out install/nv-roundtrip "-nv does not re-parse to itself" "$TMP/out"
+	fi
+	if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then
+		skip install/nft "needs root and nft"
+		return
+	fi
+	scratch_netns || { fail_out install/nft "ip netns add failed" "$TMP/err"; return; }
+	if "$netd" -n -t nft -f "$conf" | ip netns exec "$NS" nft -c -f - >"$TMP/out" 2>&1; then
+		ok install/nft
+	else
+		fail_out install/nft "nft -c rejects the installed example" "$TMP/out"
+	fi
 }
 
 # i. regress/determinism.sh, when someone has written it: 0 = pass.
