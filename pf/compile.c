@@ -346,6 +346,33 @@ compile_port(struct anchor *a, const struct node *n)
 	}
 }
 
+/* Block DNS to anyone but addr (the first hop). */
+static void
+dns_only_to(struct anchor *a, const struct kaddr *addr)
+{
+	struct rule	*r;
+
+	r = rule_add(a, RK_FILTER, RV_BLOCK, RD_IN);
+	r->af = addr->af;
+	rule_protos(r, IPPROTO_UDP, IPPROTO_TCP);
+	r->dst.neg = 1;
+	raddrs_add(&r->dst, addr);
+	kports_add(&r->dport, 53, 53);
+	r->comment = "dns only to the first hop";
+}
+
+/* A rule's trailing comment: the netd.conf line and why. */
+void
+rule_print_comment(FILE *f, const struct rule *r)
+{
+	if (r->lineno > 0)
+		fprintf(f, "\t# line %d%s%s", r->lineno,
+		    r->comment ? ": " : "", r->comment ? r->comment : "");
+	else if (r->comment != NULL)
+		fprintf(f, "\t# %s", r->comment);
+	fprintf(f, "\n");
+}
+
 /* DNS only to the first hop's address, or none at all. */
 void
 compile_dns(struct anchor *a, const struct node *n)
@@ -364,22 +391,9 @@ compile_dns(struct anchor *a, const struct node *n)
 		r->comment = "dns none";
 		return;
 	}
-	r = rule_add(a, RK_FILTER, RV_BLOCK, RD_IN);
-	r->af = AF_INET;
-	rule_protos(r, IPPROTO_UDP, IPPROTO_TCP);
-	r->dst.neg = 1;
-	raddrs_add(&r->dst, &seg->gw);
-	kports_add(&r->dport, 53, 53);
-	r->comment = "dns only to the first hop";
-	if (n->ipv6 && n->addr6.af == AF_INET6 && seg->gw6.af == AF_INET6) {
-		r = rule_add(a, RK_FILTER, RV_BLOCK, RD_IN);
-		r->af = AF_INET6;
-		rule_protos(r, IPPROTO_UDP, IPPROTO_TCP);
-		r->dst.neg = 1;
-		raddrs_add(&r->dst, &seg->gw6);
-		kports_add(&r->dport, 53, 53);
-		r->comment = "dns only to the first hop";
-	}
+	dns_only_to(a, &seg->gw);
+	if (n->ipv6 && n->addr6.af == AF_INET6 && seg->gw6.af == AF_INET6)
+		dns_only_to(a, &seg->gw6);
 }
 
 static void

@@ -217,10 +217,5 @@ nft_end(FILE *f, const char *verdict, const struct rule *r)
 static void
 nft_comment(FILE *f, const struct rule *r)
 {
-	if (r->lineno > 0)
-		fprintf(f, "\t# line %d%s%s", r->lineno,
-		    r->comment ? ": " : "", r->comment ? r->comment : "");
-	else if (r->comment != NULL)
-		fprintf(f, "\t# %s", r->comment);
-	fprintf(f, "\n");
+	rule_print_comment(f, r);
 }

@@ -150,12 +150,7 @@ pf_ports(FILE *f, const struct kport_list *l)
 static void
 pf_comment(FILE *f, const struct rule *r)
 {
-	if (r->lineno > 0)
-		fprintf(f, "\t# line %d%s%s", r->lineno,
-		    r->comment ? ": " : "", r->comment ? r->comment : "");
-	else if (r->comment != NULL)
-		fprintf(f, "\t# %s", r->comment);
-	fprintf(f, "\n");
+	rule_print_comment(f, r);
 }
 
 static void

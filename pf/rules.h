@@ -149,4 +149,6 @@ void			 emit_nft_port(FILE *, const struct ruleset *, const char *);
 void			 nft_rule(FILE *, const struct anchor *,
 			    const struct rule *, enum rdir, int down);
 
+void		 rule_print_comment(FILE *, const struct rule *);
+
 #endif
