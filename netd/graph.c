@@ -257,3 +257,29 @@ graph_build(struct netd_config *conf)
 	mark_ipv6(conf);
 	return alloc_addresses(conf);
 }
+
+/* Forget everything graph_build() derived, so it can run again. */
+void
+graph_reset(struct netd_config *conf)
+{
+	struct node	*n;
+	struct chain	*c;
+	size_t		 i;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		n->chain = NULL;
+		n->up = NULL;
+		n->up_lineno = 0;
+		n->seg = NULL;
+		memset(&n->addr, 0, sizeof(n->addr));
+		memset(&n->addr6, 0, sizeof(n->addr6));
+		n->ipv6 = 0;
+		n->slot = 0;
+	}
+	TAILQ_FOREACH(c, &conf->chains, entry)
+		for (i = 0; i < c->nhops; i++)
+			c->hops[i].node = NULL;
+	free(conf->segments);
+	conf->segments = NULL;
+	conf->nsegments = 0;
+}

@@ -223,6 +223,7 @@ void			 print_config(FILE *, const struct netd_config *);
 int			 graph_build(struct netd_config *);	/* 0 ok, -1 */
 struct node		*node_find(const struct netd_config *, const char *);
 struct chain		*chain_find(const struct netd_config *, const char *);
+void			 graph_reset(struct netd_config *);
 
 /* dot.c */
 void			 print_dot(FILE *, const struct netd_config *);

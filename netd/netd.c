@@ -2,12 +2,17 @@
  * kubsd-netd: reads netd.conf, builds the network graph and its rules.
  * With -n it only checks, and with -t shows what it would load.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "kubsd.h"
+#include "ctl.h"
 #include "log.h"
 #include "rules.h"
 
@@ -62,6 +67,8 @@ main(int argc, char *argv[])
 {
 	struct netd_config	*conf;
 	const char		*file = KUBSD_CONF;
+	struct netd_opts	 opts = { NULL, NULL, NULL, 0, 0 };
+	char			 pidfile[512];
 	enum target		 target = TARGET_NONE;
 	int			 ch, noaction = 0, verbose = 0, debug = 0;
 	int			 rv = 0;
@@ -85,7 +92,8 @@ main(int argc, char *argv[])
 			noaction = 1;
 			break;
 		case 's':
-			break;		/* the control socket: live mode */
+			opts.sockpath = optarg;
+			break;
 		case 't':
 			target = parse_target(optarg);
 			noaction = 1;
@@ -110,10 +118,21 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 	if (!noaction) {
-		config_free(conf);
-		(void)debug;
-		fatalx("live mode is not available in this version; "
-		    "use -n to check a configuration");
+		if (geteuid() != 0) {
+			config_free(conf);
+			fatalx("need root privileges");
+		}
+		opts.conffile = file;
+		opts.foreground = debug;
+		opts.verbose = verbose;
+		if (opts.sockpath == NULL)
+			opts.sockpath = KUBSD_SOCKET;
+		if (mkdir(conf->statedir, 0700) == -1 && errno != EEXIST)
+			fatal("state directory %s", conf->statedir);
+		snprintf(pidfile, sizeof(pidfile), "%s/kubsd-netd.pid",
+		    conf->statedir);
+		opts.pidfile = pidfile;
+		return netd_main(conf, &opts);
 	}
 	if (target != TARGET_NONE)
 		rv = show_target(stdout, conf, target);

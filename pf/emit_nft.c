@@ -162,6 +162,7 @@ nft_bridge(FILE *f, const struct ruleset *rs)
 	unsigned g = rs->group;
 
 	fprintf(f, "table bridge kubsd {\n");
+	nft_bridge_sets(f);
 	nft_map(f, rs, "port_in", BM_PORT_IN);
 	nft_map(f, rs, "port_out", BM_PORT_OUT);
 	nft_map(f, rs, "host_in", BM_HOST_IN);
@@ -408,6 +409,15 @@ emit_nft_port(FILE *f, const struct ruleset *rs, const char *name)
 		if (u->kind != ANCHOR_UPLINK)
 			continue;
 		if (u == a) {
+			/* its chains are replaced, not appended to */
+			nft_name(c, "up_", u->name);
+			fprintf(f, "add chain inet kubsd %s\n"
+			    "flush chain inet kubsd %s\n", c, c);
+			for (j = 0; j < u->nfwd; j++) {
+				nft_name(c, "gw_", u->fwd[j].gw);
+				fprintf(f, "add chain inet kubsd %s\n"
+				    "flush chain inet kubsd %s\n", c, c);
+			}
 			fprintf(f, "table inet kubsd {");
 			nft_uplink_chains(f, u, NULL);
 			fprintf(f, "}\n");
@@ -425,4 +435,36 @@ emit_nft_port(FILE *f, const struct ruleset *rs, const char *name)
 		nft_uplink_chains(f, u, a->name);
 		fprintf(f, "}\n");
 	}
+}
+
+/*
+ * Detach one VM or gateway: its bridge chains, emptied and deleted.  The
+ * caller deletes its map elements first, in the same transaction (which
+ * of them exist only the running ruleset knows).  -1: not a port, or a
+ * gateway with uplink rules (those go with a full load).
+ */
+int
+emit_nft_port_remove(FILE *f, const struct ruleset *rs, const char *name)
+{
+	const struct anchor	*a;
+	const char		*pre[3];
+	char			 c[NFT_NAMSIZ];
+	size_t			 i, j;
+
+	if ((a = rules_anchor(rs, name)) == NULL || !is_port(a))
+		return -1;
+	for (i = 0; i < rs->nanchors; i++)
+		for (j = 0; j < rs->anchors[i].nfwd; j++)
+			if (strcmp(rs->anchors[i].fwd[j].gw, a->name) == 0)
+				return -1;
+	pre[0] = from_prefix(a);
+	pre[1] = "to_";
+	pre[2] = "down_";
+	for (i = 0; i < (a->down_if[0] ? 3 : 2); i++) {
+		nft_name(c, pre[i], a->name);
+		fprintf(f, "add chain bridge kubsd %s\n", c);
+		fprintf(f, "flush chain bridge kubsd %s\n", c);
+		fprintf(f, "delete chain bridge kubsd %s\n", c);
+	}
+	return 0;
 }

@@ -31,26 +31,20 @@ nft_proto(int p, char *buf, size_t len)
 	return proto_name(p);
 }
 
+/*
+ * Sets of constants are the named sets of table bridge kubsd (see
+ * nft_bridge_sets()): each anonymous set costs the kernel a scan of the
+ * whole transaction when it is bound, quadratic in a full load.
+ */
 static void
 nft_etypes(FILE *f, unsigned t)
 {
-	const char	*v[3];
-	size_t		 n = 0, i;
-
-	if (t & RET_IP)
-		v[n++] = "ip";
-	if (t & RET_ARP)
-		v[n++] = "arp";
-	if (t & RET_IP6)
-		v[n++] = "ip6";
-	if (n == 1) {
-		fprintf(f, " %s", v[0]);
+	if ((t & (t - 1)) == 0) {
+		fprintf(f, " %s", t == RET_IP ? "ip" : t == RET_ARP ? "arp" :
+		    "ip6");
 		return;
 	}
-	fprintf(f, " {");
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s %s", i ? "," : "", v[i]);
-	fprintf(f, " }");
+	fprintf(f, " @%s", nft_etype_set(t));
 }
 
 void
@@ -98,11 +92,9 @@ nft_rule(FILE *f, const struct anchor *a, const struct rule *r, enum rdir dir,
 		break;
 	case RK_STATE:
 		/* no bridge conntrack: ICMP errors here, replies by rules */
-		fprintf(f, "\t\ticmp type { destination-unreachable, "
-		    "time-exceeded } %s\t# %s (stateless)\n", verdict,
-		    r->comment);
-		fprintf(f, "\t\ticmpv6 type { destination-unreachable, "
-		    "packet-too-big, time-exceeded } %s\n", verdict);
+		fprintf(f, "\t\ticmp type @icmp_err %s\t# %s (stateless)\n",
+		    verdict, r->comment);
+		fprintf(f, "\t\ticmpv6 type @icmp6_err %s\n", verdict);
 		break;
 	case RK_FILTER:
 		nft_filter(f, r, verdict);
@@ -143,6 +135,10 @@ nft_filter(FILE *f, const struct rule *r, const char *verdict)
 	if (r->nprotos == 1)
 		word(&l, "meta l4proto %s",
 		    nft_proto(r->protos[0], buf, sizeof(buf)));
+	else if (r->nprotos == 2 && ((r->protos[0] == IPPROTO_TCP &&
+	    r->protos[1] == IPPROTO_UDP) || (r->protos[0] == IPPROTO_UDP &&
+	    r->protos[1] == IPPROTO_TCP)))
+		word(&l, "meta l4proto @tcp_udp");
 	else if (r->nprotos > 1) {
 		word(&l, "meta l4proto {");
 		for (i = 0; i < r->nprotos; i++)
@@ -150,7 +146,7 @@ nft_filter(FILE *f, const struct rule *r, const char *verdict)
 			    nft_proto(r->protos[i], buf, sizeof(buf)));
 		fprintf(f, " }");
 	} else if (l4)
-		word(&l, "meta l4proto { tcp, udp }");
+		word(&l, "meta l4proto @tcp_udp");
 	nft_addrs(&l, ip, "saddr", &r->src);
 	nft_addrs(&l, ip, "daddr", &r->dst);
 	nft_ports(&l, "sport", &r->sport);
@@ -218,4 +214,49 @@ static void
 nft_comment(FILE *f, const struct rule *r)
 {
 	rule_print_comment(f, r);
+}
+
+const char *
+nft_etype_set(unsigned t)
+{
+	switch (t & (RET_IP | RET_ARP | RET_IP6)) {
+	case RET_IP | RET_ARP:
+		return "etype_ip_arp";
+	case RET_IP | RET_IP6:
+		return "etype_ip_ip6";
+	case RET_ARP | RET_IP6:
+		return "etype_arp_ip6";
+	default:
+		return "etype_ip_arp_ip6";
+	}
+}
+
+/*
+ * The sets of constants the port chains use.  Named, not anonymous: the
+ * kernel binds an anonymous set by walking the whole transaction, which
+ * made a full load quadratic in the number of ports.
+ */
+void
+nft_bridge_sets(FILE *f)
+{
+	static const struct { unsigned t; const char *e; } et[] = {
+		{ RET_IP | RET_ARP, "ip, arp" },
+		{ RET_IP | RET_IP6, "ip, ip6" },
+		{ RET_ARP | RET_IP6, "arp, ip6" },
+		{ RET_IP | RET_ARP | RET_IP6, "ip, arp, ip6" }
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(et) / sizeof(et[0]); i++)
+		fprintf(f, "\tset %s {\n\t\ttype ether_type\n\t\tflags "
+		    "constant\n\t\telements = { %s }\n\t}\n\n",
+		    nft_etype_set(et[i].t), et[i].e);
+	fprintf(f, "\tset tcp_udp {\n\t\ttype inet_proto\n\t\tflags "
+	    "constant\n\t\telements = { tcp, udp }\n\t}\n\n");
+	fprintf(f, "\tset icmp_err {\n\t\ttype icmp_type\n\t\tflags "
+	    "constant\n\t\telements = { destination-unreachable, "
+	    "time-exceeded }\n\t}\n\n");
+	fprintf(f, "\tset icmp6_err {\n\t\ttype icmpv6_type\n\t\tflags "
+	    "constant\n\t\telements = { destination-unreachable, "
+	    "packet-too-big, time-exceeded }\n\t}\n\n");
 }

@@ -144,10 +144,15 @@ void			 emit_pf(FILE *, const struct ruleset *, const char *);
 /* emit_nft.c: only: one VM's/gateway's chains, NULL: the full ruleset */
 void			 emit_nft(FILE *, const struct ruleset *, const char *);
 void			 emit_nft_port(FILE *, const struct ruleset *, const char *);
+int			 emit_nft_port_remove(FILE *, const struct ruleset *,
+			    const char *);
 
-/* emit_nft_rule.c: one rule in a bridge chain of direction dir */
+/* emit_nft_rule.c: one rule in a bridge chain of direction dir; the named
+ * sets of constants those rules use; the one of ether types t (RET_*) */
 void			 nft_rule(FILE *, const struct anchor *,
 			    const struct rule *, enum rdir, int down);
+void			 nft_bridge_sets(FILE *);
+const char		*nft_etype_set(unsigned);
 
 void		 rule_print_comment(FILE *, const struct rule *);
 

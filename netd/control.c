@@ -1,0 +1,316 @@
+/*
+ * The control socket on libevent: accepts kubsd-net's connections and
+ * dispatches their requests through a table of handlers (ctl_server.c
+ * does the framing and the SO_PEERCRED checks).
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "kubsd.h"
+#include "log.h"
+#include "rules.h"
+
+struct conn;
+
+struct control {
+	TAILQ_HEAD(, conn) conns;
+	int		 fd;
+	gid_t		 group;
+	char		*path;
+	struct event	*ev;
+};
+
+struct conn {
+	TAILQ_ENTRY(conn) entry;
+	struct control	*ctl;
+	struct ctl_conn	*cc;
+	struct event	*rd, *wr;
+};
+
+static json_t *
+node_json(const struct node *n)
+{
+	char	 a[KADDR_STRLEN], m[32];
+	json_t	*o = json_object();
+
+	json_object_set_new(o, "name", json_string(n->name));
+	json_object_set_new(o, "kind", json_string(n->kind == NODE_VM &&
+	    n->disposable ? "disposable" : kind_name(n->kind)));
+	if (n->kind == NODE_UPLINK) {
+		json_object_set_new(o, "interface", json_string(n->bridge_if));
+		json_object_set_new(o, "uplink", json_string(n->ifname));
+		json_object_set_new(o, "state", json_string("up"));
+		return o;
+	}
+	json_object_set_new(o, "interface", json_string(n->port_if));
+	json_object_set_new(o, "state", json_string(n->up != NULL ?
+	    "attached" : "offline"));
+	json_object_set_new(o, "mac", json_string(mac_str(n->mac, m,
+	    sizeof(m))));
+	json_object_set_new(o, "driver", json_string(n->driver ==
+	    DRIVER_NETNS ? "netns" : "qemu"));
+	json_object_set_new(o, "upstream", n->up ? json_string(n->up->name) :
+	    json_null());
+	json_object_set_new(o, "address", n->addr.af ?
+	    json_string(kaddr_host(&n->addr, a, sizeof(a))) : json_null());
+	if (n->kind == NODE_GATEWAY) {
+		json_object_set_new(o, "role", json_string(role_name(n->role)));
+		json_object_set_new(o, "segment", json_string(kaddr_str(
+		    &n->seg->net, a, sizeof(a))));
+	} else
+		json_object_set_new(o, "chain", n->chain ?
+		    json_string(n->chain->name) : json_string("none"));
+	return o;
+}
+
+static int
+h_status(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
+{
+	const struct netd	*d = arg;
+	const struct node	*n;
+	json_t			*root = json_object(), *nodes = json_array();
+	char			*s;
+
+	(void)m;
+	json_object_set_new(root, "config", json_string(d->conffile));
+	json_object_set_new(root, "pid", json_integer(getpid()));
+	TAILQ_FOREACH(n, &d->conf->nodes, entry)
+		json_array_append_new(nodes, node_json(n));
+	json_object_set_new(root, "nodes", nodes);
+	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (s == NULL)
+		return ctl_reply_error(rep, CTL_E_FAIL, "status: out of memory");
+	fprintf(rep->fp, "%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int
+h_attach(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
+{
+	char	 err[256];
+
+	(void)arg;
+	if (m->nargs != 2)
+		return ctl_reply_error(rep, CTL_E_FAIL, "usage: attach vm chain");
+	if (netd_attach(m->args[0], m->args[1], err, sizeof(err)) == -1)
+		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
+	fprintf(rep->fp, "%s attached to %s\n", m->args[0], m->args[1]);
+	return 0;
+}
+
+static int
+h_detach(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
+{
+	char	 err[256];
+
+	(void)arg;
+	if (m->nargs != 1)
+		return ctl_reply_error(rep, CTL_E_FAIL, "usage: detach vm");
+	if (netd_attach(m->args[0], "none", err, sizeof(err)) == -1)
+		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
+	fprintf(rep->fp, "%s detached\n", m->args[0]);
+	return 0;
+}
+
+static int
+h_show_rules(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
+{
+	const struct netd	*d = arg;
+	const char		*t = m->nargs > 0 ? m->args[0] : "nft";
+	const char		*name = m->nargs > 1 ? m->args[1] : NULL;
+
+	if (strcmp(t, "pf") != 0 && strcmp(t, "nft") != 0)
+		return ctl_reply_error(rep, CTL_E_FAIL, "show rules: unknown "
+		    "target \"%s\"", t);
+	if (name != NULL && rules_anchor(d->rs, name) == NULL)
+		return ctl_reply_error(rep, CTL_E_FAIL, "show rules: no vm, "
+		    "gateway or uplink named \"%s\"", name);
+	if (strcmp(t, "pf") == 0)
+		emit_pf(rep->fp, d->rs, name);
+	else
+		emit_nft(rep->fp, d->rs, name);
+	return 0;
+}
+
+static int
+h_graph(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
+{
+	const struct netd	*d = arg;
+
+	(void)m;
+	print_dot(rep->fp, d->conf);
+	return 0;
+}
+
+static int
+h_reload(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
+{
+	const struct netd	*d = arg;
+
+	(void)m;
+	if (netd_reload() == -1)
+		return ctl_reply_error(rep, CTL_E_FAIL, "reload: %s has "
+		    "errors or could not be applied; nothing changed "
+		    "(see the log)", d->conffile);
+	fprintf(rep->fp, "reloaded %s\n", d->conffile);
+	return 0;
+}
+
+static int
+h_teardown(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
+{
+	char	 err[256];
+
+	(void)arg;
+	if (netd_teardown(m->flags & CTL_F_FORCE, err, sizeof(err)) == -1)
+		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
+	fprintf(rep->fp, "kubsd's rules and interfaces removed\n");
+	return 0;
+}
+
+static int
+h_log(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
+{
+	(void)arg;
+	if (m->nargs != 1 || (strcmp(m->args[0], "verbose") != 0 &&
+	    strcmp(m->args[0], "brief") != 0))
+		return ctl_reply_error(rep, CTL_E_FAIL,
+		    "usage: log verbose|brief");
+	log_setverbose(strcmp(m->args[0], "verbose") == 0);
+	fprintf(rep->fp, "logging %s\n", m->args[0]);
+	return 0;
+}
+
+static const struct ctl_handler handlers[] = {
+	{ CTL_STATUS,		CTL_PRIV_GROUP,	h_status },
+	{ CTL_ATTACH,		CTL_PRIV_GROUP,	h_attach },
+	{ CTL_DETACH,		CTL_PRIV_GROUP,	h_detach },
+	{ CTL_SHOW_RULES,	CTL_PRIV_GROUP,	h_show_rules },
+	{ CTL_GRAPH,		CTL_PRIV_GROUP,	h_graph },
+	{ CTL_RELOAD,		CTL_PRIV_GROUP,	h_reload },
+	{ CTL_TEARDOWN,		CTL_PRIV_ROOT,	h_teardown },
+	{ CTL_LOG,		CTL_PRIV_GROUP,	h_log },
+};
+#define NHANDLERS	(sizeof(handlers) / sizeof(handlers[0]))
+
+static void
+conn_close(struct conn *c)
+{
+	TAILQ_REMOVE(&c->ctl->conns, c, entry);
+	event_free(c->rd);
+	event_free(c->wr);
+	ctl_conn_free(c->cc);
+	free(c);
+}
+
+static void
+conn_write(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	if (ctl_conn_flush(c->cc) == -1) {
+		conn_close(c);
+		return;
+	}
+	if (!ctl_conn_pending(c->cc))
+		event_del(c->wr);
+}
+
+static void
+conn_read(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	if (ctl_conn_read(c->cc, handlers, NHANDLERS,
+	    (void *)netd_state()) == -1) {
+		conn_close(c);
+		return;
+	}
+	/* Write at once: a teardown's reply must leave before netd does. */
+	if (ctl_conn_pending(c->cc) && ctl_conn_flush(c->cc) == -1) {
+		conn_close(c);
+		return;
+	}
+	if (ctl_conn_pending(c->cc))
+		event_add(c->wr, NULL);
+}
+
+static void
+control_accept(evutil_socket_t fd, short ev, void *arg)
+{
+	struct control	*ctl = arg;
+	struct netd	*d = (struct netd *)netd_state();
+	struct conn	*c;
+	int		 s;
+
+	(void)ev;
+	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("control: accept");
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	if ((c->cc = ctl_conn_new(s, ctl->group)) == NULL) {
+		close(s);
+		free(c);
+		return;
+	}
+	c->ctl = ctl;
+	TAILQ_INSERT_TAIL(&ctl->conns, c, entry);
+	c->rd = event_new(d->base, s, EV_READ | EV_PERSIST, conn_read, c);
+	c->wr = event_new(d->base, s, EV_WRITE | EV_PERSIST, conn_write, c);
+	event_add(c->rd, NULL);
+}
+
+int
+netd_control_init(struct netd *d, const char *path)
+{
+	struct control	*ctl = xcalloc(1, sizeof(*ctl));
+
+	TAILQ_INIT(&ctl->conns);
+
+	/* No "kubsd" group: (gid_t)-1, the socket is root's alone. */
+	(void)ctl_group(KUBSD_GROUP, &ctl->group);
+	if ((ctl->fd = ctl_listen(path, ctl->group)) == -1) {
+		free(ctl);
+		return -1;
+	}
+	ctl->path = xstrdup(path);
+	ctl->ev = event_new(d->base, ctl->fd, EV_READ | EV_PERSIST,
+	    control_accept, ctl);
+	event_add(ctl->ev, NULL);
+	d->control = ctl;
+	return 0;
+}
+
+void
+netd_control_close(struct netd *d)
+{
+	struct control	*ctl = d->control;
+
+	if (ctl == NULL)
+		return;
+	while (!TAILQ_EMPTY(&ctl->conns))
+		conn_close(TAILQ_FIRST(&ctl->conns));
+	event_free(ctl->ev);
+	close(ctl->fd);
+	unlink(ctl->path);
+	free(ctl->path);
+	free(ctl);
+	d->control = NULL;
+}

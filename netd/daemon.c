@@ -1,0 +1,276 @@
+/*
+ * kubsd-netd's live mode: load the rules, build the links, then wait
+ * for signals (and, through ctl, for commands).
+ *
+ * Order is what keeps it leak-free: the complete ruleset (whose base
+ * chains drop everything in the kubsd interface group) is loaded before
+ * any link is created or changed, and nothing is removed on exit, so
+ * a dead or restarting netd leaves every managed port blocked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon.h"
+#include "kubsd.h"
+#include "link.h"
+#include "load.h"
+#include "log.h"
+#include "rules.h"
+#include "topology.h"
+
+static struct netd	 netd;
+
+/* Load the rules, then make the links match: never the other way. */
+static int
+netd_apply(struct netd_config *conf, struct ruleset **rsp)
+{
+	struct ruleset	*rs;
+
+	if ((rs = rules_compile(conf)) == NULL) {
+		log_warnx("cannot compile the rules");
+		return -1;
+	}
+	if (loader_load_full(netd.loader, rs) == -1) {
+		log_warnx("loading rules: %s", loader_error(netd.loader));
+		rules_free(rs);
+		return -1;
+	}
+	if (topo_apply(netd.link, conf) == -1) {
+		rules_free(rs);
+		return -1;
+	}
+	topo_remove_stale(netd.link, conf);
+	*rsp = rs;
+	return 0;
+}
+
+/* Remove the links of nodes the new configuration no longer has. */
+static void
+remove_vanished(const struct netd_config *old, const struct netd_config *new)
+{
+	const struct node	*n;
+
+	TAILQ_FOREACH(n, &old->nodes, entry)
+		if (node_find(new, n->name) == NULL) {
+			log_info("removing %s %s", kind_name(n->kind),
+			    n->name);
+			topo_remove_node(netd.link, n);
+		}
+}
+
+int
+netd_reload(void)
+{
+	struct netd_config	*conf;
+	struct ruleset		*rs;
+
+	if ((conf = parse_config(netd.conffile)) == NULL ||
+	    graph_build(conf) == -1) {
+		log_warnx("reload: %s has errors, nothing changed",
+		    netd.conffile);
+		config_free(conf);
+		return -1;
+	}
+	if (netd_apply(conf, &rs) == -1) {
+		log_warnx("reload: could not apply %s", netd.conffile);
+		config_free(conf);
+		return -1;
+	}
+	remove_vanished(netd.conf, conf);
+	rules_free(netd.rs);
+	config_free(netd.conf);
+	netd.conf = conf;
+	netd.rs = rs;
+	log_info("reloaded %s", netd.conffile);
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	switch (sig) {
+	case SIGHUP:
+		log_info("SIGHUP: reloading");
+		netd_reload();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		/* Rules and links stay: stopping netd opens nothing. */
+		log_info("exiting; kubsd's rules stay loaded");
+		event_base_loopbreak(netd.base);
+		break;
+	}
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE	*fp;
+
+	if ((fp = fopen(path, "w")) == NULL) {
+		log_warn("%s", path);
+		return;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+}
+
+int
+netd_main(struct netd_config *conf, const struct netd_opts *opts)
+{
+	struct event	*ev[3];
+	int		 sigs[3] = { SIGHUP, SIGTERM, SIGINT }, i;
+
+	memset(&netd, 0, sizeof(netd));
+	netd.conffile = opts->conffile;
+	netd.conf = conf;
+	log_init(opts->foreground, opts->verbose);
+	if ((netd.loader = loader_open()) == NULL)
+		fatalx("cannot open the rule loader");
+	if ((netd.link = link_open(NULL)) == NULL)
+		fatal("netlink");
+	/* The host routes for its gateways; the rules say which. */
+	if (link_sysctl_set(NULL, "net/ipv4/ip_forward", "1") == -1)
+		log_warn("net.ipv4.ip_forward");
+	if (netd_apply(conf, &netd.rs) == -1)
+		fatalx("could not apply %s; kubsd's interfaces stay blocked",
+		    opts->conffile);
+	if (!opts->foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	write_pidfile(opts->pidfile);
+
+	if ((netd.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < 3; i++) {
+		ev[i] = evsignal_new(netd.base, sigs[i], on_signal, NULL);
+		if (ev[i] == NULL || evsignal_add(ev[i], NULL) == -1)
+			fatalx("signal events");
+	}
+	if (netd_control_init(&netd, opts->sockpath) == -1)
+		fatalx("control socket %s", opts->sockpath);
+	log_info("running with %s", opts->conffile);
+	event_base_dispatch(netd.base);
+
+	netd_control_close(&netd);
+	for (i = 0; i < 3; i++)
+		event_free(ev[i]);
+	event_base_free(netd.base);
+	unlink(opts->pidfile);
+	rules_free(netd.rs);
+	config_free(netd.conf);
+	loader_close(netd.loader);
+	link_close(netd.link);
+	return 0;
+}
+
+/*
+ * Attach a VM to a chain ("none": offline) in one step: the new rules
+ * for its port replace the old ones in one transaction, then its port
+ * moves.  In between the port may only reach the new first hop, which
+ * it is not yet wired to: packets are dropped, never leaked.
+ */
+int
+netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
+{
+	struct node	*n;
+	struct ruleset	*rs;
+	char		*old, *want = NULL;
+
+	if ((n = node_find(netd.conf, vm)) == NULL || n->kind != NODE_VM) {
+		snprintf(err, errlen, "attach %s: no vm \"%s\"", vm, vm);
+		return -1;
+	}
+	if (strcmp(chain, "none") != 0) {
+		if (chain_find(netd.conf, chain) == NULL) {
+			snprintf(err, errlen, "attach %s: no chain \"%s\"", vm,
+			    chain);
+			return -1;
+		}
+		want = xstrdup(chain);
+	}
+	old = n->chain_name;
+	n->chain_name = want;
+	graph_reset(netd.conf);
+	if (graph_build(netd.conf) == -1)
+		goto revert;
+	if ((rs = rules_compile(netd.conf)) == NULL)
+		goto revert;
+	if (loader_load_port(netd.loader, rs, vm) == -1) {
+		snprintf(err, errlen, "attach %s: loading rules: %s", vm,
+		    loader_error(netd.loader));
+		rules_free(rs);
+		goto revert_quiet;
+	}
+	rules_free(netd.rs);
+	netd.rs = rs;
+	free(old);
+	if (topo_reattach(netd.link, n) == -1) {
+		snprintf(err, errlen, "attach %s: moving port %s failed; it "
+		    "stays blocked", vm, n->port_if);
+		return -1;
+	}
+	log_info("attached %s to %s", vm, chain);
+	return 0;
+
+revert:
+	snprintf(err, errlen, "attach %s: chain \"%s\" cannot take it", vm,
+	    chain);
+revert_quiet:
+	n->chain_name = old;
+	free(want);
+	graph_reset(netd.conf);
+	if (graph_build(netd.conf) == -1)
+		fatalx("attach %s: cannot rebuild the graph", vm);
+	return -1;
+}
+
+/*
+ * Remove kubsd's tables, interfaces and compartments; refused while
+ * VMs are attached unless forced.  netd exits afterwards: running
+ * without its rules would be a lie.
+ */
+int
+netd_teardown(int force, char *err, size_t errlen)
+{
+	const struct node	*n;
+	int			 attached = 0;
+
+	TAILQ_FOREACH(n, &netd.conf->nodes, entry)
+		if (n->kind == NODE_VM && n->chain != NULL)
+			attached++;
+	if (attached && !force) {
+		snprintf(err, errlen, "teardown: %d vm%s attached (use -f)",
+		    attached, attached == 1 ? "" : "s");
+		return -1;
+	}
+	TAILQ_FOREACH(n, &netd.conf->nodes, entry)
+		if (n->kind != NODE_UPLINK)
+			topo_remove_node(netd.link, n);
+	TAILQ_FOREACH(n, &netd.conf->nodes, entry)
+		if (n->kind == NODE_UPLINK)
+			topo_remove_node(netd.link, n);
+	if (loader_remove_all(netd.loader) == -1) {
+		snprintf(err, errlen, "teardown: %s",
+		    loader_error(netd.loader));
+		return -1;
+	}
+	log_info("teardown: kubsd's rules and interfaces removed");
+	event_base_loopexit(netd.base, NULL);
+	return 0;
+}
+
+const struct netd *
+netd_state(void)
+{
+	return &netd;
+}

@@ -1,0 +1,41 @@
+/* kubsd-netd's live mode (daemon.c) and its control socket (control.c). */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <stddef.h>
+
+
+struct event_base;
+struct link_ctx;
+struct loader;
+struct netd_config;
+struct ruleset;
+
+struct netd_opts {
+	const char	*conffile;
+	const char	*sockpath;
+	const char	*pidfile;
+	int		 foreground;
+	int		 verbose;
+};
+
+struct netd {
+	struct event_base	*base;
+	struct netd_config	*conf;
+	struct ruleset		*rs;
+	struct link_ctx		*link;
+	struct loader		*loader;
+	const char		*conffile;
+	void			*control;	/* control.c's state */
+};
+
+int	netd_main(struct netd_config *, const struct netd_opts *);
+int	netd_reload(void);
+int	netd_attach(const char *, const char *, char *, size_t);
+int	netd_teardown(int, char *, size_t);
+const struct netd *netd_state(void);
+
+int	netd_control_init(struct netd *, const char *sockpath);
+void	netd_control_close(struct netd *);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * The topology: make the kernel's links match the graph.  Every step is
+ * idempotent (what exists is adopted and corrected), and every managed
+ * interface is created inside the kubsd interface group, so the base
+ * rules block it from its first instant.
+ *
+ * A segment is a bridge kb-OWNER; a client port kp-NAME is a tap (QEMU
+ * VMs) or the host end of a veth whose peer is eth0 in the compartment
+ * namespace kubsd-NAME; a gateway's own port on its segment is kd-NAME
+ * (a tap, or a veth whose peer is eth1 in the gateway's compartment).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kubsd.h"
+#include "link.h"
+#include "log.h"
+#include "topology.h"
+
+#define TRY(ctx, call, what, name) do {					\
+	if ((call) == -1) {						\
+		log_warnx("%s %s: %s", what, name, link_error(ctx));	\
+		return -1;						\
+	}								\
+} while (0)
+
+void
+topo_netns_name(const struct node *n, char *buf, size_t len)
+{
+	snprintf(buf, len, "kubsd-%s", n->name);
+}
+
+static int
+ensure_bridge(struct link_ctx *ctx, const struct node *owner)
+{
+	if (link_exists(ctx, owner->bridge_if) != 1)
+		TRY(ctx, link_bridge_create(ctx, owner->bridge_if, NULL, 0),
+		    "bridge", owner->bridge_if);
+	TRY(ctx, link_set_group(ctx, owner->bridge_if, KUBSD_IFGROUP),
+	    "group", owner->bridge_if);
+	if (owner->kind == NODE_UPLINK) {
+		/* The host's leg on the uplink segment: the gateways' hop. */
+		struct kaddr gw = owner->seg->gw;
+
+		gw.prefixlen = owner->seg->net.prefixlen;
+		TRY(ctx, link_addr_add(ctx, owner->bridge_if, &gw),
+		    "address", owner->bridge_if);
+	}
+	TRY(ctx, link_set_up(ctx, owner->bridge_if, 1), "up",
+	    owner->bridge_if);
+	return 0;
+}
+
+/* Inside a compartment: name, address, route, forwarding. */
+static int
+setup_inside(const struct node *n, const char *ifname, const uint8_t *mac,
+    const struct kaddr *addr, int prefixlen, const struct kaddr *gw)
+{
+	struct link_ctx	*in;
+	struct kaddr	 a = *addr;
+	char		 ns[KUBSD_IFNAMSIZ + 8];
+	int		 rv = -1;
+
+	topo_netns_name(n, ns, sizeof(ns));
+	if ((in = link_open(ns)) == NULL) {
+		log_warn("compartment %s", ns);
+		return -1;
+	}
+	a.prefixlen = prefixlen;
+	if (link_set_mac(in, ifname, mac) == -1 ||
+	    link_set_up(in, "lo", 1) == -1 ||
+	    link_set_up(in, ifname, 1) == -1 ||
+	    link_addr_add(in, ifname, &a) == -1 ||
+	    (gw != NULL && link_route_add(in, NULL, gw, ifname) == -1))
+		log_warnx("compartment %s: %s", ns, link_error(in));
+	else
+		rv = 0;
+	link_close(in);
+	return rv;
+}
+
+/* The resolver a compartment sees: its first hop, or nothing. */
+static void
+write_resolv(const struct node *n)
+{
+	char	 dir[128], path[160];
+	FILE	*fp;
+
+	snprintf(dir, sizeof(dir), "/etc/netns/kubsd-%s", n->name);
+	if (mkdir("/etc/netns", 0755) == -1 && errno != EEXIST)
+		return;
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return;
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	if ((fp = fopen(path, "w")) == NULL) {
+		log_warn("%s", path);
+		return;
+	}
+	if (n->up != NULL && n->up->seg != NULL &&
+	    (n->chain == NULL || n->chain->dns == DNS_FIRSTHOP)) {
+		char a[KADDR_STRLEN];
+
+		fprintf(fp, "nameserver %s\n",
+		    kaddr_host(&n->up->seg->gw, a, sizeof(a)));
+	} else
+		fprintf(fp, "# kubsd: no resolver on this chain\n");
+	fclose(fp);
+}
+
+/* A port: a tap, or a veth into the node's compartment as peer. */
+static int
+ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
+    const uint8_t *mac, const char *peer)
+{
+	char	 ns[KUBSD_IFNAMSIZ + 8];
+	uint8_t	 hostmac[6];
+
+	if (link_exists(ctx, port) == 1)
+		return 0;
+	if (n->driver == DRIVER_QEMU) {
+		TRY(ctx, link_tap_create(ctx, port, mac, 0, (uid_t)-1),
+		    "tap", port);
+		return 0;
+	}
+	topo_netns_name(n, ns, sizeof(ns));
+	if (netns_exists(ns) != 1 && netns_create(ns) == -1) {
+		log_warn("compartment %s", ns);
+		return -1;
+	}
+	/* The host end gets a MAC of its own; the guest keeps n's. */
+	memcpy(hostmac, mac, 6);
+	hostmac[0] = 0x06;
+	TRY(ctx, link_veth_create(ctx, port, hostmac, peer, ns, mac, 0),
+	    "veth", port);
+	return 0;
+}
+
+static int
+apply_node(struct link_ctx *ctx, const struct node *n)
+{
+	char	 ns[KUBSD_IFNAMSIZ + 8];
+
+	if (n->kind == NODE_UPLINK)
+		return ensure_bridge(ctx, n);
+	if (ensure_port(ctx, n, n->port_if, n->mac, "eth0") == -1)
+		return -1;
+	TRY(ctx, link_set_group(ctx, n->port_if, KUBSD_IFGROUP), "group",
+	    n->port_if);
+	if (n->up != NULL)
+		TRY(ctx, link_set_master(ctx, n->port_if, n->up->bridge_if, 1),
+		    "attach", n->port_if);
+	else
+		TRY(ctx, link_set_master(ctx, n->port_if, NULL, 0),
+		    "detach", n->port_if);
+	TRY(ctx, link_set_up(ctx, n->port_if, 1), "up", n->port_if);
+
+	if (n->kind == NODE_GATEWAY) {
+		if (ensure_bridge(ctx, n) == -1 ||
+		    ensure_port(ctx, n, n->down_if, n->down_mac, "eth1") == -1)
+			return -1;
+		TRY(ctx, link_set_group(ctx, n->down_if, KUBSD_IFGROUP),
+		    "group", n->down_if);
+		TRY(ctx, link_set_master(ctx, n->down_if, n->bridge_if, 0),
+		    "attach", n->down_if);
+		TRY(ctx, link_set_up(ctx, n->down_if, 1), "up", n->down_if);
+	}
+	if (n->driver != DRIVER_NETNS || n->up == NULL)
+		return 0;
+
+	/* Compartment insides. */
+	if (setup_inside(n, "eth0", n->mac, &n->addr,
+	    n->up->seg->net.prefixlen, &n->up->seg->gw) == -1)
+		return -1;
+	if (n->kind == NODE_GATEWAY) {
+		topo_netns_name(n, ns, sizeof(ns));
+		if (setup_inside(n, "eth1", n->down_mac, &n->seg->gw,
+		    n->seg->net.prefixlen, NULL) == -1 ||
+		    link_sysctl_set(ns, "net/ipv4/ip_forward", "1") == -1) {
+			log_warn("compartment %s: forwarding", ns);
+			return -1;
+		}
+		if (compartment_gateway_rules(n) == -1)
+			return -1;
+	} else
+		write_resolv(n);
+	return 0;
+}
+
+int
+topo_apply(struct link_ctx *ctx, const struct netd_config *conf)
+{
+	const struct node	*n;
+
+	link_set_create_group(ctx, KUBSD_IFGROUP);
+	/* Uplinks and gateways first: their bridges hold the ports. */
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind != NODE_VM && n->seg != NULL &&
+		    ensure_bridge(ctx, n) == -1)
+			return -1;
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (apply_node(ctx, n) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Move a client to its (new) upstream.  A compartment's veth is made
+ * anew, so no address of the old segment survives inside it; the rules
+ * for the new place are loaded before this is called.
+ */
+int
+topo_reattach(struct link_ctx *ctx, const struct node *n)
+{
+	if (n->driver == DRIVER_NETNS &&
+	    link_delete_if_exists(ctx, n->port_if) == -1) {
+		log_warnx("detach %s: %s", n->port_if, link_error(ctx));
+		return -1;
+	}
+	return apply_node(ctx, n);
+}
+
+/* Remove a node's links and compartment. */
+int
+topo_remove_node(struct link_ctx *ctx, const struct node *n)
+{
+	char	 ns[KUBSD_IFNAMSIZ + 8];
+	int	 rv = 0;
+
+	if (n->kind != NODE_UPLINK &&
+	    link_delete_if_exists(ctx, n->port_if) == -1)
+		rv = -1;
+	if (n->kind == NODE_GATEWAY &&
+	    link_delete_if_exists(ctx, n->down_if) == -1)
+		rv = -1;
+	if (n->kind != NODE_VM &&
+	    link_delete_if_exists(ctx, n->bridge_if) == -1)
+		rv = -1;
+	if (n->kind != NODE_UPLINK && n->driver == DRIVER_NETNS) {
+		topo_netns_name(n, ns, sizeof(ns));
+		if (netns_delete(ns) == -1 && errno != ENOENT)
+			rv = -1;
+	}
+	return rv;
+}
+
+struct stale {
+	const struct netd_config *conf;
+	char		 (*names)[KUBSD_IFNAMSIZ];
+	size_t		 n;
+};
+
+static int
+is_ours(const struct netd_config *conf, const char *ifname)
+{
+	const struct node	*n;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (strcmp(ifname, n->port_if) == 0 ||
+		    strcmp(ifname, n->bridge_if) == 0 ||
+		    strcmp(ifname, n->down_if) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+collect_stale(const char *ifname, int ifindex, void *arg)
+{
+	struct stale	*st = arg;
+
+	(void)ifindex;
+	if (is_ours(st->conf, ifname))
+		return;
+	st->names = xreallocarray(st->names, st->n + 1, sizeof(*st->names));
+	snprintf(st->names[st->n++], KUBSD_IFNAMSIZ, "%s", ifname);
+}
+
+/* Remove interfaces in kubsd's group that the configuration lacks. */
+int
+topo_remove_stale(struct link_ctx *ctx, const struct netd_config *conf)
+{
+	struct stale	 st = { conf, NULL, 0 };
+	size_t		 i;
+	int		 rv = 0;
+
+	if (link_list_group(ctx, KUBSD_IFGROUP, collect_stale, &st) == -1) {
+		log_warnx("listing kubsd's interfaces: %s", link_error(ctx));
+		return -1;
+	}
+	for (i = 0; i < st.n; i++) {
+		log_info("removing stale interface %s", st.names[i]);
+		if (link_delete_if_exists(ctx, st.names[i]) == -1)
+			rv = -1;
+	}
+	free(st.names);
+	return rv;
+}

@@ -1,0 +1,245 @@
+#!/bin/sh
+#
+# kubsd-netd live, in namespaces this script makes and always removes:
+#   H  the "host" where kubsd-netd runs (its eth0 is the uplink)
+#   I  the "internet" behind it: an HTTP server on 192.0.2.2:8080
+#   kubsd-*  the compartments netd creates (gateways gw-a, gw-b; VMs)
+# Captures (kcap) on I's side prove what crossed the uplink.
+#
+# Exit: 0 all checks passed, 77 cannot run here (reason on stderr).
+#
+cd "$(dirname "$0")/../.." || exit 1
+NETD=${KUBSD_NETD_LIVE:-$PWD/kubsd-netd-asan}
+NET=${KUBSD_NET:-$PWD/kubsd-net-asan}
+KCAP=${KCAP:-$PWD/obj/tools/kcap}
+KPROBE=${KPROBE:-$PWD/obj/tools/kprobe}
+
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
+for t in ip nsenter curl python3 nft; do
+	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
+done
+for b in "$NETD" "$NET" "$KCAP" "$KPROBE"; do
+	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
+done
+
+H=kubsd-th-$$
+I=kubsd-ti-$$
+T=$(mktemp -d /tmp/kubsd-netd-test.XXXXXX)
+SOCK=$T/netd.sock
+FAILED=0
+NETD_PID=
+
+cleanup() {
+	[ -n "$NETD_PID" ] && kill -9 "$NETD_PID" 2>/dev/null
+	[ -f "$T/http.pid" ] && kill "$(cat "$T/http.pid")" 2>/dev/null
+	for ns in $(ip netns list | awk '{print $1}'); do
+		case $ns in
+		kubsd-gw-a|kubsd-gw-b|kubsd-work|kubsd-other|kubsd-vault|\
+		$H|$I) ip netns del "$ns" 2>/dev/null ;;
+		esac
+	done
+	rm -rf /etc/netns/kubsd-work /etc/netns/kubsd-other \
+	    /etc/netns/kubsd-vault
+	[ -n "$KEEP" ] && echo "kept $T" || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ok() { echo "ok $*"; }
+fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
+inh() { nsenter --net=/var/run/netns/$H "$@"; }
+inns() { ns=$1; shift; nsenter --net=/var/run/netns/$ns "$@"; }
+
+# Compartment names are global: refuse to run over a live kubsd.
+for ns in kubsd-gw-a kubsd-gw-b kubsd-work kubsd-other kubsd-vault; do
+	if ip netns list | grep -q "^$ns\b"; then
+		echo "namespace $ns exists: another kubsd runs here" >&2
+		exit 77
+	fi
+done
+
+ip netns add $H && ip netns add $I || { echo "ip netns add failed" >&2; exit 77; }
+ip link add eth0 netns $H type veth peer name eth0 netns $I
+inh ip addr add 192.0.2.1/24 dev eth0
+inh ip link set eth0 up
+inh ip link set lo up
+inh ip route add default via 192.0.2.2
+inns $I ip addr add 192.0.2.2/24 dev eth0
+inns $I ip link set eth0 up
+inns $I ip link set lo up
+mkdir -p "$T/www" && echo "hello from the test internet" >"$T/www/index.html"
+(cd "$T/www" && exec nsenter --net=/var/run/netns/$I \
+    python3 -m http.server --bind 192.0.2.2 8080 >"$T/http.log" 2>&1) &
+echo $! >"$T/http.pid"
+
+write_conf() {	# $1: file, $2: work's chain, $3: extra line
+	cat >"$1" <<EOF
+pool 10.66.0.0/16
+statedir "$T/state"
+uplink "wan" { interface "eth0"; network 192.0.2.0/24 }
+gateway "gw-a" { role sys-net; driver netns }
+gateway "gw-b" { role sys-net; driver netns }
+chain "a" { "gw-a" "wan" }
+chain "b" { "gw-b" "wan" }
+vm "work" { driver netns; chain "$2"; firewall { pass out proto tcp to any port 8080; pass out proto udp to any port 9; block out proto tcp to any port 8081 } }
+vm "other" { driver netns; chain "a" }
+vm "vault" { driver netns; chain none }
+$3
+EOF
+}
+write_conf "$T/netd.conf" a
+
+start_netd() {
+	inh "$NETD" -d -f "$T/netd.conf" -s "$SOCK" >>"$T/netd.log" 2>&1 &
+	NETD_PID=$!
+	i=0
+	while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -S "$SOCK" ]
+}
+
+if start_netd; then ok "netd starts"; else
+	fail "netd starts"; cat "$T/netd.log"; exit 1; fi
+
+addr_of() {	# the address netd gave a node
+	"$NET" -s "$SOCK" status -j | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if n["name"] == sys.argv[1]: print(n.get("address") or "")' "$1"
+}
+WORK=$(addr_of work); OTHER=$(addr_of other); GWA=$(addr_of gw-a)
+[ -n "$WORK" ] && [ -n "$OTHER" ] && ok "status -j names addresses" ||
+    fail "status -j names addresses"
+
+fetch() {	# $1: compartment; prints the page or nothing
+	inns "kubsd-$1" curl -s -m 3 http://192.0.2.2:8080/ 2>/dev/null
+}
+if fetch work | grep -q "test internet"; then ok "work reaches the internet via a"
+else fail "work reaches the internet via a"; fi
+if tail -n 1 "$T/http.log" | grep -q '^192\.0\.2\.1 '; then
+	ok "the server sees only the host's uplink address"
+else fail "the server sees only the host's uplink address"; fi
+
+# Probes that must not leave: captured on the internet side.
+capture_start() {	# [ns [iface]]: default the internet side of the uplink
+	rm -f "$T/kcap.pid"
+	inns "${1:-$I}" "$KCAP" -i "${2:-eth0}" -p "$T/kcap.pid" -o "$T/cap.txt" 2>>"$T/kcap.err" &
+	CAP=$!
+	i=0; while [ ! -s "$T/kcap.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+}
+capture_stop() {	# the pid file names kcap itself, not the shell around it
+	sleep 0.5
+	kill "$(cat "$T/kcap.pid")" 2>/dev/null
+	wait $CAP 2>/dev/null
+}
+
+capture_start
+inns kubsd-work "$KPROBE" udp 192.0.2.2 9 -t allowed >/dev/null
+inns kubsd-work "$KPROBE" tcp 192.0.2.2 8081 -t fwblocked -w 500 >/dev/null
+inns kubsd-work "$KPROBE" dns 192.0.2.2 -t foreigndns -w 500 >/dev/null
+inns kubsd-work "$KPROBE" udp 192.0.2.2 9 -t spoofip -s 10.66.0.99 >/dev/null
+inns kubsd-vault "$KPROBE" udp 192.0.2.2 9 -t offline >/dev/null 2>&1
+inns kubsd-work "$KPROBE" raw6 2001:db8::2 9 -t ipv6 -I eth0 >/dev/null 2>&1
+inns kubsd-work "$KPROBE" tcp "$OTHER" 22 -t c2c -w 500 >/dev/null
+capture_stop
+grep -q 'tag=KTAG-allowed' "$T/cap.txt" && ok "allowed probe seen on the uplink" ||
+    fail "allowed probe seen on the uplink"
+for tag in fwblocked foreigndns spoofip offline ipv6 c2c; do
+	if grep -q "KTAG-$tag" "$T/cap.txt"; then
+		fail "probe $tag leaked to the uplink"
+	else ok "probe $tag blocked"; fi
+done
+if inns kubsd-work curl -s -m 2 "http://$OTHER:8080/" >/dev/null 2>&1; then
+	fail "client to client"; else ok "client to client blocked"; fi
+if inns kubsd-work "$KPROBE" tcp 192.0.2.1 22 -t host -w 500 | grep -q connected; then
+	fail "client to host"; else ok "client to host blocked"; fi
+
+# The loaded ruleset is what the compiler prints (normalized by nft).
+inh nft list table inet kubsd >"$T/live.nft" 2>&1
+inh nft list table bridge kubsd >>"$T/live.nft" 2>&1
+ip netns add kubsd-tc-$$
+"$NETD" -n -t nft -f "$T/netd.conf" | ip netns exec kubsd-tc-$$ nft -f - &&
+{ ip netns exec kubsd-tc-$$ nft list table inet kubsd
+  ip netns exec kubsd-tc-$$ nft list table bridge kubsd; } >"$T/compiled.nft" 2>&1
+ip netns del kubsd-tc-$$
+if diff -u "$T/compiled.nft" "$T/live.nft" >"$T/drift.diff"; then
+	ok "no drift between the compiler and the loaded rules"
+else fail "drift between compiler and loaded rules"; head -20 "$T/drift.diff"; fi
+
+# attach: switch work to chain b while it sends a steady stream; every
+# probe must be seen only on the old path or the new one, in the host.
+capture_start $H any
+( n=0; while [ $n -lt 40 ]; do
+	inns kubsd-work "$KPROBE" udp 192.0.2.2 9 -t "s$n" >/dev/null 2>&1
+	n=$((n + 1)); sleep 0.05; done ) &
+STREAM=$!
+sleep 0.5
+if "$NET" -s "$SOCK" attach work b >"$T/attach.out" 2>&1; then ok "attach work b"
+else fail "attach work b: $(cat "$T/attach.out")"; fi
+wait $STREAM
+capture_stop
+bad=$(grep 'tag=KTAG-s' "$T/cap.txt" | awk '
+	$1 !~ /^(kp-work|kb-gw-a|kd-gw-a|kp-gw-a|kb-gw-b|kd-gw-b|kp-gw-b|kb-wan|eth0)$/')
+seen_a=$(grep 'tag=KTAG-s' "$T/cap.txt" | grep -c '^kd-gw-a ')
+seen_b=$(grep 'tag=KTAG-s' "$T/cap.txt" | grep -c '^kd-gw-b ')
+if [ -z "$bad" ] && [ "$seen_a" -gt 0 ] && [ "$seen_b" -gt 0 ]; then
+	ok "during attach: probes on the old path ($seen_a) or the new ($seen_b), nowhere else"
+else fail "during attach: old $seen_a new $seen_b elsewhere: $bad"; fi
+if fetch work | grep -q "test internet"; then ok "work reaches the internet via b"
+else fail "work reaches the internet via b"; fi
+if "$NET" -s "$SOCK" attach work nosuch 2>&1 | grep -q 'no chain "nosuch"'; then
+	ok "attach to a missing chain is refused, naming it"
+else fail "attach to a missing chain"; fi
+
+# A reload with a broken config changes nothing.
+inh nft list ruleset >"$T/before.nft"
+cp "$T/netd.conf" "$T/good.conf"
+write_conf "$T/netd.conf" b 'vm "broken" { chain "nosuch" }'
+"$NET" -s "$SOCK" reload >"$T/reload.out" 2>&1
+inh nft list ruleset >"$T/after.nft"
+if cmp -s "$T/before.nft" "$T/after.nft" && grep -q 'nothing changed' "$T/reload.out" &&
+    grep -q 'nosuch' "$T/netd.log"; then
+	ok "broken reload changes nothing, logs file:line"
+else fail "broken reload"; fi
+cp "$T/good.conf" "$T/netd.conf"
+
+# The socket refuses an unprivileged user.
+if command -v setpriv >/dev/null; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$NET" -s "$SOCK" status 2>&1)
+	case $out in *"permission denied"*) ok "unprivileged user refused" ;;
+	*) fail "unprivileged user: $out" ;; esac
+fi
+
+# kill -9: everything stays blocked; restart reconciles, no duplicates.
+count_ifs() { inh ip -o link show group 0x6b75 | wc -l; }
+before=$(count_ifs)
+kill -9 $NETD_PID; wait $NETD_PID 2>/dev/null; NETD_PID=
+capture_start
+inns kubsd-vault "$KPROBE" udp 192.0.2.2 9 -t deadoffline >/dev/null 2>&1
+inns kubsd-work "$KPROBE" udp 192.0.2.2 9 -t deadspoof -s 10.66.0.99 >/dev/null
+capture_stop
+grep -q 'KTAG-dead' "$T/cap.txt" && fail "leak while netd is dead" ||
+    ok "netd dead: still blocked"
+rm -f "$SOCK"
+if start_netd; then ok "netd restarts"; else fail "netd restarts"; tail "$T/netd.log"; fi
+after=$(count_ifs)
+[ "$before" = "$after" ] && ok "restart adopts: $after interfaces, no duplicates" ||
+    fail "interfaces before $before, after restart $after"
+if fetch other | grep -q "test internet"; then ok "other still works after restart"
+else fail "other after restart"; fi
+
+# teardown: refused while attached, then forced; nothing left behind.
+"$NET" -s "$SOCK" teardown >"$T/td.out" 2>&1 && fail "teardown while attached" ||
+    ok "teardown refused while attached"
+"$NET" -s "$SOCK" teardown -f >"$T/td.out" 2>&1 || fail "teardown -f: $(cat "$T/td.out")"
+wait $NETD_PID 2>/dev/null; NETD_PID=
+left=$(count_ifs); tables=$(inh nft list tables | grep -c kubsd)
+[ "$left" = 0 ] && [ "$tables" = 0 ] && ok "teardown leaves nothing" ||
+    fail "teardown left $left interfaces, $tables tables"
+if grep -qi 'sanitizer\|runtime error' "$T/netd.log"; then
+	fail "sanitizer report"; grep -i -A5 'sanitizer\|runtime error' "$T/netd.log" | head -20
+fi
+
+[ $FAILED -eq 0 ] || { echo "--- netd.log"; tail -30 "$T/netd.log"; }
+exit $((FAILED != 0))
