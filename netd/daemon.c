@@ -23,6 +23,7 @@
 #include "load.h"
 #include "log.h"
 #include "rules.h"
+#include "state.h"
 #include "topology.h"
 
 static struct netd	 netd;
@@ -71,8 +72,9 @@ netd_reload(void)
 	struct netd_config	*conf;
 	struct ruleset		*rs;
 
-	if ((conf = parse_config(netd.conffile)) == NULL ||
-	    graph_build(conf) == -1) {
+	if ((conf = parse_config(netd.conffile)) != NULL)
+		state_load_attachments(conf);
+	if (conf == NULL || graph_build(conf) == -1) {
 		log_warnx("reload: %s has errors, nothing changed",
 		    netd.conffile);
 		config_free(conf);
@@ -84,6 +86,7 @@ netd_reload(void)
 		return -1;
 	}
 	remove_vanished(netd.conf, conf);
+	state_sync_compartments(conf);
 	rules_free(netd.rs);
 	config_free(netd.conf);
 	netd.conf = conf;
@@ -141,9 +144,16 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	/* The host routes for its gateways; the rules say which. */
 	if (link_sysctl_set(NULL, "net/ipv4/ip_forward", "1") == -1)
 		log_warn("net.ipv4.ip_forward");
+	if (state_load_attachments(conf) > 0) {
+		graph_reset(conf);
+		if (graph_build(conf) == -1)
+			fatalx("the graph with the recorded attachments does "
+			    "not build; remove %s/attachments", conf->statedir);
+	}
 	if (netd_apply(conf, &netd.rs) == -1)
 		fatalx("could not apply %s; kubsd's interfaces stay blocked",
 		    opts->conffile);
+	state_sync_compartments(conf);
 	if (!opts->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	write_pidfile(opts->pidfile);
@@ -214,6 +224,8 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	rules_free(netd.rs);
 	netd.rs = rs;
 	free(old);
+	n->attached = 1;
+	state_save_attachments(netd.conf);
 	if (topo_reattach(netd.link, n) == -1) {
 		snprintf(err, errlen, "attach %s: moving port %s failed; it "
 		    "stays blocked", vm, n->port_if);
@@ -264,6 +276,7 @@ netd_teardown(int force, char *err, size_t errlen)
 		    loader_error(netd.loader));
 		return -1;
 	}
+	state_clear(netd.conf);
 	log_info("teardown: kubsd's rules and interfaces removed");
 	event_base_loopexit(netd.base, NULL);
 	return 0;

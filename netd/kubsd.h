@@ -161,6 +161,7 @@ struct node {
 	struct kaddr		 addr6;		/* af 0 unless ipv6 */
 	int			 ipv6;		/* some chain through it */
 	unsigned		 slot;		/* host part on up's segment */
+	int			 attached;	/* moved by kubsd-net attach */
 };
 TAILQ_HEAD(nodes, node);
 

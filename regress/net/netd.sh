@@ -228,6 +228,10 @@ after=$(count_ifs)
     fail "interfaces before $before, after restart $after"
 if fetch other | grep -q "test internet"; then ok "other still works after restart"
 else fail "other after restart"; fi
+if "$NET" -s "$SOCK" status -j | grep -A12 '"name": "work"' | grep -q '"chain": "b"' &&
+    fetch work | grep -q "test internet"; then
+	ok "restart keeps work where attach put it (chain b)"
+else fail "work's attachment lost on restart"; fi
 
 # teardown: refused while attached, then forced; nothing left behind.
 "$NET" -s "$SOCK" teardown >"$T/td.out" 2>&1 && fail "teardown while attached" ||

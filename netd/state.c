@@ -1,0 +1,156 @@
+/*
+ * kubsd-netd's state directory:
+ *   attachments  "vm chain" lines: what kubsd-net attach changed, so a
+ *                restart or a reload keeps each VM where it was put;
+ *   compartments the namespaces netd made, so a restart with a smaller
+ *                configuration removes the ones it no longer has.
+ * Files are replaced atomically (write, fsync, rename).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kubsd.h"
+#include "link.h"
+#include "log.h"
+#include "state.h"
+#include "topology.h"
+
+static void
+state_path(const struct netd_config *conf, const char *name, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s/%s", conf->statedir, name);
+}
+
+static FILE *
+state_create(const char *path, char *tmp, size_t len)
+{
+	FILE	*fp;
+
+	snprintf(tmp, len, "%s.new", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		log_warn("%s", tmp);
+	return fp;
+}
+
+static void
+state_commit(FILE *fp, const char *tmp, const char *path)
+{
+	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
+		log_warn("%s", tmp);
+		fclose(fp);
+		unlink(tmp);
+		return;
+	}
+	fclose(fp);
+	if (rename(tmp, path) == -1)
+		log_warn("rename %s", tmp);
+}
+
+/* Record the VMs kubsd-net attach has moved. */
+void
+state_save_attachments(const struct netd_config *conf)
+{
+	const struct node	*n;
+	char			 path[512], tmp[520];
+	FILE			*fp;
+
+	state_path(conf, "attachments", path, sizeof(path));
+	if ((fp = state_create(path, tmp, sizeof(tmp))) == NULL)
+		return;
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind == NODE_VM && n->attached)
+			fprintf(fp, "%s %s\n", n->name,
+			    n->chain_name ? n->chain_name : "none");
+	state_commit(fp, tmp, path);
+}
+
+/*
+ * Put VMs back where kubsd-net attach left them.  An entry naming a VM
+ * or chain the configuration no longer has is dropped with a warning.
+ * Returns the number applied.
+ */
+int
+state_load_attachments(struct netd_config *conf)
+{
+	struct node	*n;
+	char		 path[512], line[256], vm[128], chain[128];
+	FILE		*fp;
+	int		 applied = 0;
+
+	state_path(conf, "attachments", path, sizeof(path));
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (sscanf(line, "%127s %127s", vm, chain) != 2)
+			continue;
+		if ((n = node_find(conf, vm)) == NULL || n->kind != NODE_VM ||
+		    (strcmp(chain, "none") != 0 &&
+		    chain_find(conf, chain) == NULL)) {
+			log_warnx("%s: dropping \"%s %s\": no such vm or "
+			    "chain", path, vm, chain);
+			continue;
+		}
+		free(n->chain_name);
+		n->chain_name = strcmp(chain, "none") ? xstrdup(chain) : NULL;
+		n->attached = 1;
+		applied++;
+	}
+	fclose(fp);
+	return applied;
+}
+
+/* Remember the compartments; remove those a previous run left. */
+void
+state_sync_compartments(const struct netd_config *conf)
+{
+	const struct node	*n;
+	char			 path[512], tmp[520], line[128], ns[64];
+	FILE			*fp;
+	int			 keep;
+
+	state_path(conf, "compartments", path, sizeof(path));
+	if ((fp = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			keep = 0;
+			TAILQ_FOREACH(n, &conf->nodes, entry) {
+				if (n->kind == NODE_UPLINK ||
+				    n->driver != DRIVER_NETNS)
+					continue;
+				topo_netns_name(n, ns, sizeof(ns));
+				if (strcmp(ns, line) == 0)
+					keep = 1;
+			}
+			if (!keep && line[0] != '\0') {
+				log_info("removing stale compartment %s", line);
+				if (netns_delete(line) == -1 && errno != ENOENT)
+					log_warn("compartment %s", line);
+			}
+		}
+		fclose(fp);
+	}
+	if ((fp = state_create(path, tmp, sizeof(tmp))) == NULL)
+		return;
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind != NODE_UPLINK && n->driver == DRIVER_NETNS) {
+			topo_netns_name(n, ns, sizeof(ns));
+			fprintf(fp, "%s\n", ns);
+		}
+	state_commit(fp, tmp, path);
+}
+
+/* After a teardown nothing is attached and no compartment exists. */
+void
+state_clear(const struct netd_config *conf)
+{
+	char	 path[512];
+
+	state_path(conf, "attachments", path, sizeof(path));
+	unlink(path);
+	state_path(conf, "compartments", path, sizeof(path));
+	unlink(path);
+}

@@ -1,0 +1,12 @@
+/* kubsd-netd's state directory (state.c). */
+#ifndef STATE_H
+#define STATE_H
+
+struct netd_config;
+
+void	state_save_attachments(const struct netd_config *);
+int	state_load_attachments(struct netd_config *);
+void	state_sync_compartments(const struct netd_config *);
+void	state_clear(const struct netd_config *);
+
+#endif
