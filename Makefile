@@ -4,13 +4,14 @@
 #	make asan		the same with ASan+UBSan (clang): *-asan
 #	make check		deps, all, asan, then regress/run.sh
 #	make demo		deps, all, then regress/demo.sh
-#	make install		DESTDIR= PREFIX=/usr/local
+#	make install		DESTDIR= PREFIX=/usr/local (and the systemd unit)
 #	make deps		the Debian packages the build and tests need
 
 MAKEFLAGS += --no-print-directory
 PREFIX	?= /usr/local
 DESTDIR	?=
 MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= $(PREFIX)/lib/systemd/system
 YACC	 = byacc
 CFLAGS	?= -O2 -g
 KCFLAGS	 = -std=c11 -D_GNU_SOURCE $(CFLAGS) -Wall -Wextra -Werror \
@@ -118,6 +119,8 @@ obj/tools/%: regress/tools/%.c
 
 obj/bench_compile: regress/bench/bench_compile.c $(LIBOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+obj/bench_attach: regress/bench/bench_attach.c $(LIBOBJS)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # check and demo run deps first, then a fresh make: the Makefile is read
 # again once pkg-config and the libraries exist (and -j cannot reorder).
@@ -133,6 +136,8 @@ bench: all
 	@if [ -x regress/bench/bench.sh ] || [ -f regress/bench/bench.sh ]; then \
 		if [ -f regress/bench/bench_compile.c ]; then \
 			$(MAKE) obj/bench_compile || exit 1; fi; \
+		if [ -f regress/bench/bench_attach.c ]; then \
+			$(MAKE) obj/bench_attach || exit 1; fi; \
 		sh regress/bench/bench.sh; \
 	else echo "bench: regress/bench/bench.sh not present"; fi
 
@@ -156,6 +161,10 @@ install: all
 	install -m 444 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8
 	install -m 444 etc/netd.conf \
 	    $(DESTDIR)$(PREFIX)/share/examples/kubsd/netd.conf
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin/kubsd-netd|$(PREFIX)/sbin/kubsd-netd|' \
+	    etc/kubsd-netd.service >$(DESTDIR)$(UNITDIR)/kubsd-netd.service
+	chmod 444 $(DESTDIR)$(UNITDIR)/kubsd-netd.service
 
 lint-man:
 	mandoc -Tlint -Wwarning man/*

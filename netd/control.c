@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -83,6 +84,10 @@ h_status(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	(void)m;
 	json_object_set_new(root, "config", json_string(d->conffile));
 	json_object_set_new(root, "pid", json_integer(getpid()));
+	json_object_set_new(root, "uptime", json_integer(
+	    (json_int_t)(time(NULL) - d->started)));
+	json_object_set_new(root, "log", json_string(log_getverbose() ?
+	    "verbose" : "brief"));
 	TAILQ_FOREACH(n, &d->conf->nodes, entry)
 		json_array_append_new(nodes, node_json(n));
 	json_object_set_new(root, "nodes", nodes);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -135,6 +136,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 
 	memset(&netd, 0, sizeof(netd));
 	netd.conffile = opts->conffile;
+	netd.started = (long long)time(NULL);
 	netd.conf = conf;
 	log_init(opts->foreground, opts->verbose);
 	if ((netd.loader = loader_open()) == NULL)

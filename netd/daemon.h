@@ -27,6 +27,7 @@ struct netd {
 	struct loader		*loader;
 	const char		*conffile;
 	void			*control;	/* control.c's state */
+	long long		 started;	/* time(NULL) at start */
 };
 
 int	netd_main(struct netd_config *, const struct netd_opts *);

@@ -4,15 +4,31 @@
 # offline: the check, the normalized form, the graph and both rule sets,
 # then the nftables rules checked by nft(8) in a scratch namespace.
 #
+# Then live, as root, in namespaces it makes and always removes (see
+# regress/lib/sandbox.sh): kubsd-netd runs in a "host" namespace whose
+# uplink leads to an "internet" namespace with an HTTP server, with a
+# small configuration: gateways gw-a and gw-b (chains a and b), the VM
+# "work" on chain a and the offline "vault", all compartments.  It
+# shows kubsd-net status, show rules, graph, a fetch from work, moves
+# work to chain b, fetches again, tears down and checks that nothing
+# is left behind.
+#
 set -eu
 cd "$(dirname "$0")/.."
 NETD=${KUBSD_NETD:-./kubsd-netd}
+NET=${KUBSD_NET:-./kubsd-net}
 CONF=${KUBSD_CONF:-etc/netd.conf}
 NS=kubsd-demo-$$
 TMP=$(mktemp -d /tmp/kubsd-demo.XXXXXX)
+
+SB_PREFIX=d
+SB_COMPARTMENTS="gw-a gw-b work vault"
+. regress/lib/sandbox.sh
+
 cleanup() {
 	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$TMP"
+	sb_cleanup
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -40,8 +56,110 @@ heading "$NETD -t nft -f $CONF  (nftables ruleset, Linux)"
 heading "nft -c -f -  (the ruleset above, checked in namespace $NS)"
 if [ "$(id -u)" != 0 ]; then
 	echo "skipped: not root"
+	heading "live: skipped (not root)"
 	exit 0
 fi
 ip netns add "$NS"
 ip netns exec "$NS" nft -c -f - <"$TMP/rules.nft"
 echo "nft accepts the ruleset"
+ip netns del "$NS"
+
+# ---- live ---------------------------------------------------------------
+
+for t in ip nsenter curl python3 nft; do
+	if ! command -v $t >/dev/null; then
+		heading "live: skipped (no $t)"
+		exit 0
+	fi
+done
+if sb_busy; then
+	heading "live: skipped (a kubsd runs on this host)"
+	exit 0
+fi
+sb_init
+
+net() {		# kubsd-net, talking to the sandbox's kubsd-netd
+	"$NET" -s "$SOCK" "$@"
+}
+fetch() {	# $1: compartment
+	heading "nsenter --net=/var/run/netns/kubsd-$1 curl http://192.0.2.2:8080/"
+	if ! nsenter --net=/var/run/netns/kubsd-$1 \
+	    curl -sS -m 5 http://192.0.2.2:8080/; then
+		echo "the fetch failed"
+		exit 1
+	fi
+	sleep 0.2
+	echo "(the server saw the client as $(tail -n 1 "$T/http.log" |
+	    awk '{print $1}'): the host's uplink address)"
+}
+
+heading "live: the sandbox"
+sb_make_ns
+sb_http "hello from the demo internet"
+cat <<EOF
+namespace $H	the "host": kubsd-netd runs here; eth0 192.0.2.1/24 is its uplink
+namespace $I	the "internet": eth0 192.0.2.2/24, an HTTP server on port 8080
+kubsd-net talks to kubsd-netd over $SOCK
+EOF
+
+cat >"$T/netd.conf" <<EOF
+pool 10.66.0.0/16
+statedir "$T/state"
+uplink "wan" { interface "eth0"; network 192.0.2.0/24 }
+gateway "gw-a" { role sys-net; driver netns }
+gateway "gw-b" { role sys-net; driver netns }
+chain "a" { "gw-a" "wan" }
+chain "b" { "gw-b" "wan" }
+vm "work" { driver netns; chain "a"; firewall { pass out proto tcp to any port 8080 } }
+vm "vault" { driver netns; chain none }
+EOF
+heading "$T/netd.conf  (the demo configuration)"
+cat "$T/netd.conf"
+
+heading "$NETD -d -f $T/netd.conf -s $SOCK  (in $H)"
+if ! sb_start_netd; then
+	echo "kubsd-netd did not start:"
+	cat "$T/netd.log"
+	exit 1
+fi
+echo "kubsd-netd is running, pid $NETD_PID"
+
+heading "kubsd-net status"
+net status
+
+heading "kubsd-net show rules work  (nftables)"
+net show rules work
+
+heading "kubsd-net graph"
+net graph
+
+fetch work
+
+heading "kubsd-net attach work b"
+net attach work b
+
+heading "kubsd-net status  (after the attach)"
+net status
+
+fetch work
+
+heading "kubsd-net teardown -f"
+net teardown -f
+rc=0
+wait "$NETD_PID" || rc=$?
+NETD_PID=
+echo "kubsd-netd exited ($rc)"
+echo "kubsd interfaces left in $H: $(inh ip -o link show group 0x6b75 | wc -l)"
+echo "kubsd nft tables left in $H: $(inh nft list tables | grep -c kubsd || :)"
+
+heading "kubsd-netd's log"
+cat "$T/netd.log"
+
+heading "cleanup"
+sb_cleanup
+if sb_leftovers; then
+	echo "nothing left behind"
+else
+	echo "left behind (see above)"
+	exit 1
+fi

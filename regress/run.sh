@@ -323,6 +323,38 @@ t_install() {
 	fi
 	t_installed_example "$d$p/sbin/kubsd-netd" \
 	    "$d$p/share/examples/kubsd/netd.conf"
+	t_installed_unit "$d" "$p"
+}
+
+# The systemd unit: installed, ExecStart naming PREFIX's kubsd-netd, and
+# accepted by systemd-analyze verify (on a copy naming the DESTDIR one,
+# which is the one that exists).
+t_installed_unit() {
+	local d=$1 p=$2 unit=$1$2/lib/systemd/system/kubsd-netd.service
+	if ! [ -f "$unit" ]; then
+		fail install/unit "$unit not installed"
+		return
+	fi
+	if ! grep -qx "ExecStart=$p/sbin/kubsd-netd -d" "$unit"; then
+		grep -n '^ExecStart' "$unit" >"$TMP/out"
+		fail_out install/unit "ExecStart does not name $p/sbin/kubsd-netd" \
+		    "$TMP/out"
+		return
+	fi
+	ok install/unit
+	if ! command -v systemd-analyze >/dev/null; then
+		skip install/unit-verify "no systemd-analyze"
+		return
+	fi
+	mkdir -p "$TMP/unit"
+	sed "s|^ExecStart=$p/|ExecStart=$d$p/|" "$unit" \
+	    >"$TMP/unit/kubsd-netd.service"
+	if systemd-analyze verify --man=no "$TMP/unit/kubsd-netd.service" \
+	    >"$TMP/out" 2>&1; then
+		ok install/unit-verify
+	else
+		fail_out install/unit-verify "systemd-analyze verify" "$TMP/out"
+	fi
 }
 
 # The installed example, as issue "netd.conf, the graph and the rule

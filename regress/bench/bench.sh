@@ -1,11 +1,179 @@
 #!/bin/sh
-# make bench: the compile-time table (issue: parse, validate, compile).
+# make bench: the compile-time table (issue: parse, validate, compile),
+# then, as root, kubsd-netd live in sandbox namespaces this script makes
+# and always removes: attach latency against a full nft reload, the
+# daemon's memory, and TCP throughput through the rules.  Prints only:
+# no timing here is a pass or a fail.
 set -e
 cd "$(dirname "$0")/../.."
+ROOT=$PWD
 dir=$(mktemp -d /tmp/kubsd-bench.XXXXXX)
-trap 'rm -rf "$dir"' EXIT INT TERM
+H=kubsd-bh-$$			# the host namespace kubsd-netd runs in
+GWS="kbg-a kbg-b"		# gateway compartments (netns driver)
+CLI=kbc				# the client compartment (netns driver)
+NETD_PID=
+SRV_PID=
+OWN=		# set once the namespace names are known to be ours
+
+cleanup() {
+	[ -n "$OWN" ] || return 0
+	if [ -n "$SRV_PID" ]; then kill "$SRV_PID" 2>/dev/null; fi
+	if [ -n "$NETD_PID" ]; then
+		kill -9 "$NETD_PID" 2>/dev/null
+		wait "$NETD_PID" 2>/dev/null
+	fi
+	SRV_PID= NETD_PID=
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+		case $ns in
+		$H|kubsd-kbg-a|kubsd-kbg-b|kubsd-$CLI) ip netns del "$ns" ;;
+		esac
+	done
+	rm -rf "/etc/netns/kubsd-$CLI"
+	return 0
+}
+trap 'cleanup; rm -rf "$dir"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 for n in 10 100 1000; do
 	regress/genconf.sh "$n" > "$dir/vm$n.conf"
 done
 echo "== parse + validate + compile (median of 25 runs; baseline: the 10-VM run)"
 obj/bench_compile "$dir"
+
+# ---- live: root, namespaces, nft, iperf3 ----
+set +e	# failures below are checked where they matter; cleanup must run
+skip() { echo; echo "== live benchmarks skipped: $*"; exit 0; }
+[ "$(id -u)" = 0 ] || skip "needs root"
+for t in ip nsenter nft iperf3 python3; do
+	command -v $t >/dev/null || skip "no $t"
+done
+[ -x obj/bench_attach ] || skip "no obj/bench_attach"
+for ns in kubsd-kbg-a kubsd-kbg-b kubsd-$CLI; do
+	ip netns list | grep -q "^$ns\b" && skip "namespace $ns exists"
+done
+OWN=1
+
+inh() { nsenter --net=/var/run/netns/$H "$@"; }
+inns() { ns=$1; shift; nsenter --net=/var/run/netns/$ns "$@"; }
+
+# netconf N: two netns gateway chains, one netns client on chain a, and
+# N qemu VMs (persistent taps, no VM runs) alternating the chains.
+netconf() {
+	cat <<HEAD
+pool 10.66.0.0/16 prefixlen 20
+statedir "$dir/state$1"
+uplink "wan" { interface "eth0"; network 192.0.2.0/24 }
+gateway "kbg-a" { role sys-net; driver netns }
+gateway "kbg-b" { role sys-net; driver netns }
+chain "a" { "kbg-a" "wan" }
+chain "b" { "kbg-b" "wan" }
+vm "$CLI" { driver netns; chain "a" }
+HEAD
+	i=0
+	while [ "$i" -lt "$1" ]; do
+		[ $((i % 2)) = 0 ] && c=a || c=b
+		echo "vm \"vm$i\" { driver qemu; chain \"$c\" }"
+		i=$((i + 1))
+	done
+}
+
+# up N: a fresh host namespace with an uplink, kubsd-netd running in it.
+up() {
+	ip netns add $H
+	ip link add eth0 netns $H type veth peer name eth1 netns $H
+	inh ip addr add 192.0.2.1/24 dev eth0
+	inh ip link set eth0 up
+	inh ip link set lo up
+	netconf "$1" > "$dir/net$1.conf"
+	SOCK=$dir/netd$1.sock
+	# nsenter execs: the pid is kubsd-netd's own
+	nsenter --net=/var/run/netns/$H ./kubsd-netd -d -f "$dir/net$1.conf" \
+	    -s "$SOCK" >>"$dir/netd.log" 2>&1 &
+	NETD_PID=$!
+	i=0
+	while [ ! -S "$SOCK" ] && [ $i -lt 300 ]; do
+		kill -0 $NETD_PID 2>/dev/null || break
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -S "$SOCK" ] || { echo "kubsd-netd did not start:"; tail -5 "$dir/netd.log"; exit 1; }
+}
+
+ms() { date +%s%N; }
+rss() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' /proc/$NETD_PID/status; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+verdict() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN {
+	ok = (op == "<=") ? v <= g : v >= g; print ok ? "met" : "missed" }'; }
+
+# iperf3 N: TCP from the client compartment to its gateway's downstream
+# address (through the host bridge and its rules): Gbit/s received.
+GWADDR=10.66.0.1
+iperf() {
+	nsenter --net=/var/run/netns/kubsd-kbg-a iperf3 -s -1 -B $GWADDR \
+	    >/dev/null 2>&1 &
+	SRV_PID=$!
+	i=0
+	while ! inns kubsd-kbg-a ss -ltn 2>/dev/null | grep -q "$GWADDR:5201" &&
+	    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	inns kubsd-$CLI iperf3 -c $GWADDR -t 5 -J 2>/dev/null | python3 -c '
+import json, sys
+print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
+	wait $SRV_PID 2>/dev/null
+	SRV_PID=
+}
+
+echo
+echo "== attach round trip over the socket (kubsd-netd, N qemu VMs + 1 netns client)"
+printf '%-6s %5s %11s %11s %9s %8s\n' VMs runs median-ms p99-ms startup-s rss-MB
+for n in 10 100 1000; do
+	[ $n = 1000 ] && k=20 || k=30
+	t0=$(ms)
+	up $n
+	t1=$(ms)
+	# vm0 starts on a: b, a, b, ... every attach is a real move,
+	# and an even k leaves it where it started.
+	set -- $(obj/bench_attach "$SOCK" $k vm0 b a)
+	eval "med$n=$1"
+	printf '%-6s %5d %11.3f %11.3f %9.2f %8s\n' $n $k "$1" "$2" \
+	    "$(awk -v a=$t0 -v b=$t1 'BEGIN { print (b - a) / 1e9 }')" "$(rss)"
+	[ $n = 1000 ] && break
+	cleanup
+done
+r=$(ratio "$med1000" "$med10")
+echo "median at 1000 <= 2 ms: $(verdict "$med1000" "<=" 2)" \
+    "($med1000 ms); 1000/10 ratio $r <= 1.2: $(verdict "$r" "<=" 1.2)"
+
+# With the 1000-VM daemon still running: its memory, the naive reload,
+# and the data plane with the rules and without.
+rss=$(rss)
+: > "$dir/naive"
+for i in 1 2 3 4 5; do
+	t0=$(ms)
+	./kubsd-netd -n -t nft -f "$dir/net1000.conf" | inh nft -f -
+	t1=$(ms)
+	echo $(((t1 - t0) / 1000)) >> "$dir/naive"
+done
+naive=$(awk '{ print $1 / 1000 }' "$dir/naive" | median)
+speed=$(ratio "$naive" "$med1000")
+
+echo
+echo "== 1000 VMs: attach vs reloading the whole ruleset (kubsd-netd -n -t nft | nft -f -, median of 5)"
+printf '%-28s %10s %8s %8s\n' what value goal verdict
+printf '%-28s %10s %8s %8s\n' "attach median (ms)" "$med1000" "<= 2" "$(verdict "$med1000" "<=" 2)"
+printf '%-28s %10s %8s %8s\n' "full reload median (ms)" "$naive" "" ""
+printf '%-28s %10s %8s %8s\n' "speedup reload/attach" "${speed}x" ">= 20x" "$(verdict "$speed" ">=" 20)"
+printf '%-28s %10s %8s %8s\n' "kubsd-netd VmRSS (MB)" "$rss" "<= 8" "$(verdict "$rss" "<=" 8)"
+
+with=$(iperf)
+inh nft delete table bridge kubsd
+inh nft delete table inet kubsd
+without=$(iperf)
+pct=$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.1f", (b > 0 ? 100 * a / b : 0) }')
+
+echo
+echo "== TCP client -> gateway through the host bridge (iperf3, 5 s, 1000-VM rules vs no kubsd tables)"
+printf '%-28s %10s %8s %8s\n' path Gbit/s goal verdict
+printf '%-28s %10s %8s %8s\n' "with the 1000-VM rules" "$with" "" ""
+printf '%-28s %10s %8s %8s\n' "no kubsd tables" "$without" "" ""
+printf '%-28s %10s %8s %8s\n' "with / without (%)" "$pct" ">= 95" "$(verdict "$pct" ">=" 95)"

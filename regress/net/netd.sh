@@ -22,56 +22,23 @@ for b in "$NETD" "$NET" "$KCAP" "$KPROBE"; do
 	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
 done
 
-H=kubsd-th-$$
-I=kubsd-ti-$$
-T=$(mktemp -d /tmp/kubsd-netd-test.XXXXXX)
-SOCK=$T/netd.sock
+SB_PREFIX=t
+SB_COMPARTMENTS="gw-a gw-b work other vault"
+. regress/lib/sandbox.sh
 FAILED=0
-NETD_PID=
 
-cleanup() {
-	[ -n "$NETD_PID" ] && kill -9 "$NETD_PID" 2>/dev/null
-	[ -f "$T/http.pid" ] && kill "$(cat "$T/http.pid")" 2>/dev/null
-	for ns in $(ip netns list | awk '{print $1}'); do
-		case $ns in
-		kubsd-gw-a|kubsd-gw-b|kubsd-work|kubsd-other|kubsd-vault|\
-		$H|$I) ip netns del "$ns" 2>/dev/null ;;
-		esac
-	done
-	rm -rf /etc/netns/kubsd-work /etc/netns/kubsd-other \
-	    /etc/netns/kubsd-vault
-	[ -n "$KEEP" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
+# Compartment names are global: refuse to run over a live kubsd.
+sb_busy && exit 77
+sb_init || { echo "mktemp failed" >&2; exit 77; }
+trap sb_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 ok() { echo "ok $*"; }
 fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
-inh() { nsenter --net=/var/run/netns/$H "$@"; }
-inns() { ns=$1; shift; nsenter --net=/var/run/netns/$ns "$@"; }
 
-# Compartment names are global: refuse to run over a live kubsd.
-for ns in kubsd-gw-a kubsd-gw-b kubsd-work kubsd-other kubsd-vault; do
-	if ip netns list | grep -q "^$ns\b"; then
-		echo "namespace $ns exists: another kubsd runs here" >&2
-		exit 77
-	fi
-done
-
-ip netns add $H && ip netns add $I || { echo "ip netns add failed" >&2; exit 77; }
-ip link add eth0 netns $H type veth peer name eth0 netns $I
-inh ip addr add 192.0.2.1/24 dev eth0
-inh ip link set eth0 up
-inh ip link set lo up
-inh ip route add default via 192.0.2.2
-inns $I ip addr add 192.0.2.2/24 dev eth0
-inns $I ip link set eth0 up
-inns $I ip link set lo up
-mkdir -p "$T/www" && echo "hello from the test internet" >"$T/www/index.html"
-(cd "$T/www" && exec nsenter --net=/var/run/netns/$I \
-    python3 -m http.server --bind 192.0.2.2 8080 >"$T/http.log" 2>&1) &
-echo $! >"$T/http.pid"
+sb_make_ns || { echo "ip netns add failed" >&2; exit 77; }
+sb_http "hello from the test internet"
 
 write_conf() {	# $1: file, $2: work's chain, $3: extra line
 	cat >"$1" <<EOF
@@ -90,13 +57,7 @@ EOF
 }
 write_conf "$T/netd.conf" a
 
-start_netd() {
-	inh "$NETD" -d -f "$T/netd.conf" -s "$SOCK" >>"$T/netd.log" 2>&1 &
-	NETD_PID=$!
-	i=0
-	while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	[ -S "$SOCK" ]
-}
+start_netd() { sb_start_netd; }
 
 if start_netd; then ok "netd starts"; else
 	fail "netd starts"; cat "$T/netd.log"; exit 1; fi

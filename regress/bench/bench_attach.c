@@ -1,0 +1,84 @@
+/*
+ * bench_attach SOCK K VM CHAIN1 CHAIN2 [...]: time K attach round trips
+ * over kubsd-netd's control socket, one connection, moving VM to CHAIN1,
+ * CHAIN2, CHAIN1, ... so that every attach is a real move.  A round trip
+ * returns once the daemon has made the rules and links live.
+ *
+ * Prints "median p99" in milliseconds on one line.  Exit 1 if any attach
+ * fails (with the daemon's error on stderr).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+static double
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl_reader	 rd;
+	struct ctl_msg		 rep;
+	const char		*args[2];
+	double			*t, t0;
+	int			 fd, k, i, nchains, p99;
+
+	if (argc < 5 || (k = atoi(argv[2])) < 1) {
+		fprintf(stderr, "usage: bench_attach sock k vm chain ...\n");
+		return 2;
+	}
+	nchains = argc - 4;
+	if ((t = calloc(k, sizeof(*t))) == NULL)
+		return 1;
+	if ((fd = ctl_connect(argv[1])) == -1) {
+		fprintf(stderr, "bench_attach: %s: %s\n", argv[1],
+		    strerror(errno));
+		return 1;
+	}
+	ctl_reader_init(&rd, CTL_MAXREPLY);
+	args[0] = argv[3];
+	for (i = 0; i < k; i++) {
+		args[1] = argv[4 + i % nchains];
+		t0 = now_ms();
+		if (ctl_request(fd, CTL_ATTACH, 0, 2, args, &rd, &rep) == -1) {
+			fprintf(stderr, "bench_attach: %s\n", strerror(errno));
+			return 1;
+		}
+		t[i] = now_ms() - t0;
+		if (rep.type != CTL_OK) {
+			fprintf(stderr, "bench_attach: attach %s %s: %s\n",
+			    args[0], args[1], rep.text ? rep.text : "error");
+			return 1;
+		}
+	}
+	ctl_reader_free(&rd);
+	close(fd);
+	qsort(t, k, sizeof(*t), cmp_double);
+	/* nearest rank: the smallest sample with >= 99% at or below it */
+	p99 = (99 * k + 99) / 100 - 1;
+	if (p99 >= k)
+		p99 = k - 1;
+	printf("%.3f %.3f\n", k % 2 ? t[k / 2] : (t[k / 2 - 1] + t[k / 2]) / 2,
+	    t[p99]);
+	free(t);
+	return 0;
+}

@@ -1,0 +1,142 @@
+# regress/lib/sandbox.sh: a sandbox for kubsd-netd live, sourced by
+# regress/net/netd.sh and regress/demo.sh.  POSIX sh (dash), and safe
+# under "set -eu".
+#
+# Namespaces made here, and always removed by sb_cleanup:
+#   $H  the "host" where kubsd-netd runs (its eth0 is the uplink,
+#       192.0.2.1/24, default route via 192.0.2.2)
+#   $I  the "internet" behind it: an HTTP server on 192.0.2.2:8080
+#   kubsd-NAME  the compartments netd creates, NAME in $SB_COMPARTMENTS,
+#       and their /etc/netns/kubsd-NAME
+#
+# The caller sets, before sb_init:
+#   SB_PREFIX        two letters: H is kubsd-${SB_PREFIX}h-$$, I ...i-$$
+#   SB_COMPARTMENTS  the compartment names its configuration makes
+#   NETD             the kubsd-netd to run
+# and after sb_init has set T (a scratch directory), writes $T/netd.conf
+# and calls sb_start_netd.  SOCK is $T/netd.sock.  KEEP=1 keeps $T.
+
+SB_MADE=
+NETD_PID=
+
+sb_init() {	# the scratch directory; no namespace yet
+	H=kubsd-${SB_PREFIX}h-$$
+	I=kubsd-${SB_PREFIX}i-$$
+	T=$(mktemp -d /tmp/kubsd-sandbox.XXXXXX) || return 1
+	SOCK=$T/netd.sock
+}
+
+inh() { nsenter --net=/var/run/netns/$H "$@"; }
+inns() { _ns=$1; shift; nsenter --net=/var/run/netns/$_ns "$@"; }
+
+# Compartment names are global: 1 (and the reason on stderr) when one
+# of ours exists already, i.e. another kubsd runs here.
+sb_busy() {
+	for _c in $SB_COMPARTMENTS; do
+		if ip netns list | grep -q "^kubsd-$_c\b"; then
+			echo "namespace kubsd-$_c exists: another kubsd runs here" >&2
+			return 0
+		fi
+	done
+	return 1
+}
+
+# H and I joined by a veth pair, each end named eth0.
+sb_make_ns() {
+	ip netns add "$H" || return 1
+	SB_MADE=1
+	ip netns add "$I" || return 1
+	ip link add eth0 netns "$H" type veth peer name eth0 netns "$I" &&
+	inh ip addr add 192.0.2.1/24 dev eth0 &&
+	inh ip link set eth0 up &&
+	inh ip link set lo up &&
+	inh ip route add default via 192.0.2.2 &&
+	inns "$I" ip addr add 192.0.2.2/24 dev eth0 &&
+	inns "$I" ip link set eth0 up &&
+	inns "$I" ip link set lo up
+}
+
+# The HTTP server in I: $T/www/index.html, log in $T/http.log.
+sb_http() {	# $1: the page
+	mkdir -p "$T/www" && echo "$1" >"$T/www/index.html"
+	(cd "$T/www" && exec nsenter --net=/var/run/netns/$I \
+	    python3 -m http.server --bind 192.0.2.2 8080 >>"$T/http.log" 2>&1) &
+	echo $! >"$T/http.pid"
+	_i=0
+	while ! inns "$I" curl -s -m 1 -o /dev/null http://192.0.2.2:8080/ &&
+	    [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
+
+# kubsd-netd -d in H with $T/netd.conf; waits for its socket.  Not
+# through inh: a function run with & is a subshell, and NETD_PID must
+# be netd itself (nsenter execs it) for kill and wait to reach it.
+sb_start_netd() {
+	nsenter --net=/var/run/netns/$H "$NETD" -d -f "$T/netd.conf" \
+	    -s "$SOCK" >>"$T/netd.log" 2>&1 &
+	NETD_PID=$!
+	_i=0
+	while [ ! -S "$SOCK" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -S "$SOCK" ]
+}
+
+# Idempotent: the trap and an explicit call may both run it.
+sb_cleanup() {
+	if [ -n "$NETD_PID" ]; then
+		kill -9 "$NETD_PID" 2>/dev/null || :
+		wait "$NETD_PID" 2>/dev/null || :
+		NETD_PID=
+	fi
+	if [ -n "${T:-}" ] && [ -f "$T/http.pid" ]; then
+		kill "$(cat "$T/http.pid")" 2>/dev/null || :
+		rm -f "$T/http.pid"
+	fi
+	# The compartments are ours only once we made H (sb_busy said so).
+	if [ -n "$SB_MADE" ]; then
+		for _ns in $(ip netns list | awk '{print $1}'); do
+			for _c in $SB_COMPARTMENTS; do
+				[ "$_ns" = "kubsd-$_c" ] &&
+				    { ip netns del "$_ns" 2>/dev/null || :; }
+			done
+			case $_ns in
+			"$H"|"$I") ip netns del "$_ns" 2>/dev/null || : ;;
+			esac
+		done
+		for _c in $SB_COMPARTMENTS; do
+			rm -rf "/etc/netns/kubsd-$_c"
+		done
+		SB_MADE=
+	fi
+	if [ -n "${T:-}" ] && [ -d "$T" ]; then
+		if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+	fi
+}
+
+# After sb_cleanup: what is left of the sandbox, one line each (none:
+# nothing printed, exit 0).
+sb_leftovers() {
+	_clean=1
+	for _ns in $(ip netns list | awk '{print $1}'); do
+		for _c in $SB_COMPARTMENTS; do
+			[ "$_ns" = "kubsd-$_c" ] && { echo "namespace $_ns"; _clean=0; }
+		done
+		case $_ns in
+		"$H"|"$I") echo "namespace $_ns"; _clean=0 ;;
+		esac
+	done
+	for _c in $SB_COMPARTMENTS; do
+		[ -e "/etc/netns/kubsd-$_c" ] &&
+		    { echo "directory /etc/netns/kubsd-$_c"; _clean=0; }
+	done
+	# netd ran in H: nothing of kubsd's may show in this namespace.
+	for _if in $(ip -o link show group 0x6b75 2>/dev/null |
+	    awk -F': ' '{print $2}'); do
+		echo "interface $_if"; _clean=0
+	done
+	if command -v nft >/dev/null &&
+	    nft list tables 2>/dev/null | grep -q 'kubsd'; then
+		nft list tables | grep kubsd | sed 's/^/nft /'; _clean=0
+	fi
+	[ -n "${T:-}" ] && [ -d "$T" ] && [ -z "${KEEP:-}" ] &&
+	    { echo "directory $T"; _clean=0; }
+	return $((1 - _clean))
+}
