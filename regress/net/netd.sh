@@ -148,6 +148,20 @@ if [ -z "$bad" ] && [ "$seen_a" -gt 0 ] && [ "$seen_b" -gt 0 ]; then
 else fail "during attach: old $seen_a new $seen_b elsewhere: $bad"; fi
 if fetch work | grep -q "test internet"; then ok "work reaches the internet via b"
 else fail "work reaches the internet via b"; fi
+# A spoofed source MAC: the same allowed probe, from another MAC.
+# (ip, not /sys: nsenter --net keeps the host's sysfs)
+MAC=$(inns kubsd-work ip -o link show eth0 | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/')
+inns kubsd-work ip link set eth0 address 02:00:00:00:be:ef
+capture_start
+inns kubsd-work "$KPROBE" udp 192.0.2.2 9 -t spoofmac >/dev/null
+capture_stop
+inns kubsd-work ip link set eth0 address "$MAC"
+if grep -q 'KTAG-spoofmac' "$T/cap.txt"; then fail "probe spoofmac leaked"
+else ok "probe spoofmac blocked"; fi
+i=0; while [ $i -lt 10 ] && ! fetch work | grep -q "test internet"; do
+	i=$((i + 1)); inns kubsd-work ip neigh show >>"$T/neigh.txt"; done
+if [ $i -lt 10 ]; then ok "work works again with its own MAC (after $i retries)"
+else fail "work after its MAC ($MAC) was restored"; tail -2 "$T/neigh.txt"; fi
 if "$NET" -s "$SOCK" attach work nosuch 2>&1 | grep -q 'no chain "nosuch"'; then
 	ok "attach to a missing chain is refused, naming it"
 else fail "attach to a missing chain"; fi
