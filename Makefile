@@ -96,9 +96,9 @@ obj-fuzz/parse.o: obj/parse.c
 # (exit 0 = pass), regress/net/NAME.c -> obj-asan/net/NAME (run by the
 # regress/net/*.sh scripts).
 regress-units: $(UNITS) $(NETTESTS)
-obj-asan/unit/%: regress/unit/%.c $(ASANOBJS)
+obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(ASANOBJS)
 	@mkdir -p $(@D)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 obj-asan/net/%: regress/net/%.c $(ASANOBJS)
 	@mkdir -p $(@D)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)

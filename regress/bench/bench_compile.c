@@ -11,28 +11,13 @@
 
 #include "kubsd.h"
 #include "rules.h"
+#include "timing.h"
 
 #define RUNS	25
 
 enum { T_CHECK, T_PF, T_NFT, T_DOT };
 static const char *tnames[] = { "check", "pf", "nft", "dot" };
 
-static double
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static double
 one_run(const char *file, int target, FILE *out)

@@ -11,6 +11,7 @@
 
 #include "kubsd.h"
 #include "graph.h"
+#include "check.h"
 
 #define NVMS	60
 
@@ -21,16 +22,6 @@ struct snap {
 	unsigned	 slot, home;
 };
 
-static int	 failures;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);	\
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		failures++;						\
-	}								\
-} while (0)
 
 /* Write a config with the VMs whose bit is set in keep, in order. */
 static void

@@ -21,17 +21,8 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "check.h"
 
-static int	 failures;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);	\
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		failures++;						\
-	}								\
-} while (0)
 
 static uint8_t *
 req(uint16_t type, uint16_t flags, size_t n, const char *a0,
