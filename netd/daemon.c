@@ -28,6 +28,26 @@
 #include "topology.h"
 
 static struct netd	 netd;
+static struct event	*shed_ev;
+
+/* Once attaches have settled, let libnftables give its cache back. */
+static void
+on_idle(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	loader_shed(netd.loader);
+}
+
+static void
+schedule_shed(void)
+{
+	struct timeval	 tv = { 2, 0 };
+
+	if (shed_ev != NULL)
+		evtimer_add(shed_ev, &tv);
+}
 
 /* Load the rules, then make the links match: never the other way. */
 static int
@@ -168,6 +188,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 		if (ev[i] == NULL || evsignal_add(ev[i], NULL) == -1)
 			fatalx("signal events");
 	}
+	shed_ev = evtimer_new(netd.base, on_idle, NULL);
 	if (netd_control_init(&netd, opts->sockpath) == -1)
 		fatalx("control socket %s", opts->sockpath);
 	log_info("running with %s", opts->conffile);
@@ -176,6 +197,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	netd_control_close(&netd);
 	for (i = 0; i < 3; i++)
 		event_free(ev[i]);
+	event_free(shed_ev);
 	event_base_free(netd.base);
 	unlink(opts->pidfile);
 	rules_free(netd.rs);
@@ -228,6 +250,7 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	free(old);
 	n->attached = 1;
 	state_save_attachments(netd.conf);
+	schedule_shed();
 	if (topo_reattach(netd.link, n) == -1) {
 		snprintf(err, errlen, "attach %s: moving port %s failed; it "
 		    "stays blocked", vm, n->port_if);

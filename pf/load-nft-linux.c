@@ -9,6 +9,7 @@
  * other table alone.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,40 @@ batch_run(struct loader *l, struct batch *b, int failed)
 	return rv;
 }
 
+/* A fresh context: buffered output and errors, an empty cache. */
+static struct nft_ctx *
+ctx_new(void)
+{
+	struct nft_ctx	*nft;
+
+	if ((nft = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL)
+		return NULL;
+	if (nft_ctx_buffer_output(nft) != 0 ||
+	    nft_ctx_buffer_error(nft) != 0) {
+		nft_ctx_free(nft);
+		return NULL;
+	}
+	return nft;
+}
+
+/*
+ * libnftables keeps its parse of a batch and a cache of the whole
+ * ruleset: tens of MB at 1000 VMs.  A new context costs milliseconds,
+ * so this runs after a full load and when the daemon is idle, not on
+ * the attach path.
+ */
+void
+loader_shed(struct loader *l)
+{
+	struct nft_ctx	*nft;
+
+	if ((nft = ctx_new()) == NULL)
+		return;			/* keep the old one */
+	nft_ctx_free(l->nft);
+	l->nft = nft;
+	malloc_trim(0);
+}
+
 struct loader *
 loader_open(void)
 {
@@ -116,14 +151,7 @@ loader_open(void)
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
-	if ((l->nft = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
-		free(l);
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (nft_ctx_buffer_output(l->nft) != 0 ||
-	    nft_ctx_buffer_error(l->nft) != 0) {
-		nft_ctx_free(l->nft);
+	if ((l->nft = ctx_new()) == NULL) {
 		free(l);
 		errno = ENOMEM;
 		return NULL;
@@ -150,11 +178,14 @@ int
 loader_load_full(struct loader *l, const struct ruleset *rs)
 {
 	struct batch	 b;
+	int		 rv;
 
 	if (batch_open(l, &b) == -1)
 		return -1;
 	emit_nft(b.f, rs, NULL);
-	return batch_run(l, &b, 0);
+	rv = batch_run(l, &b, 0);
+	loader_shed(l);
+	return rv;
 }
 
 /* Is key an element of bridge map "map" as loaded now? */

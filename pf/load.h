@@ -40,4 +40,7 @@ int		 loader_remove_all(struct loader *);
 /* What is loaded, in the backend's own listing; *text is malloc'd. */
 int		 loader_dump(struct loader *, char **);
 
+/* Give back the memory libnftables keeps between commands. */
+void		 loader_shed(struct loader *);
+
 #endif
