@@ -239,7 +239,7 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 		goto revert;
 	if ((rs = rules_compile(netd.conf)) == NULL)
 		goto revert;
-	if (loader_load_port(netd.loader, rs, vm) == -1) {
+	if (loader_load_port(netd.loader, netd.rs, rs, vm) == -1) {
 		snprintf(err, errlen, "attach %s: loading rules: %s", vm,
 		    loader_error(netd.loader));
 		rules_free(rs);

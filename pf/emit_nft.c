@@ -133,6 +133,35 @@ nft_elements(FILE *f, const struct anchor *a, enum bmap m, struct elems *e)
 	}
 }
 
+/*
+ * Delete what nft_elements() added for a port: the keys of each map it
+ * has elements in.  With the ruleset that is loaded, this saves asking
+ * the kernel (a full cache fetch) before a port is replaced.
+ */
+void
+emit_nft_port_unmap(FILE *f, const struct ruleset *loaded, const char *name)
+{
+	const struct anchor	*a;
+	static const char	*maps[] = { "port_in", "port_out", "host_in",
+				    "host_out" };
+	const char		*keys[2];
+	size_t			 m, k;
+
+	if ((a = rules_anchor(loaded, name)) == NULL || !is_port(a))
+		return;
+	for (m = 0; m < 4; m++) {
+		keys[0] = keys[1] = NULL;
+		if (m < 2 || a->where == PORT_UPLINK)
+			keys[0] = a->ifname;
+		if (m == BM_PORT_IN && a->down_if[0] != '\0')
+			keys[1] = a->down_if;
+		for (k = 0; k < 2; k++)
+			if (keys[k] != NULL)
+				fprintf(f, "delete element bridge kubsd %s "
+				    "{ \"%s\" }\n", maps[m], keys[k]);
+	}
+}
+
 static void
 nft_map(FILE *f, const struct ruleset *rs, const char *name, enum bmap m)
 {

@@ -236,8 +236,8 @@ port_anchor(struct loader *l, const struct ruleset *rs, const char *name)
 }
 
 int
-loader_load_port(struct loader *l, const struct ruleset *rs,
-    const char *name)
+loader_load_port(struct loader *l, const struct ruleset *loaded,
+    const struct ruleset *rs, const char *name)
 {
 	const struct anchor	*a;
 	struct batch		 b;
@@ -248,8 +248,12 @@ loader_load_port(struct loader *l, const struct ruleset *rs,
 		return loader_load_full(l, rs);
 	if (batch_open(l, &b) == -1)
 		return -1;
-	if (a->kind == ANCHOR_GATEWAY || a->kind == ANCHOR_VM)
-		delete_elements(l, b.f, a);
+	if (a->kind == ANCHOR_GATEWAY || a->kind == ANCHOR_VM) {
+		if (loaded != NULL && rules_anchor(loaded, name) != NULL)
+			emit_nft_port_unmap(b.f, loaded, name);
+		else
+			delete_elements(l, b.f, a);
+	}
 	emit_nft_port(b.f, rs, name);
 	return batch_run(l, &b, 0);
 }

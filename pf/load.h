@@ -24,10 +24,11 @@ int		 loader_load_full(struct loader *, const struct ruleset *);
 
 /*
  * One VM's or gateway's rules (and their dispatch entries), added or
- * replaced: traffic sees either the old rules or the new ones.
+ * replaced: traffic sees either the old rules or the new ones.  loaded is
+ * the ruleset now in the kernel (NULL: ask the kernel, which is slower).
  */
 int		 loader_load_port(struct loader *, const struct ruleset *,
-		    const char *);
+		    const struct ruleset *, const char *);
 
 /* Detach: the port's dispatch entries and rules, from the ruleset that
  * loaded them. */

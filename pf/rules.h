@@ -144,6 +144,8 @@ void			 emit_pf(FILE *, const struct ruleset *, const char *);
 /* emit_nft.c: only: one VM's/gateway's chains, NULL: the full ruleset */
 void			 emit_nft(FILE *, const struct ruleset *, const char *);
 void			 emit_nft_port(FILE *, const struct ruleset *, const char *);
+void			 emit_nft_port_unmap(FILE *, const struct ruleset *,
+			    const char *);
 int			 emit_nft_port_remove(FILE *, const struct ruleset *,
 			    const char *);
 

@@ -162,6 +162,13 @@ i=0; while [ $i -lt 10 ] && ! fetch work | grep -q "test internet"; do
 	i=$((i + 1)); inns kubsd-work ip neigh show >>"$T/neigh.txt"; done
 if [ $i -lt 10 ]; then ok "work works again with its own MAC (after $i retries)"
 else fail "work after its MAC ($MAC) was restored"; tail -2 "$T/neigh.txt"; fi
+# An offline VM attached, then detached again.
+if "$NET" -s "$SOCK" attach vault a >/dev/null 2>&1 && fetch vault | grep -q "test internet"; then
+	ok "attach vault a: the offline VM gets out"
+else fail "attach vault a"; fi
+if "$NET" -s "$SOCK" detach vault >/dev/null 2>&1 && ! fetch vault | grep -q "test internet"; then
+	ok "detach vault: offline again"
+else fail "detach vault"; fi
 if "$NET" -s "$SOCK" attach work nosuch 2>&1 | grep -q 'no chain "nosuch"'; then
 	ok "attach to a missing chain is refused, naming it"
 else fail "attach to a missing chain"; fi

@@ -75,7 +75,7 @@ timing(struct loader *l, const struct ruleset *rs, const char *name, int n)
 	printf("full load: %.3f s\n", now() - t0);
 	for (i = 0; i < n; i++) {
 		t0 = now();
-		if (loader_load_port(l, rs, name) == -1)
+		if (loader_load_port(l, NULL, rs, name) == -1)
 			return fail(l, "port load");
 		t = now() - t0;
 		sum += t;
@@ -124,7 +124,7 @@ main(int argc, char *argv[])
 		if (loader_load_full(l, rs) == -1)
 			rv = fail(l, "full load");
 	} else if (strcmp(cmd, "port") == 0) {
-		if (loader_load_port(l, rs, argv[3]) == -1)
+		if (loader_load_port(l, NULL, rs, argv[3]) == -1)
 			rv = fail(l, argv[3]);
 	} else if (strcmp(cmd, "remove") == 0) {
 		if (loader_remove_port(l, rs, argv[3]) == -1)
