@@ -102,14 +102,7 @@ namespace $I	the "internet": eth0 192.0.2.2/24, an HTTP server on port 8080
 kubsd-net talks to kubsd-netd over $SOCK
 EOF
 
-cat >"$T/netd.conf" <<EOF
-pool 10.66.0.0/16
-statedir "$T/state"
-uplink "wan" { interface "eth0"; network 192.0.2.0/24 }
-gateway "gw-a" { role sys-net; driver netns }
-gateway "gw-b" { role sys-net; driver netns }
-chain "a" { "gw-a" "wan" }
-chain "b" { "gw-b" "wan" }
+{ sb_conf_head "$T/state" gw-a gw-b; cat <<EOF; } >"$T/netd.conf"
 vm "work" { driver netns; chain "a"; firewall { pass out proto tcp to any port 8080 } }
 vm "vault" { driver netns; chain none }
 EOF

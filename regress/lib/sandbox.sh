@@ -26,6 +26,21 @@ sb_init() {	# the scratch directory; no namespace yet
 	SOCK=$T/netd.sock
 }
 
+# sb_conf_head STATEDIR GW_A GW_B [PREFIXLEN]: the start every sandbox
+# configuration shares: the uplink and two compartment gateways, each
+# ending chain "a" or "b" at it.  The caller adds its VMs.
+sb_conf_head() {
+	cat <<EOF
+pool 10.66.0.0/16 prefixlen ${4:-24}
+statedir "$1"
+uplink "wan" { interface "eth0"; network 192.0.2.0/24 }
+gateway "$2" { role sys-net; driver netns }
+gateway "$3" { role sys-net; driver netns }
+chain "a" { "$2" "wan" }
+chain "b" { "$3" "wan" }
+EOF
+}
+
 inh() { nsenter --net=/var/run/netns/$H "$@"; }
 inns() { _ns=$1; shift; nsenter --net=/var/run/netns/$_ns "$@"; }
 

@@ -41,14 +41,7 @@ sb_make_ns || { echo "ip netns add failed" >&2; exit 77; }
 sb_http "hello from the test internet"
 
 write_conf() {	# $1: file, $2: work's chain, $3: extra line
-	cat >"$1" <<EOF
-pool 10.66.0.0/16
-statedir "$T/state"
-uplink "wan" { interface "eth0"; network 192.0.2.0/24 }
-gateway "gw-a" { role sys-net; driver netns }
-gateway "gw-b" { role sys-net; driver netns }
-chain "a" { "gw-a" "wan" }
-chain "b" { "gw-b" "wan" }
+	{ sb_conf_head "$T/state" gw-a gw-b; cat <<EOF; } >"$1"
 vm "work" { driver netns; chain "$2"; firewall { pass out proto tcp to any port 8080; pass out proto udp to any port 9; block out proto tcp to any port 8081 } }
 vm "other" { driver netns; chain "a" }
 vm "vault" { driver netns; chain none }
