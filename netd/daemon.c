@@ -49,6 +49,15 @@ schedule_shed(void)
 		evtimer_add(shed_ev, &tv);
 }
 
+static double
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /* Load the rules, then make the links match: never the other way. */
 static int
 netd_apply(struct netd_config *conf, struct ruleset **rsp)
@@ -219,6 +228,7 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	struct node	*n;
 	struct ruleset	*rs;
 	char		*old, *want = NULL;
+	double		 t[4];
 
 	if ((n = node_find(netd.conf, vm)) == NULL || n->kind != NODE_VM) {
 		snprintf(err, errlen, "attach %s: no vm \"%s\"", vm, vm);
@@ -234,17 +244,21 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	}
 	old = n->chain_name;
 	n->chain_name = want;
+	t[0] = now_ms();
 	graph_reset(netd.conf);
 	if (graph_build(netd.conf) == -1)
 		goto revert;
+	t[1] = now_ms();
 	if ((rs = rules_compile(netd.conf)) == NULL)
 		goto revert;
+	t[2] = now_ms();
 	if (loader_load_port(netd.loader, netd.rs, rs, vm) == -1) {
 		snprintf(err, errlen, "attach %s: loading rules: %s", vm,
 		    loader_error(netd.loader));
 		rules_free(rs);
 		goto revert_quiet;
 	}
+	t[3] = now_ms();
 	rules_free(netd.rs);
 	netd.rs = rs;
 	free(old);
@@ -257,6 +271,9 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 		return -1;
 	}
 	log_info("attached %s to %s", vm, chain);
+	log_debug("attach %s: graph %.2f ms, compile %.2f ms, rules %.2f ms, "
+	    "state and links %.2f ms", vm, t[1] - t[0], t[2] - t[1], t[3] - t[2],
+	    now_ms() - t[3]);
 	return 0;
 
 revert:
