@@ -82,20 +82,6 @@ netd_apply(struct netd_config *conf, struct ruleset **rsp)
 	return 0;
 }
 
-/* Remove the links of nodes the new configuration no longer has. */
-static void
-remove_vanished(const struct netd_config *old, const struct netd_config *new)
-{
-	const struct node	*n;
-
-	TAILQ_FOREACH(n, &old->nodes, entry)
-		if (node_find(new, n->name) == NULL) {
-			log_info("removing %s %s", kind_name(n->kind),
-			    n->name);
-			topo_remove_node(netd.link, n);
-		}
-}
-
 int
 netd_reload(void)
 {
@@ -115,7 +101,6 @@ netd_reload(void)
 		config_free(conf);
 		return -1;
 	}
-	remove_vanished(netd.conf, conf);
 	state_sync_compartments(conf);
 	rules_free(netd.rs);
 	config_free(netd.conf);

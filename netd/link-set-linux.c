@@ -25,6 +25,19 @@
 #include "link.h"
 #include "link-linux.h"
 
+/* The attributes every created link gets: MAC, MTU, kubsd's group. */
+static void
+put_link_attrs(struct link_ctx *ctx, struct nlmsghdr *nlh,
+    const uint8_t *mac, int mtu)
+{
+	if (mac != NULL)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	if (mtu > 0)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (ctx->group != 0)
+		mnl_attr_put_u32(nlh, IFLA_GROUP, ctx->group);
+}
+
 /*
  * A new interface: what every kind shares.  The IFLA_LINKINFO nest is
  * left open in *li for kind-specific data.
@@ -37,12 +50,7 @@ new_msg(struct link_ctx *ctx, const char *name, const uint8_t mac[6],
 
 	nlh = nl_link_msg(ctx, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, name,
 	    NULL);
-	if (mac != NULL)
-		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
-	if (mtu > 0)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	if (ctx->group != 0)
-		mnl_attr_put_u32(nlh, IFLA_GROUP, ctx->group);
+	put_link_attrs(ctx, nlh, mac, mtu);
 	*li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
 	return nlh;
@@ -141,12 +149,7 @@ link_tap_create(struct link_ctx *ctx, const char *name, const uint8_t mac[6],
 	if (mac == NULL && mtu <= 0 && ctx->group == 0)
 		return 0;
 	nlh = nl_link_msg(ctx, RTM_SETLINK, 0, 0, name, NULL);
-	if (mac != NULL)
-		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
-	if (mtu > 0)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	if (ctx->group != 0)
-		mnl_attr_put_u32(nlh, IFLA_GROUP, ctx->group);
+	put_link_attrs(ctx, nlh, mac, mtu);
 	if (nl_talk(ctx, nlh, NULL, NULL) == -1) {
 		e = errno;
 		link_delete(ctx, name);

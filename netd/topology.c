@@ -144,7 +144,7 @@ apply_node(struct link_ctx *ctx, const struct node *n)
 	char	 ns[KUBSD_IFNAMSIZ + 8];
 
 	if (n->kind == NODE_UPLINK)
-		return ensure_bridge(ctx, n);
+		return 0;		/* its bridge: topo_apply() */
 	if (ensure_port(ctx, n, n->port_if, n->mac, "eth0") == -1)
 		return -1;
 	TRY(ctx, link_set_group(ctx, n->port_if, KUBSD_IFGROUP), "group",
@@ -158,8 +158,7 @@ apply_node(struct link_ctx *ctx, const struct node *n)
 	TRY(ctx, link_set_up(ctx, n->port_if, 1), "up", n->port_if);
 
 	if (n->kind == NODE_GATEWAY) {
-		if (ensure_bridge(ctx, n) == -1 ||
-		    ensure_port(ctx, n, n->down_if, n->down_mac, "eth1") == -1)
+		if (ensure_port(ctx, n, n->down_if, n->down_mac, "eth1") == -1)
 			return -1;
 		TRY(ctx, link_set_group(ctx, n->down_if, KUBSD_IFGROUP),
 		    "group", n->down_if);

@@ -178,6 +178,19 @@ if cmp -s "$T/before.nft" "$T/after.nft" && grep -q 'nothing changed' "$T/reload
 else fail "broken reload"; fi
 cp "$T/good.conf" "$T/netd.conf"
 
+# A reload without "other" removes its port and compartment; putting it
+# back brings them back.
+grep -v '^vm "other"' "$T/good.conf" >"$T/netd.conf"
+"$NET" -s "$SOCK" reload >/dev/null 2>&1
+if ! inh ip link show kp-other >/dev/null 2>&1 &&
+    ! ip netns list | grep -q '^kubsd-other\b'; then
+	ok "reload removes a vm's port and compartment"
+else fail "reload left vm other behind"; fi
+cp "$T/good.conf" "$T/netd.conf"
+"$NET" -s "$SOCK" reload >/dev/null 2>&1
+if fetch other | grep -q "test internet"; then ok "reload brings vm other back"
+else fail "vm other after reload"; fi
+
 # The socket refuses an unprivileged user.
 if command -v setpriv >/dev/null; then
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
