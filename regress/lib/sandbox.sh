@@ -20,6 +20,8 @@ SB_MADE=
 NETD_PID=
 
 sb_init() {	# the scratch directory; no namespace yet
+	# Compartment and WireGuard names are global: one sandbox at a time.
+	exec 9>/run/kubsd-sandbox.lock && flock -w 900 9 || return 1
 	H=kubsd-${SB_PREFIX}h-$$
 	I=kubsd-${SB_PREFIX}i-$$
 	T=$(mktemp -d /tmp/kubsd-sandbox.XXXXXX) || return 1
@@ -109,8 +111,12 @@ sb_cleanup() {
 	if [ -n "$SB_MADE" ]; then
 		for _ns in $(ip netns list | awk '{print $1}'); do
 			for _c in $SB_COMPARTMENTS; do
-				[ "$_ns" = "kubsd-$_c" ] &&
-				    { ip netns del "$_ns" 2>/dev/null || :; }
+				[ "$_ns" = "kubsd-$_c" ] || continue
+				# what runs inside (a gateway's guest, tor) dies too
+				for _p in $(ip netns pids "$_ns" 2>/dev/null); do
+					kill -9 "$_p" 2>/dev/null || :
+				done
+				ip netns del "$_ns" 2>/dev/null || :
 			done
 			case $_ns in
 			"$H"|"$I") ip netns del "$_ns" 2>/dev/null || : ;;
