@@ -6,6 +6,9 @@
 #   $H  the "host" where kubsd-netd runs (its eth0 is the uplink,
 #       192.0.2.1/24, default route via 192.0.2.2)
 #   $I  the "internet" behind it: an HTTP server on 192.0.2.2:8080
+#       (and on $I's other addresses); regress/lib/testnet.sh adds DNS,
+#       a WireGuard server and a private Tor network, and sb_cleanup
+#       removes those too
 #   kubsd-NAME  the compartments netd creates, NAME in $SB_COMPARTMENTS,
 #       and their /etc/netns/kubsd-NAME
 #
@@ -73,11 +76,13 @@ sb_make_ns() {
 	inns "$I" ip link set lo up
 }
 
-# The HTTP server in I: $T/www/index.html, log in $T/http.log.
+# The HTTP server in I: $T/www/index.html, log in $T/http.log (a line
+# per request, starting with its source address).  On all of I's
+# addresses: testnet.sh's WireGuard clients reach it at 10.99.0.1 too.
 sb_http() {	# $1: the page
 	mkdir -p "$T/www" && echo "$1" >"$T/www/index.html"
 	(cd "$T/www" && exec nsenter --net=/var/run/netns/$I \
-	    python3 -m http.server --bind 192.0.2.2 8080 >>"$T/http.log" 2>&1) &
+	    python3 -m http.server --bind 0.0.0.0 8080 >>"$T/http.log" 2>&1) &
 	echo $! >"$T/http.pid"
 	_i=0
 	while ! inns "$I" curl -s -m 1 -o /dev/null http://192.0.2.2:8080/ &&
@@ -98,6 +103,8 @@ sb_start_netd() {
 
 # Idempotent: the trap and an explicit call may both run it.
 sb_cleanup() {
+	# the test internet, when regress/lib/testnet.sh was sourced
+	if command -v tn_cleanup >/dev/null 2>&1; then tn_cleanup; fi
 	if [ -n "$NETD_PID" ]; then
 		kill -9 "$NETD_PID" 2>/dev/null || :
 		wait "$NETD_PID" 2>/dev/null || :
