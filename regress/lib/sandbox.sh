@@ -103,8 +103,6 @@ sb_start_netd() {
 
 # Idempotent: the trap and an explicit call may both run it.
 sb_cleanup() {
-	# the test internet, when regress/lib/testnet.sh was sourced
-	if command -v tn_cleanup >/dev/null 2>&1; then tn_cleanup; fi
 	if [ -n "$NETD_PID" ]; then
 		kill -9 "$NETD_PID" 2>/dev/null || :
 		wait "$NETD_PID" 2>/dev/null || :
@@ -112,8 +110,11 @@ sb_cleanup() {
 	fi
 	if [ -n "${T:-}" ] && [ -f "$T/http.pid" ]; then
 		kill "$(cat "$T/http.pid")" 2>/dev/null || :
+		wait "$(cat "$T/http.pid")" 2>/dev/null || :
 		rm -f "$T/http.pid"
 	fi
+	# the test internet, when regress/lib/testnet.sh was sourced
+	if command -v tn_cleanup >/dev/null 2>&1; then tn_cleanup; fi
 	# The compartments are ours only once we made H (sb_busy said so).
 	if [ -n "$SB_MADE" ]; then
 		for _ns in $(ip netns list | awk '{print $1}'); do
