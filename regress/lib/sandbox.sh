@@ -24,6 +24,8 @@ NETD_PID=
 
 sb_init() {	# the scratch directory; no namespace yet
 	# Compartment and WireGuard names are global: one sandbox at a time.
+	# What runs in the background gets 9>&-: a straggler left by a run
+	# killed with -9 must not hold the lock for every later one.
 	exec 9>/run/kubsd-sandbox.lock && flock -w 900 9 || return 1
 	H=kubsd-${SB_PREFIX}h-$$
 	I=kubsd-${SB_PREFIX}i-$$
@@ -82,7 +84,7 @@ sb_make_ns() {
 sb_http() {	# $1: the page
 	mkdir -p "$T/www" && echo "$1" >"$T/www/index.html"
 	(cd "$T/www" && exec nsenter --net=/var/run/netns/$I \
-	    python3 -m http.server --bind 0.0.0.0 8080 >>"$T/http.log" 2>&1) &
+	    python3 -m http.server --bind 0.0.0.0 8080 >>"$T/http.log" 2>&1 9>&-) &
 	echo $! >"$T/http.pid"
 	_i=0
 	while ! inns "$I" curl -s -m 1 -o /dev/null http://192.0.2.2:8080/ &&
@@ -94,7 +96,7 @@ sb_http() {	# $1: the page
 # be netd itself (nsenter execs it) for kill and wait to reach it.
 sb_start_netd() {
 	nsenter --net=/var/run/netns/$H "$NETD" -d -f "$T/netd.conf" \
-	    -s "$SOCK" >>"$T/netd.log" 2>&1 &
+	    -s "$SOCK" >>"$T/netd.log" 2>&1 9>&- &
 	NETD_PID=$!
 	_i=0
 	while [ ! -S "$SOCK" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done

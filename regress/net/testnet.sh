@@ -31,6 +31,14 @@ trap 'exit 143' TERM
 ok() { echo "ok $*"; }
 fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
 now() { date +%s; }
+# curl in C writing $T/got, waited for with wait: a TERM (the runner's
+# time limit) runs the trap at once instead of after curl's -m.
+ccurl() {
+	rm -f "$T/got"
+	inns "$C" curl -s -o "$T/got" "$@" 2>/dev/null &
+	wait $!
+}
+got() { cat "$T/got" 2>/dev/null; }
 
 sb_make_ns || { echo "ip netns add failed" >&2; exit 77; }
 T0=$(now)
@@ -67,13 +75,13 @@ if tn_wg_dev "$C" kwcli0 &&
     inns "$C" ip rule add not fwmark 51820 table 51820; then
 	ok "wireguard client up in C"
 else fail "wireguard client up in C"; fi
-if inns "$C" curl -s -m 2 "http://$TN_HTTP:$TN_HTTP_PORT/" >/dev/null 2>&1; then
+if ccurl -m 2 "http://$TN_HTTP:$TN_HTTP_PORT/"; then
 	fail "wireguard: a peer the server does not know got through"
 else ok "wireguard: an unknown peer gets nothing"; fi
 tn_wg_peer "$(wg pubkey <"$T/wgc/key")"
-got=$(inns "$C" curl -s -m 15 --retry 2 "http://$TN_HTTP:$TN_HTTP_PORT/" 2>&1)
-if [ "$got" = "$PAGE" ]; then ok "wireguard: C fetches the page through the tunnel"
-else fail "wireguard: fetch through the tunnel: $got"; fi
+ccurl -m 15 --retry 2 "http://$TN_HTTP:$TN_HTTP_PORT/"
+if [ "$(got)" = "$PAGE" ]; then ok "wireguard: C fetches the page through the tunnel"
+else fail "wireguard: fetch through the tunnel: $(got)"; fi
 if tail -n 1 "$TN_HTTP_LOG" | grep -q "^$TN_WG_CLIENT "; then
 	ok "wireguard: the http log shows the peer's tunnel address $TN_WG_CLIENT"
 else fail "wireguard: http log: $(tail -n 1 "$TN_HTTP_LOG")"; fi
@@ -97,23 +105,23 @@ else fail "client tor bootstraps"; tn_logs; exit 1; fi
 fetch_tor() {	# URL CURL-SOCKS-OPTION: retried, a circuit may fail early
 	_n=0
 	while [ $_n -lt 3 ]; do
-		_got=$(inns "$C" curl -s -m 30 "$2" 127.0.0.1:9050 "$1" 2>&1) &&
-		    [ "$_got" = "$PAGE" ] && return 0
+		ccurl -m 30 "$2" 127.0.0.1:9050 "$1" && [ "$(got)" = "$PAGE" ] &&
+		    return 0
 		_n=$((_n + 1)); sleep 1
 	done
-	echo "$_got"; return 1
+	return 1
 }
-if out=$(fetch_tor "http://$TN_HTTP:$TN_HTTP_PORT/" --socks5); then
+if fetch_tor "http://$TN_HTTP:$TN_HTTP_PORT/" --socks5; then
 	ok "tor: C fetches the page over the private network"
-else fail "tor: fetch over the private network: $out"; fi
+else fail "tor: fetch over the private network: $(got)"; fi
 src=$(tail -n 1 "$TN_HTTP_LOG" | awk '{ print $1 }')
 case " $TN_TOR_EXITS " in
 *" $src "*) ok "tor: the http log shows exit relay $src" ;;
 *) fail "tor: http log source \"$src\" is not an exit ($TN_TOR_EXITS)" ;;
 esac
-if out=$(fetch_tor "http://www.test:$TN_HTTP_PORT/" --socks5-hostname); then
+if fetch_tor "http://www.test:$TN_HTTP_PORT/" --socks5-hostname; then
 	ok "tor: C fetches http://www.test/, the exit resolving it"
-else fail "tor: fetch of www.test: $out"; fi
+else fail "tor: fetch of www.test: $(got)"; fi
 exits=$(echo "$TN_TOR_EXITS" | sed 's/\./\\./g; s/ /|/g')
 if grep -Eq "^($exits) [0-9]+ udp www\.test A NOERROR" "$TN_DNS_LOG"; then
 	ok "tor: the dns log shows an exit asking for www.test"
@@ -121,14 +129,22 @@ else fail "tor: no exit in the dns log"; tail -n 5 "$TN_DNS_LOG"; fi
 echo "# total $(($(now) - T0))s"
 
 # Everything goes: tor, wireguard-go, their sockets, the namespaces.
+# (Only ours: other sandboxes' leftovers are not this test's business.)
 [ $FAILED -eq 0 ] || tn_logs
-KEEP= sb_cleanup
+pids=$(awk '{ print $1 }' "$TN_DIR/pids")
+sb_cleanup
+trap - EXIT
 left=
 for s in /var/run/wireguard/kwsrv0.sock /var/run/wireguard/kwcli0.sock; do
 	[ -e "$s" ] && left="$left $s"
 done
-ip netns list | grep -q "^$C\b" && left="$left $C"
-sb_leftovers >/dev/null || left="$left $(sb_leftovers | tr '\n' ' ')"
+for ns in "$H" "$I" "$C"; do
+	[ -e "/var/run/netns/$ns" ] && left="$left $ns"
+done
+for p in $pids; do
+	kill -0 "$p" 2>/dev/null && left="$left pid-$p"
+done
+[ -z "${KEEP:-}" ] && [ -d "$T" ] && left="$left $T"
 if [ -z "$left" ]; then ok "cleanup leaves nothing"
 else fail "cleanup left$left"; fi
 exit $((FAILED != 0))
