@@ -20,12 +20,18 @@
 #              admits a client (default allowed-ips $TN_WG_CLIENT/32).
 #              Tunnelled packets reach $I's own services with the client's
 #              tunnel source address, e.g. the HTTP log shows 10.99.0.2.
+#              A full-tunnel client must keep its own UDP to the endpoint
+#              out of the tunnel (wg fwmark and an ip rule, as wg-quick
+#              does; or wireguard-go in the outer namespace): the
+#              endpoint 192.0.2.2 is also the HTTP and DNS server.
 #   Tor        a private network: authorities tnauth1..3 on $TN_TOR_AUTHS,
 #              exits tnexit1..2 on $TN_TOR_EXITS (all on $I's lo, ORPort
 #              $TN_TOR_ORPORT, authorities' DirPort $TN_TOR_DIRPORT), the
 #              exits accepting *:* including private addresses and
 #              resolving names with the DNS server above (which logs an
-#              exit's own address as the querier).  A client tor
+#              exit's own address as the querier; the HTTP log too).
+#              Data and notice.log of relay NICK: $TN_DIR/tor/NICK.  A
+#              client tor
 #              appends $TN_TOR_INC (TestingTorNetwork 1 and the
 #              DirAuthority lines) to its torrc.  tn_tor_start starts it
 #              and returns at once; tn_tor_wait [SECS] waits until a client
@@ -35,12 +41,18 @@
 # and kubsd's pool (10.66.0.0/16).  A client namespace made with
 # tn_client_ns sits on its own /24 in 198.19.0.0/16 behind $I.
 #
+# Other files: $TN_DIR ($T/tn) holds keys, pids and wireguard-go's
+# logs (wg-IFNAME.log); the DNS log starts with tn_dns_start's own
+# readiness question (tn-ready.test, from $I).
+#
 # Functions (each returns non-zero and says why on stderr on failure):
 #   tn_start                  all of it: DNS, HTTP, tor (not waited for),
 #                             WireGuard; then tn_tor_wait when needed
 #   tn_dns_start, tn_http_start [PAGE], tn_wg_start, tn_tor_start
 #   tn_tor_wait [SECS]        default 150
 #   tn_wg_peer PUBKEY [ALLOWED-IPS]
+#   tn_wg_dev NS IFNAME       a wireguard-go interface in NS, for a client
+#                             (a name unique on the host), ready for wg set
 #   tn_dns_add NAME ADDRESS
 #   tn_client_ns NS           a namespace joined to $I, address in
 #                             TN_CLIENT_ADDR, default route via $I
