@@ -80,6 +80,7 @@ netd_apply(struct netd_config *conf, struct ruleset **rsp)
 		rules_free(rs);
 		return -1;
 	}
+	gw_guests_prune(conf, 0);
 	topo_remove_stale(netd.link, conf);
 	gw_guests_sync(conf);
 	*rsp = rs;
@@ -331,7 +332,7 @@ netd_teardown(int force, char *err, size_t errlen)
 		    attached, attached == 1 ? "" : "s");
 		return -1;
 	}
-	gw_guests_stop(netd.conf);
+	gw_guests_prune(netd.conf, 1);
 	TAILQ_FOREACH(n, &netd.conf->nodes, entry)
 		if (n->kind != NODE_UPLINK)
 			topo_remove_node(netd.link, n);

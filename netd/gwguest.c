@@ -14,6 +14,9 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
+#include <ftw.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -228,18 +231,46 @@ gw_guests_poll(struct netd_config *conf)
 	return changed;
 }
 
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) == -1)
+		log_warn("%s", path);
+	return 0;
+}
+
+/*
+ * Stop the guests of gateways the configuration no longer has (all of
+ * them with all set: teardown) and remove their bundles.
+ */
 void
-gw_guests_stop(const struct netd_config *conf)
+gw_guests_prune(const struct netd_config *conf, int all)
 {
 	const struct node	*g;
-	char			 dir[DIRMAX];
+	struct dirent		*de;
+	DIR			*d;
+	char			 top[DIRMAX], dir[DIRMAX];
 	pid_t			 pid;
 
-	TAILQ_FOREACH(g, &conf->nodes, entry) {
-		if (g->kind != NODE_GATEWAY)
+	snprintf(top, sizeof(top), "%s/gateways", conf->statedir);
+	if ((d = opendir(top)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
 			continue;
-		bundle_dir(conf, g, dir, sizeof(dir));
-		if ((pid = guest_pid(dir)) != 0)
+		if (!all && (g = node_find(conf, de->d_name)) != NULL &&
+		    g->kind == NODE_GATEWAY)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%.255s", top, de->d_name);
+		if ((pid = guest_pid(dir)) != 0) {
 			kill(pid, SIGTERM);
+			log_info("gateway %s: stopped its guest", de->d_name);
+		}
+		nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	}
+	closedir(d);
+	if (all)
+		rmdir(top);
 }

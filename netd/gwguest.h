@@ -8,7 +8,8 @@ struct netd_config;
 void	gw_guests_sync(struct netd_config *);
 /* Read the guests' status; 1 if some gateway's readiness changed. */
 int	gw_guests_poll(struct netd_config *);
-/* Teardown: stop them (their firewalls go with the namespaces). */
-void	gw_guests_stop(const struct netd_config *);
+/* Stop the guests of gateways gone from the config (all: every one)
+ * and remove their bundles. */
+void	gw_guests_prune(const struct netd_config *, int all);
 
 #endif
