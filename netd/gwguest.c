@@ -251,7 +251,7 @@ gw_guests_prune(const struct netd_config *conf, int all)
 	const struct node	*g;
 	struct dirent		*de;
 	DIR			*d;
-	char			 top[DIRMAX], dir[DIRMAX];
+	char			 top[DIRMAX - 256], dir[DIRMAX];
 	pid_t			 pid;
 
 	snprintf(top, sizeof(top), "%s/gateways", conf->statedir);
