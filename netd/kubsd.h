@@ -162,6 +162,10 @@ struct node {
 	int			 ipv6;		/* some chain through it */
 	unsigned		 slot;		/* host part on up's segment */
 	int			 attached;	/* moved by kubsd-net attach */
+	/* gateway, live only: its guest has not said "ready" (gwguest.c) */
+	int			 unready;
+	char			 guest_status[64];
+	long long		 guest_started;	/* time(NULL), to pace restarts */
 };
 TAILQ_HEAD(nodes, node);
 

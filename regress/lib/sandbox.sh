@@ -103,6 +103,34 @@ sb_start_netd() {
 	[ -S "$SOCK" ]
 }
 
+# sb_wait_ready [SECONDS [NAME...]]: until the named gateways (default:
+# every compartment gateway) say "ready" in netd's status; 1 on timeout,
+# with their status on stderr.  NET is the kubsd-net to ask.
+sb_wait_ready() {
+	_t=$(( ${1:-30} * 10 )); [ $# -gt 0 ] && shift
+	_i=0
+	while :; do
+		_not=$("$NET" -s "$SOCK" status -j 2>/dev/null | python3 -c '
+import json, sys
+want = sys.argv[1:]
+try:
+    nodes = json.load(sys.stdin)["nodes"]
+except Exception:
+    print("netd"); sys.exit()
+for n in nodes:
+    if n["kind"] != "gateway" or n.get("driver") != "netns":
+        continue
+    if want and n["name"] not in want:
+        continue
+    if not n.get("ready"):
+        print(n["name"] + ": " + n.get("guest", "?"))' "$@")
+		[ -z "$_not" ] && return 0
+		_i=$((_i + 1))
+		[ $_i -ge $_t ] && { echo "not ready: $_not" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
 # Idempotent: the trap and an explicit call may both run it.
 sb_cleanup() {
 	if [ -n "$NETD_PID" ]; then

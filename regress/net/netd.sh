@@ -50,7 +50,7 @@ EOF
 }
 write_conf "$T/netd.conf" a
 
-start_netd() { sb_start_netd; }
+start_netd() { sb_start_netd && sb_wait_ready 30; }
 
 if start_netd; then ok "netd starts"; else
 	fail "netd starts"; cat "$T/netd.log"; exit 1; fi
