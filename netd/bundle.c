@@ -289,7 +289,7 @@ gen_torrc(FILE *f, struct bctx *b)
 		return 0;
 	}
 	if ((buf = read_small(gw->torrc_include, INCLUDE_MAX, &len)) == NULL)
-		return berror(b, gw->torrc_include, "torrc include: %s",
+		return berror(b, "torrc include", "%s: %s", gw->torrc_include,
 		    errno == EFBIG ? "too large" : errstr(errno));
 	fwrite(buf, 1, len, f);
 	if (len > 0 && buf[len - 1] != '\n')
