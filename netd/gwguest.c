@@ -49,7 +49,7 @@ static void
 bundle_dir(const struct netd_config *conf, const struct node *g, char *buf,
     size_t len)
 {
-	snprintf(buf, len, "%s/gateways/%s", conf->statedir, g->name);
+	snprintf(buf, len, "%s/" BUNDLE_SUBDIR "/%s", conf->statedir, g->name);
 }
 
 /* The pid in DIR/guest.pid if it is a live kubsd-guest, else 0. */
@@ -152,7 +152,7 @@ gw_guests_sync(struct netd_config *conf)
 	pid_t			 pid;
 	int			 changed;
 
-	snprintf(top, sizeof(top), "%s/gateways", conf->statedir);
+	snprintf(top, sizeof(top), "%s/" BUNDLE_SUBDIR, conf->statedir);
 	if (mkdir(top, 0700) == -1 && errno != EEXIST)
 		log_warn("%s", top);
 	TAILQ_FOREACH(g, &conf->nodes, entry) {
@@ -254,7 +254,7 @@ gw_guests_prune(const struct netd_config *conf, int all)
 	char			 top[DIRMAX - 256], dir[DIRMAX];
 	pid_t			 pid;
 
-	snprintf(top, sizeof(top), "%s/gateways", conf->statedir);
+	snprintf(top, sizeof(top), "%s/" BUNDLE_SUBDIR, conf->statedir);
 	if ((d = opendir(top)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
