@@ -5,6 +5,7 @@
  * what an earlier apply made, so applying twice changes nothing.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,53 +21,48 @@ static const char fw_head[] =
     "table " GUEST_TABLE "\n"
     "delete table " GUEST_TABLE "\n";
 
-static char *
-read_file(const char *path, size_t *lenp)
+/*
+ * nft's message, one line: from "rules.nft:LINE:COL:" on when it names
+ * a place in the file, else its first line.
+ */
+static void
+nft_message(const char *buf, char *err, size_t len)
 {
-	FILE	*fp;
-	char	*buf = NULL;
-	size_t	 len = 0, cap = 0, n;
+	const char	*p;
+	size_t		 n;
 
-	if ((fp = fopen(path, "r")) == NULL)
-		return NULL;
-	do {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		n = fread(buf + len, 1, cap - len - 1, fp);
-		len += n;
-	} while (n > 0);
-	if (ferror(fp)) {
-		free(buf);
-		fclose(fp);
-		errno = EIO;
-		return NULL;
-	}
-	fclose(fp);
-	buf[len] = '\0';
-	if (lenp != NULL)
-		*lenp = len;
-	return buf;
+	if ((p = strstr(buf, "/rules.nft:")) != NULL)
+		p++;
+	else
+		p = buf;
+	n = strcspn(p, "\n");
+	if (n == 0)
+		snprintf(err, len, "rules.nft: nft failed");
+	else if (p == buf)
+		snprintf(err, len, "rules.nft: %.*s", (int)n, p);
+	else
+		snprintf(err, len, "%.*s", (int)n, p);
 }
 
 int
 apply_firewall(const char *dir, int check, char *err, size_t errlen)
 {
 	struct nft_ctx	*nft;
-	char		 path[4096], *rules, *buf, *e;
-	size_t		 len;
+	char		 path[4096], real[PATH_MAX], *buf;
 	int		 rv;
 
 	snprintf(path, sizeof(path), "%s/rules.nft", dir);
-	if ((rules = read_file(path, &len)) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (realpath(path, real) == NULL) {
+		snprintf(err, errlen, "rules.nft: %s", strerror(errno));
 		return -1;
 	}
-	buf = xcalloc(1, sizeof(fw_head) + len + 1);
-	memcpy(buf, fw_head, sizeof(fw_head) - 1);
-	memcpy(buf + sizeof(fw_head) - 1, rules, len + 1);
-	free(rules);
+	if (strpbrk(real, "\"\n") != NULL) {
+		snprintf(err, errlen, "rules.nft: a path with '\"' in it");
+		return -1;
+	}
+	/* nft names the file and line of an error in an included file. */
+	if (asprintf(&buf, "%sinclude \"%s\"\n", fw_head, real) == -1)
+		fatal("asprintf");
 	if ((nft = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
 		free(buf);
 		snprintf(err, errlen, "nft_ctx_new failed");
@@ -76,16 +72,8 @@ apply_firewall(const char *dir, int check, char *err, size_t errlen)
 	nft_ctx_buffer_output(nft);
 	if (check)
 		nft_ctx_set_dry_run(nft, true);
-	rv = nft_run_cmd_from_buffer(nft, buf);
-	if (rv != 0) {
-		/* The first line of nft's message, with "rules.nft" in it. */
-		e = strdup(nft_ctx_get_error_buffer(nft));
-		if (e != NULL)
-			e[strcspn(e, "\n")] = '\0';
-		snprintf(err, errlen, "rules.nft: %s",
-		    e != NULL && *e != '\0' ? e : "nft failed");
-		free(e);
-	}
+	if ((rv = nft_run_cmd_from_buffer(nft, buf)) != 0)
+		nft_message(nft_ctx_get_error_buffer(nft), err, errlen);
 	nft_ctx_free(nft);
 	free(buf);
 	return rv == 0 ? 0 : -1;
