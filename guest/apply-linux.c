@@ -148,7 +148,8 @@ apply_net(const struct bundle *b, char *err, size_t len)
 		snprintf(err, len, "netlink: %s", strerror(errno));
 		return -1;
 	}
-	if (iface(ctx, &b->up, &b->up6) == -1 ||
+	if (link_set_up(ctx, "lo", 1) == -1 ||
+	    iface(ctx, &b->up, &b->up6) == -1 ||
 	    iface(ctx, &b->down, &b->down6) == -1)
 		return lfail(ctx, err, len);
 	if (b->role == ROLE_WIREGUARD) {

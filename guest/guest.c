@@ -352,6 +352,7 @@ reload(void)
 		daemon_start();
 	else if (nb->role == ROLE_SYSNET)
 		status_write(g.dir, "ready");
+	log_info("reloaded %s", g.dir);
 }
 
 static void

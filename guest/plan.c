@@ -69,6 +69,7 @@ bundle_plan(FILE *fp, const struct bundle *b, const char *dir)
 	    b->up6.lineno ? 0 : 1);
 	fprintf(fp, "sysctl net/ipv6/conf/%s/disable_ipv6 %d\n",
 	    b->down.ifname, b->down6.lineno ? 0 : 1);
+	fprintf(fp, "up lo\n");
 	plan_if(fp, &b->up);
 	plan_if(fp, &b->up6);
 	fprintf(fp, "up %s\n", b->up.ifname);
