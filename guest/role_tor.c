@@ -4,6 +4,9 @@
  * and its bootstrap progress read from its stdout.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <grp.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,7 +59,35 @@ tor_argv(const struct bundle *b, const char *dir, char **argv, size_t n,
 	return 0;
 }
 
-/* DIR/tor-data: a directory (not a link), mode 0700, tor's user's. */
+/*
+ * Can the user reach and use path?  Asked in a child that becomes the
+ * user, since every directory above path must let it search.
+ */
+static int
+user_can_use(const struct passwd *pw, const char *path)
+{
+	pid_t	 pid;
+	int	 status;
+
+	switch (pid = fork()) {
+	case -1:
+		return -1;
+	case 0:
+		if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+		    setuid(pw->pw_uid) == -1)
+			_exit(2);
+		_exit(access(path, R_OK | W_OK | X_OK) == 0 ? 0 : 1);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/*
+ * DIR/tor-data: a directory (not a link), mode 0700, tor's user's, and
+ * reachable by that user (tor uses it after dropping privileges).
+ */
 int
 tor_prepare(const char *dir, char *err, size_t len)
 {
@@ -80,6 +111,11 @@ tor_prepare(const char *dir, char *err, size_t len)
 		goto fail;
 	}
 	close(fd);
+	if (pw != NULL && user_can_use(pw, path) == -1) {
+		snprintf(err, len, "%s: %s cannot use it (is every directory "
+		    "above it searchable?)", path, GUEST_TOR_USER);
+		return -1;
+	}
 	return 0;
  fail:
 	snprintf(err, len, "%s: %s", path, strerror(errno));

@@ -305,6 +305,36 @@ check "wireguard: stopped: no wireguard-go left" sh -c \
 nocheck "wireguard: stopped: client reaches nothing" \
     inns "$C" curl -s -m 1 http://10.99.0.1:8080/
 
+# --- tor (no Tor network here: bootstrap progress, not 100%) ----------
+if id debian-tor >/dev/null 2>&1; then
+	chmod 711 "$T"		# tor, as debian-tor, must reach tor-data
+	R=$T/tor
+	cp -R "$ROOT/regress/guest/tor" "$R"
+	start_guest "$R"
+	check "tor: status starting bootstrapped N%" \
+	    wait_status "$R" "starting bootstrapped [0-9]+%" 20
+	TORPID=
+	for _p in $(ip netns pids "$G" 2>/dev/null); do
+		[ "$(cat /proc/$_p/comm 2>/dev/null)" = tor ] && TORPID=$_p
+	done
+	check "tor: runs as debian-tor" \
+	    [ "$(stat -c %U /proc/$TORPID 2>/dev/null)" = debian-tor ]
+	check "tor: tor-data is debian-tor's, mode 0700" \
+	    [ "$(stat -c '%U %a' "$R/tor-data")" = "debian-tor 700" ]
+	check "tor: ip_forward 0" \
+	    [ "$(inns "$G" cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
+	check "tor: the bundle's own files untouched" \
+	    diff -r -x status -x guest.pid -x tor-data "$ROOT/regress/guest/tor" "$R"
+	[ -n "$TORPID" ] && kill -9 "$TORPID"
+	check "tor: status down within 2 s" \
+	    wait_status "$R" "down tor killed by signal 9" 2
+	check "tor: restarted after the delay" \
+	    wait_status "$R" "starting .*" $((RESTART + 10))
+	stop_guest "$R"
+else
+	echo "skip tor (no user debian-tor)"
+fi
+
 if [ $nfail -ne 0 ]; then
 	echo "--- guest.log"; tail -n 40 "$T/guest.log"
 	exit 1
