@@ -12,18 +12,10 @@
 #include <string.h>
 
 #include "guest.h"
+#include "bundle.h"
 
-#define BFILE		"bundle.conf"
 #define MAXTOK		8
 #define MAXLINE		1024
-
-struct rd {
-	struct bundle	*b;
-	int		 lineno;
-	int		 seen[16];	/* line of each single key */
-	char		*err;
-	size_t		 errlen;
-};
 
 struct key {
 	const char	*name;
@@ -58,8 +50,7 @@ bad(struct rd *rd, const char *fmt, ...)
 	return -1;
 }
 
-/* lineno 0: about the whole file. */
-static int
+int
 badat(struct rd *rd, int lineno, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -296,8 +287,13 @@ static const struct key keys[] = {
 	{ "ready",	 1, "a readiness rule",			k_ready, 0 },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
-enum { K_NAME, K_ROLE, K_UP, K_DOWN, K_UP6, K_DOWN6, K_RESOLVER, K_TUNNEL,
-	K_ENDPOINT, K_CLIENT, K_READY };
+_Static_assert(NKEYS == K_COUNT, "keys[] and enum bkey differ");
+
+const char *
+bkey_name(enum bkey k)
+{
+	return (size_t)k < NKEYS ? keys[k].name : "?";
+}
 
 static int
 parse_line(struct rd *rd, char *line)
@@ -327,75 +323,6 @@ parse_line(struct rd *rd, char *line)
 		return bad(rd, "%s takes %s", k->name, k->args);
 	rd->seen[i] = rd->lineno;
 	return k->fn(rd, tok + 1);
-}
-
-static int
-only_for(struct rd *rd, int key, enum role want)
-{
-	if (rd->seen[key] && rd->b->role != want)
-		return badat(rd, rd->seen[key], "%s is only for role %s",
-		    keys[key].name, role_name(want));
-	return 0;
-}
-
-/* What single lines cannot say: required keys, and how lines agree. */
-static int
-check(struct rd *rd)
-{
-	struct bundle	*b = rd->b;
-	static const int required[] = { K_NAME, K_ROLE, K_UP, K_DOWN, K_READY };
-	static const enum ready want[] = {
-		[ROLE_TOR] = READY_TOR, [ROLE_WIREGUARD] = READY_WG,
-		[ROLE_SYSNET] = READY_APPLIED };
-	char		 h[KADDR_STRLEN];
-	size_t		 i, j;
-
-	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (!rd->seen[required[i]])
-			return badat(rd, 0, "no %s line", keys[required[i]].name);
-	if (b->ready != want[b->role])
-		return badat(rd, rd->seen[K_READY], "ready %s does not fit role %s "
-		    "(%s)", ready_name(b->ready), role_name(b->role),
-		    ready_name(want[b->role]));
-	if (only_for(rd, K_TUNNEL, ROLE_WIREGUARD) == -1 ||
-	    only_for(rd, K_ENDPOINT, ROLE_WIREGUARD) == -1)
-		return -1;
-	if (b->role == ROLE_WIREGUARD && !rd->seen[K_TUNNEL])
-		return badat(rd, 0, "no tunnel line (role wireguard)");
-	if (strcmp(b->up.ifname, b->down.ifname) == 0)
-		return badat(rd, rd->seen[K_DOWN], "downstream %s is also upstream",
-		    b->down.ifname);
-	if (b->tunnel.lineno && (strcmp(b->tunnel.ifname, b->up.ifname) == 0 ||
-	    strcmp(b->tunnel.ifname, b->down.ifname) == 0))
-		return badat(rd, b->tunnel.lineno, "tunnel %s is also upstream or "
-		    "downstream", b->tunnel.ifname);
-	if (b->up6.lineno && strcmp(b->up6.ifname, b->up.ifname) != 0)
-		return badat(rd, b->up6.lineno, "upstream6 %s is not upstream %s",
-		    b->up6.ifname, b->up.ifname);
-	if (b->down6.lineno && strcmp(b->down6.ifname, b->down.ifname) != 0)
-		return badat(rd, b->down6.lineno, "downstream6 %s is not "
-		    "downstream %s", b->down6.ifname, b->down.ifname);
-	for (i = 0; i < b->nendpoints; i++) {
-		if (b->endpoints[i].addr.af == AF_INET6 && !b->up6.lineno)
-			return badat(rd, b->endpoints[i].lineno, "endpoint %s: "
-			    "IPv6, but no upstream6",
-			    kaddr_host(&b->endpoints[i].addr, h, sizeof(h)));
-	}
-	for (i = 0; i < b->nclients; i++) {
-		if (!kaddr_contains(&b->down.addr, &b->clients[i].addr))
-			return badat(rd, b->clients[i].lineno, "client %s: %s is "
-			    "not on the downstream network", b->clients[i].name,
-			    kaddr_host(&b->clients[i].addr, h, sizeof(h)));
-		for (j = 0; j < i; j++)
-			if (memcmp(&b->clients[j].addr, &b->clients[i].addr,
-			    sizeof(struct kaddr)) == 0)
-				return badat(rd, b->clients[i].lineno, "client %s:"
-				    " address %s already client %s's",
-				    b->clients[i].name, kaddr_host(
-				    &b->clients[i].addr, h, sizeof(h)),
-				    b->clients[j].name);
-	}
-	return 0;
 }
 
 struct bundle *
@@ -431,7 +358,7 @@ bundle_read(const char *dir, char *err, size_t errlen)
 	free(line);
 	fclose(fp);
 	if (rv == 0)
-		rv = check(&rd);
+		rv = bundle_check(&rd);
 	if (rv == -1) {
 		bundle_free(rd.b);
 		return NULL;

@@ -9,13 +9,15 @@
  * role_tor.c		tor: command line, bootstrap progress
  * role_wg.c		wireguard-go, wg setconf, the tunnel, handshakes
  * status.c		BUNDLE/status and BUNDLE/guest.pid
- * guest.c		main, the event loop, supervision
+ * supervise.c		the role's daemon: start, watch, restart
+ * guest.c		main, signals, reloading
  */
 #ifndef GUEST_H
 #define GUEST_H
 
 #include <sys/types.h>
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -27,6 +29,7 @@
 #define GUEST_WG_RUNDIR	"/var/run/wireguard"
 #define GUEST_TOR_USER	"debian-tor"
 #define GUEST_NAMELEN	64
+#define ERRLEN		512	/* a one-line reason */
 
 enum ready	{ READY_NONE, READY_TOR, READY_WG, READY_APPLIED };
 
@@ -62,6 +65,32 @@ struct bundle {
 	size_t		 nclients;
 	enum ready	 ready;
 };
+
+/* The running kubsd-guest (guest.c); events on gst.base. */
+struct guest {
+	char		 dir[PATH_MAX];	/* the bundle, absolute */
+	struct bundle	*b;
+	struct event_base *base;
+	struct event	*out_ev, *restart_ev, *poll_ev;
+	pid_t		 pid;		/* the role's daemon; 0: none */
+	int		 outfd;		/* its stdout and stderr */
+	char		 obuf[4096];
+	size_t		 olen;
+	const char	*daemon;	/* "tor", "wireguard-go" */
+	uint32_t	 conf_hash;	/* of its file when it started */
+	int		 restart;	/* seconds */
+	int		 stopping;
+};
+extern struct guest	 gst;
+
+/* supervise.c */
+void		 supervise_init(void);
+void		 supervise_free(void);
+void		 daemon_start(void);	/* sys-net: just "ready" */
+void		 daemon_stop(void);	/* and no restart */
+void		 daemon_gone(int status);	/* reaped */
+void		 daemon_poll(void);
+int		 daemon_conf_changed(const struct bundle *);
 
 /* bundle_read.c: NULL with "bundle.conf:LINE: message" in err. */
 struct bundle	*bundle_read(const char *dir, char *err, size_t);
