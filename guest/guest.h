@@ -5,6 +5,7 @@
  * bundle_read.c	bundle.conf, strictly; the plan -n prints
  * apply-linux.c	sysctls, addresses, routes, the firewall (Linux)
  * route-linux.c	default routes that must go (the kill switch)
+ * acl-linux.c		letting tor's user reach its data directory
  * proc-linux.c		starting and stopping the role's daemon
  * role_tor.c		tor: command line, bootstrap progress
  * role_wg.c		wireguard-go, wg setconf, the tunnel, handshakes
@@ -114,6 +115,10 @@ int		 apply_link_exists(const char *ifname);
 
 /* route-linux.c: delete default routes of af not out of keep_if. */
 int		 route_flush_default(int af, const char *keep_if, char *err,
+		    size_t);
+
+/* acl-linux.c: let uid search every directory above path. */
+int		 acl_allow_search(const char *path, uid_t, gid_t, char *err,
 		    size_t);
 
 /* proc-linux.c */

@@ -86,7 +86,9 @@ user_can_use(const struct passwd *pw, const char *path)
 
 /*
  * DIR/tor-data: a directory (not a link), mode 0700, tor's user's, and
- * reachable by that user (tor uses it after dropping privileges).
+ * reachable by that user (tor uses it after dropping privileges): the
+ * directories above it get an ACL entry that lets the user search them
+ * where their modes do not.
  */
 int
 tor_prepare(const char *dir, char *err, size_t len)
@@ -111,6 +113,9 @@ tor_prepare(const char *dir, char *err, size_t len)
 		goto fail;
 	}
 	close(fd);
+	if (pw != NULL && acl_allow_search(path, pw->pw_uid, pw->pw_gid,
+	    err, len) == -1)
+		return -1;
 	if (pw != NULL && user_can_use(pw, path) == -1) {
 		snprintf(err, len, "%s: %s cannot use it (is every directory "
 		    "above it searchable?)", path, GUEST_TOR_USER);
