@@ -20,8 +20,6 @@
 #include "guest.h"
 #include "log.h"
 
-struct guest	 gst;
-
 static __attribute__((noreturn)) void
 usage(void)
 {
@@ -155,8 +153,6 @@ main(int argc, char *argv[])
 	long		 r;
 	int		 ch, debug = 0, noaction = 0, verbose = 0;
 
-	gst.restart = GUEST_RESTART;
-	gst.outfd = -1;
 	while ((ch = getopt(argc, argv, "dnr:v")) != -1) {
 		switch (ch) {
 		case 'd':

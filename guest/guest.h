@@ -67,7 +67,7 @@ struct bundle {
 	enum ready	 ready;
 };
 
-/* The running kubsd-guest (guest.c); events on gst.base. */
+/* The running kubsd-guest (supervise.c); events on gst.base. */
 struct guest {
 	char		 dir[PATH_MAX];	/* the bundle, absolute */
 	struct bundle	*b;

@@ -19,6 +19,8 @@
 #include "guest.h"
 #include "log.h"
 
+struct guest	 gst = { .outfd = -1, .restart = GUEST_RESTART };
+
 /* FNV-1a of a file's contents; 0 if unreadable. */
 static uint32_t
 file_hash(const char *dir, const char *name)
