@@ -74,11 +74,14 @@ reload(void)
 	log_info("reloading %s", gst.dir);
 	if ((nb = load(gst.dir, err, sizeof(err))) == NULL ||
 	    apply(nb, err, sizeof(err)) == -1) {
+		/* The running configuration stays; not ready till fixed. */
 		log_warnx("%s", err);
+		gst.broken = 1;
 		status_write(gst.dir, "error %s", err);
 		bundle_free(nb);
 		return;
 	}
+	gst.broken = 0;
 	restart = nb->role != ob->role || daemon_conf_changed(nb) ||
 	    strcmp(nb->tunnel.ifname, ob->tunnel.ifname) != 0 ||
 	    memcmp(&nb->tunnel.addr, &ob->tunnel.addr, sizeof(nb->tunnel.addr));
@@ -88,16 +91,15 @@ reload(void)
 	}
 	gst.b = nb;
 	bundle_free(ob);
-	if (gst.pid != 0 && nb->role == ROLE_WIREGUARD) {
-		if (apply_tunnel(nb, err, sizeof(err)) == -1) {
-			log_warnx("%s", err);
-			status_write(gst.dir, "error %s", err);
-		} else
-			daemon_poll();
+	if (gst.pid != 0 && nb->role == ROLE_WIREGUARD &&
+	    apply_tunnel(nb, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		gst.broken = 1;
+		status_write(gst.dir, "error %s", err);
 	} else if (gst.pid == 0 && !evtimer_pending(gst.restart_ev, NULL))
 		daemon_start();
-	else if (nb->role == ROLE_SYSNET)
-		status_write(gst.dir, "ready");
+	else
+		daemon_report();
 	log_info("reloaded %s", gst.dir);
 }
 

@@ -79,8 +79,10 @@ struct guest {
 	size_t		 olen;
 	const char	*daemon;	/* "tor", "wireguard-go" */
 	uint32_t	 conf_hash;	/* of its file when it started */
+	int		 progress;	/* tor's bootstrap %; -1: none yet */
 	int		 restart;	/* seconds */
 	int		 stopping;
+	int		 broken;	/* the last reload failed: "error" */
 };
 extern struct guest	 gst;
 
@@ -90,7 +92,7 @@ void		 supervise_free(void);
 void		 daemon_start(void);	/* sys-net: just "ready" */
 void		 daemon_stop(void);	/* and no restart */
 void		 daemon_gone(int status);	/* reaped */
-void		 daemon_poll(void);
+void		 daemon_report(void);	/* the status, from what is known */
 int		 daemon_conf_changed(const struct bundle *);
 
 /* bundle_read.c: NULL with "bundle.conf:LINE: message" in err. */

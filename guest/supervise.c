@@ -60,11 +60,8 @@ out_lines(int eof)
 			log_info("%s: %s", gst.daemon, line);
 		if (gst.b->role == ROLE_TOR && gst.pid != 0 &&
 		    (n = tor_bootstrap(line)) != -1) {
-			if (n == 100)
-				status_write(gst.dir, "ready");
-			else
-				status_write(gst.dir, "starting bootstrapped "
-				    "%d%%", n);
+			gst.progress = n;
+			daemon_report();
 		}
 		line = nl != NULL ? nl + 1 : gst.obuf + gst.olen;
 	}
@@ -129,7 +126,7 @@ on_poll(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	if (gst.pid == 0 || gst.b->role != ROLE_WIREGUARD)
+	if (gst.pid == 0 || gst.b->role != ROLE_WIREGUARD || gst.broken)
 		return;
 	t = wg_last_handshake(gst.b->tunnel.ifname);
 	if (t > 0 && (long long)time(NULL) - t <= GUEST_WG_FRESH)
@@ -183,7 +180,7 @@ daemon_start(void)
 	int		 fd;
 
 	if (gst.b->role == ROLE_SYSNET) {
-		status_write(gst.dir, "ready");
+		daemon_report();
 		return;
 	}
 	if (gst.b->role == ROLE_TOR) {
@@ -197,6 +194,7 @@ daemon_start(void)
 		wg_argv(gst.b, argv, 16);
 	}
 	gst.conf_hash = file_hash(gst.dir, bundle_daemon_file(gst.b));
+	gst.progress = -1;
 	if ((gst.pid = proc_spawn(argv, &fd)) == -1) {
 		gst.pid = 0;
 		snprintf(err, sizeof(err), "%s: %s", gst.daemon, strerror(errno));
@@ -220,7 +218,7 @@ daemon_start(void)
 			return;
 		}
 		evtimer_add(gst.poll_ev, &sec);
-		on_poll(-1, 0, NULL);
+		daemon_report();
 	}
 	return;
  fail:
@@ -253,10 +251,28 @@ on_restart(evutil_socket_t fd, short ev, void *arg)
 		daemon_start();
 }
 
+/*
+ * The status from what is known of the daemon, unless a bundle that
+ * did not apply holds it at "error" (the gateway is then not ready).
+ */
 void
-daemon_poll(void)
+daemon_report(void)
 {
-	on_poll(-1, 0, NULL);
+	if (gst.broken)
+		return;
+	if (gst.b->role == ROLE_SYSNET)
+		status_write(gst.dir, "ready");
+	else if (gst.pid == 0)
+		return;		/* down, or an error: a restart is due */
+	else if (gst.b->role == ROLE_WIREGUARD)
+		on_poll(-1, 0, NULL);
+	else if (gst.progress == 100)
+		status_write(gst.dir, "ready");
+	else if (gst.progress >= 0)
+		status_write(gst.dir, "starting bootstrapped %d%%",
+		    gst.progress);
+	else
+		status_write(gst.dir, "starting %s", gst.daemon);
 }
 
 /* Did the daemon's file change since it started? */

@@ -210,6 +210,18 @@ check "sys-net: SIGHUP re-applies" wait_log "$T/guest.log" "reloaded $S" 1
 snapshot >"$T/snap2"
 check "sys-net: a second apply changes nothing" diff -u "$T/snap1" "$T/snap2"
 check "sys-net: still ready" wait_status "$S" ready 1
+
+# A bundle that does not read: "error", the running configuration stays.
+cp "$S/bundle.conf" "$T/bundle.good"
+echo "bogus 1" >>"$S/bundle.conf"
+kill -HUP "$GPID"
+check "sys-net: a bad bundle on SIGHUP: status error" \
+    wait_status "$S" 'error bundle.conf:9: unknown key "bogus"' 3
+check "sys-net: ... and the client still reaches U" sh -c \
+    "[ \"\$(nsenter --net=/var/run/netns/$C curl -s -m 2 http://192.0.2.80:8080/)\" = 'hello from U' ]"
+cp "$T/bundle.good" "$S/bundle.conf"
+kill -HUP "$GPID"
+check "sys-net: the bundle fixed: ready" wait_status "$S" ready 3
 stop_guest "$S"
 
 # --- wireguard --------------------------------------------------------
@@ -264,6 +276,15 @@ kill -HUP "$GPID"
 check "wireguard: SIGHUP re-applies" wait_log "$T/guest.log" "reloaded $W" 1
 snapshot >"$T/snap2"
 check "wireguard: a second apply changes nothing" diff -u "$T/snap1" "$T/snap2"
+cp "$W/bundle.conf" "$T/bundle.good"
+echo "endpoint 192.0.2.2 0" >>"$W/bundle.conf"
+kill -HUP "$GPID"
+sleep 2	# handshake polls must not hide the error
+check "wireguard: a bad bundle on SIGHUP: status error, stays" \
+    wait_status "$W" 'error bundle.conf:[0-9]+: invalid port "0"' 1
+cp "$T/bundle.good" "$W/bundle.conf"
+kill -HUP "$GPID"
+check "wireguard: the bundle fixed: ready" wait_status "$W" ready 3
 
 # The kill switch: what arrives in U from G, counted.
 inns "$U" nft -f - <<'EOF'
