@@ -130,6 +130,8 @@ pid_t		 proc_spawn(char *const argv[], int *outfd);
 int		 proc_run(char *const argv[]);
 /* SIGTERM, then SIGKILL after wait_ms; reaps it. */
 void		 proc_stop(pid_t, int wait_ms);
+/* Stop processes "PROG ... -f ARG" left by an earlier kubsd-guest. */
+void		 proc_stop_stale(const char *prog, const char *arg);
 /* Has pid exited (not reaped yet)?  1 yes, 0 no. */
 int		 proc_exited(pid_t);
 void		 proc_describe(int status, char *buf, size_t len);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -138,4 +139,54 @@ proc_describe(int status, char *buf, size_t len)
 		snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
 	else
 		snprintf(buf, len, "status %d", status);
+}
+
+/*
+ * Processes running "PROG ... -f ARG ..." (PROG's base name): a role
+ * daemon that outlived an earlier kubsd-guest.  tor, once it has
+ * become its own user, no longer dies with us (the kernel clears the
+ * parent-death signal on a change of credentials).  Each is stopped.
+ */
+void
+proc_stop_stale(const char *prog, const char *arg)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[64], cmd[4096], *a, *base, *end;
+	FILE		*fp;
+	size_t		 n;
+	pid_t		 pid;
+	int		 flag;
+
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if ((pid = (pid_t)strtol(de->d_name, &end, 10)) <= 1 ||
+		    *end != '\0' || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		n = fread(cmd, 1, sizeof(cmd) - 1, fp);
+		fclose(fp);
+		cmd[n] = '\0';
+		base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
+		if (n == 0 || strcmp(base, prog) != 0)
+			continue;
+		for (a = cmd, flag = 0; a < cmd + n; a += strlen(a) + 1) {
+			if (flag && strcmp(a, arg) == 0)
+				break;
+			flag = strcmp(a, "-f") == 0;
+		}
+		if (a >= cmd + n)
+			continue;
+		log_warnx("stopping %s, pid %ld, left by an earlier run", prog,
+		    (long)pid);
+		kill(pid, SIGTERM);
+		for (n = 0; n < 100 && kill(pid, 0) == 0; n++)
+			poll(NULL, 0, 30);
+		if (kill(pid, 0) == 0)
+			kill(pid, SIGKILL);
+	}
+	closedir(d);
 }

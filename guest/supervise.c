@@ -190,9 +190,12 @@ daemon_start(void)
 			goto fail;
 	} else {
 		gst.daemon = "wireguard-go";
-		wg_prepare(gst.b);
 		wg_argv(gst.b, argv, 16);
 	}
+	/* argv[2]: the torrc, or the tunnel (unique host-wide) */
+	proc_stop_stale(argv[0], argv[2]);
+	if (gst.b->role == ROLE_WIREGUARD)
+		wg_prepare(gst.b);
 	gst.conf_hash = file_hash(gst.dir, bundle_daemon_file(gst.b));
 	gst.progress = -1;
 	if ((gst.pid = proc_spawn(argv, &fd)) == -1) {

@@ -353,6 +353,19 @@ if id debian-tor >/dev/null 2>&1; then
 	    wait_status "$R" "down tor killed by signal 9" 2
 	check "tor: restarted after the delay" \
 	    wait_status "$R" "starting .*" $((RESTART + 10))
+	# tor as debian-tor outlives a killed guest; the next one stops it.
+	sleep 1
+	TORPID=
+	for _p in $(ip netns pids "$G" 2>/dev/null); do
+		[ "$(cat /proc/$_p/comm 2>/dev/null)" = tor ] && TORPID=$_p
+	done
+	kill -9 "$GPID"; wait "$GPID" 2>/dev/null
+	rm -f "$R/status"
+	start_guest "$R"
+	check "tor: a new guest stops the tor left over" \
+	    wait_log "$T/guest.log" "stopping tor, pid $TORPID, left by" 1
+	check "tor: ... and starts its own" \
+	    wait_status "$R" "starting bootstrapped [0-9]+%" 20
 	stop_guest "$R"
 else
 	echo "skip tor (no user debian-tor)"
