@@ -122,7 +122,9 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 		log_info("signal %d: stopping", (int)sig);
 		gst.stopping = 1;
 		daemon_stop();
-		status_write(gst.dir, "down stopped");
+		/* Not into a bundle kubsd-netd is removing. */
+		if (bundle_exists(gst.dir))
+			status_write(gst.dir, "down stopped");
 		event_base_loopbreak(gst.base);
 		break;
 	}

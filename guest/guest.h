@@ -162,5 +162,6 @@ int		 status_write(const char *dir, const char *fmt, ...)
 const char	*status_get(void);
 int		 pidfile_write(const char *dir);
 void		 pidfile_remove(const char *dir);
+int		 bundle_exists(const char *dir);
 
 #endif

@@ -84,3 +84,13 @@ pidfile_remove(const char *dir)
 	if (unlink(path) == -1 && errno != ENOENT)
 		log_warn("%s", path);
 }
+
+/* Is DIR still a bundle (has its bundle.conf)? */
+int
+bundle_exists(const char *dir)
+{
+	char	 path[4096];
+
+	snprintf(path, sizeof(path), "%s/bundle.conf", dir);
+	return access(path, F_OK) == 0;
+}
