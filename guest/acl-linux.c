@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest.h"
+#include "kguest.h"
 #include "log.h"
 
 #define ACL_XATTR	"system.posix_acl_access"

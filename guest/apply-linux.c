@@ -12,7 +12,7 @@
 
 #include <nftables/libnftables.h>
 
-#include "guest.h"
+#include "kguest.h"
 #include "link.h"
 #include "log.h"
 

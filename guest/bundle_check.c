@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "guest.h"
-#include "bundle.h"
+#include "kguest.h"
+#include "bundle_rd.h"
 
 static int
 only_for(struct rd *rd, enum bkey key, enum role want)

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest.h"
-#include "bundle.h"
+#include "kguest.h"
+#include "bundle_rd.h"
 
 #define MAXTOK		8
 #define MAXLINE		1024

@@ -17,7 +17,7 @@
 
 #include <event2/event.h>
 
-#include "guest.h"
+#include "kguest.h"
 #include "log.h"
 
 static __attribute__((noreturn)) void

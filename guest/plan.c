@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "guest.h"
+#include "kguest.h"
 
 static void
 plan_if(FILE *fp, const struct bif *bi)

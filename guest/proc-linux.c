@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "kguest.h"
 #include "log.h"
 
 /* In the child: default signals, stdin /dev/null, out/err to fd. */

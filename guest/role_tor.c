@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "kguest.h"
 
 int
 tor_user(void)

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "kguest.h"
 #include "log.h"
 
 #define WG_START_MS	5000

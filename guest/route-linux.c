@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest.h"
+#include "kguest.h"
 #include "link.h"
 #include "link-linux.h"
 

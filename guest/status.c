@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "kguest.h"
 #include "log.h"
 
 static char	 current[256];

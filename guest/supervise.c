@@ -16,7 +16,7 @@
 
 #include <event2/event.h>
 
-#include "guest.h"
+#include "kguest.h"
 #include "log.h"
 
 struct guest	 gst = { .outfd = -1, .restart = GUEST_RESTART };

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "kguest.h"
 #include "check.h"
 
 static char	 dir[] = "/tmp/kubsd-unit-guest.XXXXXX";

@@ -1,8 +1,8 @@
 /*
  * Private to bundle_read.c and bundle_check.c: the reader's state.
  */
-#ifndef BUNDLE_H
-#define BUNDLE_H
+#ifndef BUNDLE_RD_H
+#define BUNDLE_RD_H
 
 #include <stddef.h>
 

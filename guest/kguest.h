@@ -13,8 +13,8 @@
  * supervise.c		the role's daemon: start, watch, restart
  * guest.c		main, signals, reloading
  */
-#ifndef GUEST_H
-#define GUEST_H
+#ifndef KGUEST_H
+#define KGUEST_H
 
 #include <sys/types.h>
 
