@@ -74,11 +74,11 @@ for t in ip nsenter curl python3 nft; do
 		exit 0
 	fi
 done
+sb_init
 if sb_busy; then
 	heading "live: skipped (a kubsd runs on this host)"
 	exit 0
 fi
-sb_init
 
 net() {		# kubsd-net, talking to the sandbox's kubsd-netd
 	"$NET" -s "$SOCK" "$@"

@@ -23,8 +23,8 @@ SB_COMPARTMENTS="sys-net sys-tor sys-torvpn sys-wg bench"
 . regress/lib/sandbox.sh
 . regress/lib/testnet.sh
 . regress/lib/gwconf.sh
-sb_busy && skip "a kubsd runs here"
 sb_init || skip "mktemp failed"
+sb_busy && skip "a kubsd runs here"
 trap sb_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

@@ -35,8 +35,8 @@ SB_COMPARTMENTS="sys-net sys-tor sys-wg sys-torvpn work anon office deep plain"
 . regress/lib/gwconf.sh
 FAILED=0
 
-sb_busy && exit 77
 sb_init || { echo "mktemp failed" >&2; exit 77; }
+sb_busy && exit 77
 trap sb_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
