@@ -29,6 +29,7 @@
 
 static struct netd	 netd;
 static struct event	*shed_ev;
+static struct event	*sync_ev;
 
 /* Once attaches have settled, let libnftables give its cache back. */
 static void
@@ -47,6 +48,35 @@ schedule_shed(void)
 
 	if (shed_ev != NULL)
 		evtimer_add(shed_ev, &tv);
+}
+
+/* The attachments file, fsync'd after the reply (state.c says why). */
+static void
+on_sync(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	state_sync_attachments(netd.conf);
+}
+
+/* Soon, not at once: a burst of attaches costs one fsync. */
+static void
+schedule_sync(void)
+{
+	struct timeval	 tv = { 0, 50000 };
+
+	if (sync_ev != NULL && !evtimer_pending(sync_ev, NULL))
+		evtimer_add(sync_ev, &tv);
+}
+
+static void
+sync_now(void)
+{
+	if (sync_ev != NULL && evtimer_pending(sync_ev, NULL)) {
+		evtimer_del(sync_ev);
+		state_sync_attachments(netd.conf);
+	}
 }
 
 static double
@@ -102,6 +132,7 @@ netd_reload(void)
 		return -1;
 	}
 	state_sync_compartments(conf);
+	sync_now();
 	rules_free(netd.rs);
 	config_free(netd.conf);
 	netd.conf = conf;
@@ -183,15 +214,18 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 			fatalx("signal events");
 	}
 	shed_ev = evtimer_new(netd.base, on_idle, NULL);
+	sync_ev = evtimer_new(netd.base, on_sync, NULL);
 	if (netd_control_init(&netd, opts->sockpath) == -1)
 		fatalx("control socket %s", opts->sockpath);
 	log_info("running with %s", opts->conffile);
 	event_base_dispatch(netd.base);
 
 	netd_control_close(&netd);
+	sync_now();
 	for (i = 0; i < 3; i++)
 		event_free(ev[i]);
 	event_free(shed_ev);
+	event_free(sync_ev);
 	event_base_free(netd.base);
 	unlink(opts->pidfile);
 	rules_free(netd.rs);
@@ -201,19 +235,80 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	return 0;
 }
 
+/* The VM and the clients its move gave another address, recompiled. */
+struct moved {
+	struct node		**node;
+	struct anchor		 *old;		/* what is loaded now */
+	const struct anchor	**oldp, **newp;
+	size_t			  n;
+};
+
+static int
+moved_compile(struct moved *mv, struct node *n, struct node **others,
+    size_t nothers)
+{
+	size_t	 i;
+
+	mv->n = nothers + 1;
+	mv->node = xcalloc(mv->n, sizeof(*mv->node));
+	mv->old = xcalloc(mv->n, sizeof(*mv->old));
+	mv->oldp = xcalloc(mv->n, sizeof(*mv->oldp));
+	mv->newp = xcalloc(mv->n, sizeof(*mv->newp));
+	mv->node[0] = n;
+	for (i = 0; i < nothers; i++)
+		mv->node[i + 1] = others[i];
+	for (i = 0; i < mv->n; i++) {
+		mv->newp[i] = rules_recompile(netd.rs, mv->node[i],
+		    &mv->old[i]);
+		if (mv->newp[i] == NULL) {
+			mv->n = i;	/* those before are put back */
+			return -1;
+		}
+		mv->oldp[i] = &mv->old[i];
+	}
+	return 0;
+}
+
+/* keep: the new anchors stay (the old ones go); else the old come back. */
+static void
+moved_done(struct moved *mv, int keep)
+{
+	struct anchor	*a;
+	size_t		 i;
+
+	for (i = 0; i < mv->n; i++) {
+		a = (struct anchor *)mv->newp[i];
+		if (keep)
+			anchor_free(&mv->old[i]);
+		else {
+			anchor_free(a);
+			*a = mv->old[i];
+		}
+	}
+	free(mv->node);
+	free(mv->old);
+	free(mv->oldp);
+	free(mv->newp);
+}
+
 /*
  * Attach a VM to a chain ("none": offline) in one step: the new rules
  * for its port replace the old ones in one transaction, then its port
  * moves.  In between the port may only reach the new first hop, which
  * it is not yet wired to: packets are dropped, never leaked.
+ *
+ * Nothing here grows with the number of VMs but the kernel's own work:
+ * the graph moves one VM (graph_move), only the anchors of the VMs that
+ * changed are compiled again, and only they are loaded.
  */
 int
 netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 {
-	struct node	*n;
-	struct ruleset	*rs;
+	struct node	*n, **others;
+	struct moved	 mv;
 	char		*old, *want = NULL;
-	double		 t[4];
+	size_t		 nothers, i;
+	double		 t[5];
 
 	if ((n = node_find(netd.conf, vm)) == NULL || n->kind != NODE_VM) {
 		snprintf(err, errlen, "attach %s: no vm \"%s\"", vm, vm);
@@ -230,26 +325,43 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	old = n->chain_name;
 	n->chain_name = want;
 	t[0] = now_ms();
-	graph_reset(netd.conf);
-	if (graph_build(netd.conf) == -1)
+	if (graph_move(netd.conf, n, &others, &nothers) == -1) {
+		free(others);
+		snprintf(err, errlen, "attach %s: chain \"%s\" cannot take "
+		    "it", vm, chain);
 		goto revert;
+	}
 	t[1] = now_ms();
-	if ((rs = rules_compile(netd.conf)) == NULL)
+	if (moved_compile(&mv, n, others, nothers) == -1) {
+		moved_done(&mv, 0);
+		free(others);
+		snprintf(err, errlen, "attach %s: not in the ruleset", vm);
 		goto revert;
+	}
+	free(others);
 	t[2] = now_ms();
-	if (loader_load_port(netd.loader, netd.rs, rs, vm) == -1) {
+	if (loader_load_anchors(netd.loader, netd.rs, mv.oldp, mv.newp,
+	    mv.n) == -1) {
 		snprintf(err, errlen, "attach %s: loading rules: %s", vm,
 		    loader_error(netd.loader));
-		rules_free(rs);
-		goto revert_quiet;
+		moved_done(&mv, 0);
+		goto revert;
 	}
 	t[3] = now_ms();
-	rules_free(netd.rs);
-	netd.rs = rs;
 	free(old);
 	n->attached = 1;
-	state_save_attachments(netd.conf);
+	state_save_attachments(netd.conf, 0);
+	schedule_sync();
 	schedule_shed();
+	t[4] = now_ms();
+	for (i = 1; i < mv.n; i++) {
+		log_info("attach %s: %s moved to %s", vm, mv.node[i]->name,
+		    mv.newp[i]->info);
+		if (topo_reattach(netd.link, mv.node[i]) == -1)
+			log_warnx("attach %s: moving %s failed; it stays "
+			    "blocked", vm, mv.node[i]->port_if);
+	}
+	moved_done(&mv, 1);
 	if (topo_reattach(netd.link, n) == -1) {
 		snprintf(err, errlen, "attach %s: moving port %s failed; it "
 		    "stays blocked", vm, n->port_if);
@@ -257,19 +369,16 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	}
 	log_info("attached %s to %s", vm, chain);
 	log_debug("attach %s: graph %.2f ms, compile %.2f ms, rules %.2f ms, "
-	    "state and links %.2f ms", vm, t[1] - t[0], t[2] - t[1], t[3] - t[2],
-	    now_ms() - t[3]);
+	    "state %.2f ms, links %.2f ms", vm, t[1] - t[0], t[2] - t[1],
+	    t[3] - t[2], t[4] - t[3], now_ms() - t[4]);
 	return 0;
 
 revert:
-	snprintf(err, errlen, "attach %s: chain \"%s\" cannot take it", vm,
-	    chain);
-revert_quiet:
 	n->chain_name = old;
 	free(want);
-	graph_reset(netd.conf);
-	if (graph_build(netd.conf) == -1)
-		fatalx("attach %s: cannot rebuild the graph", vm);
+	if (graph_move(netd.conf, n, &others, &nothers) == -1)
+		fatalx("attach %s: cannot put it back", vm);
+	free(others);
 	return -1;
 }
 

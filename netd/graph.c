@@ -282,4 +282,7 @@ graph_reset(struct netd_config *conf)
 	free(conf->segments);
 	conf->segments = NULL;
 	conf->nsegments = 0;
+	free(conf->byname);
+	conf->byname = NULL;
+	conf->nbyname = 0;
 }

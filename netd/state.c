@@ -4,9 +4,11 @@
  *                restart or a reload keeps each VM where it was put;
  *   compartments the namespaces netd made, so a restart with a smaller
  *                configuration removes the ones it no longer has.
- * Files are replaced atomically (write, fsync, rename).
+ * Files are replaced atomically (write, fsync, rename); attach defers
+ * the fsync to just after its reply (state_save_attachments).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +38,15 @@ state_create(const char *path, char *tmp, size_t len)
 	return fp;
 }
 
+/*
+ * Put a written file in place.  sync: fsync it first, so that the rename
+ * never makes an empty file visible after a power loss; without, the
+ * caller syncs soon after (state_sync_attachments).
+ */
 static void
-state_commit(FILE *fp, const char *tmp, const char *path)
+state_commit(FILE *fp, const char *tmp, const char *path, int sync)
 {
-	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
+	if (fflush(fp) == EOF || (sync && fsync(fileno(fp)) == -1)) {
 		log_warn("%s", tmp);
 		fclose(fp);
 		unlink(tmp);
@@ -50,9 +57,17 @@ state_commit(FILE *fp, const char *tmp, const char *path)
 		log_warn("rename %s", tmp);
 }
 
-/* Record the VMs kubsd-net attach has moved. */
+/*
+ * Record the VMs kubsd-net attach has moved.  On the attach path this is
+ * written and renamed at once, but not fsync'd: a crash of netd loses
+ * nothing (the kernel has the pages), and the caller runs
+ * state_sync_attachments() just after its reply.  Only a power loss in
+ * that window can lose the record (or, on a file system without
+ * rename-replace ordering, leave it empty): then the VMs come back on
+ * the chains netd.conf gives them, which their rules always allow.
+ */
 void
-state_save_attachments(const struct netd_config *conf)
+state_save_attachments(const struct netd_config *conf, int sync)
 {
 	const struct node	*n;
 	char			 path[512], tmp[520];
@@ -65,7 +80,27 @@ state_save_attachments(const struct netd_config *conf)
 		if (n->kind == NODE_VM && n->attached)
 			fprintf(fp, "%s %s\n", n->name,
 			    n->chain_name ? n->chain_name : "none");
-	state_commit(fp, tmp, path);
+	state_commit(fp, tmp, path, sync);
+}
+
+/* Make what state_save_attachments(conf, 0) wrote durable. */
+void
+state_sync_attachments(const struct netd_config *conf)
+{
+	char	 path[512];
+	int	 fd;
+
+	state_path(conf, "attachments", path, sizeof(path));
+	if ((fd = open(path, O_RDONLY)) != -1) {
+		if (fsync(fd) == -1)
+			log_warn("fsync %s", path);
+		close(fd);
+	}
+	if ((fd = open(conf->statedir, O_RDONLY | O_DIRECTORY)) != -1) {
+		if (fsync(fd) == -1)
+			log_warn("fsync %s", conf->statedir);
+		close(fd);
+	}
 }
 
 /*
@@ -140,7 +175,7 @@ state_sync_compartments(const struct netd_config *conf)
 			topo_netns_name(n, ns, sizeof(ns));
 			fprintf(fp, "%s\n", ns);
 		}
-	state_commit(fp, tmp, path);
+	state_commit(fp, tmp, path, 1);
 }
 
 /* After a teardown nothing is attached and no compartment exists. */

@@ -4,7 +4,8 @@
 
 struct netd_config;
 
-void	state_save_attachments(const struct netd_config *);
+void	state_save_attachments(const struct netd_config *, int);
+void	state_sync_attachments(const struct netd_config *);
 int	state_load_attachments(struct netd_config *);
 void	state_sync_compartments(const struct netd_config *);
 void	state_clear(const struct netd_config *);

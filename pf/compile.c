@@ -9,8 +9,6 @@
 #include "kubsd.h"
 #include "rules.h"
 
-static void	 anchor_init(struct anchor *, const struct node *,
-		    enum anchor_kind);
 static void	 compile_base(struct anchor *);
 static void	 compile_uplink(struct anchor *, const struct netd_config *,
 		    const struct node *);
@@ -104,8 +102,20 @@ rules_compile(const struct netd_config *conf)
 			compile_vm(a, n);
 			break;
 		}
+		anchor_shrink(a);
 	}
 	return rs;
+}
+
+/* Give back the rule array's slack: a ruleset stays as long as netd. */
+void
+anchor_shrink(struct anchor *a)
+{
+	if (a->caprules > a->nrules && a->nrules > 0) {
+		a->rules = xreallocarray(a->rules, a->nrules,
+		    sizeof(*a->rules));
+		a->caprules = a->nrules;
+	}
 }
 
 static void
@@ -118,26 +128,32 @@ free_rule(struct rule *r)
 	free(r->dport.v);
 }
 
+/* What an anchor holds (not the anchor itself). */
+void
+anchor_free(struct anchor *a)
+{
+	size_t	 j;
+
+	for (j = 0; j < a->nrules; j++)
+		free_rule(&a->rules[j]);
+	for (j = 0; j < a->nfwd; j++)
+		free(a->fwd[j].dst);
+	free(a->rules);
+	free(a->nat);
+	free(a->fwd);
+	free(a->name);
+	free(a->info);
+}
+
 void
 rules_free(struct ruleset *rs)
 {
-	struct anchor	*a;
-	size_t		 i, j;
+	size_t	 i;
 
 	if (rs == NULL)
 		return;
-	for (i = 0; i < rs->nanchors; i++) {
-		a = &rs->anchors[i];
-		for (j = 0; j < a->nrules; j++)
-			free_rule(&a->rules[j]);
-		for (j = 0; j < a->nfwd; j++)
-			free(a->fwd[j].dst);
-		free(a->rules);
-		free(a->nat);
-		free(a->fwd);
-		free(a->name);
-		free(a->info);
-	}
+	for (i = 0; i < rs->nanchors; i++)
+		anchor_free(&rs->anchors[i]);
 	free(rs->anchors);
 	free(rs);
 }
@@ -153,7 +169,7 @@ rules_anchor(const struct ruleset *rs, const char *name)
 	return NULL;
 }
 
-static void
+void
 anchor_init(struct anchor *a, const struct node *n, enum anchor_kind kind)
 {
 	char	 info[256];

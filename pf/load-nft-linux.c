@@ -259,6 +259,26 @@ loader_load_port(struct loader *l, const struct ruleset *loaded,
 }
 
 int
+loader_load_anchors(struct loader *l, const struct ruleset *rs,
+    const struct anchor *const *old, const struct anchor *const *new,
+    size_t n)
+{
+	struct batch	 b;
+	size_t		 i;
+
+	if (batch_open(l, &b) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (old[i] != NULL)
+			emit_nft_anchor_unmap(b.f, old[i]);
+		else
+			delete_elements(l, b.f, new[i]);
+		emit_nft_port(b.f, rs, new[i]->name);
+	}
+	return batch_run(l, &b, 0);
+}
+
+int
 loader_remove_port(struct loader *l, const struct ruleset *rs,
     const char *name)
 {
