@@ -350,7 +350,7 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	t[3] = now_ms();
 	free(old);
 	n->attached = 1;
-	state_save_attachments(netd.conf, 0);
+	state_note_attachment(netd.conf, n);
 	schedule_sync();
 	schedule_shed();
 	t[4] = now_ms();
