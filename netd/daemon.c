@@ -79,15 +79,6 @@ sync_now(void)
 	}
 }
 
-static double
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Load the rules, then make the links match: never the other way. */
 static int
 netd_apply(struct netd_config *conf, struct ruleset **rsp)
@@ -108,6 +99,9 @@ netd_apply(struct netd_config *conf, struct ruleset **rsp)
 		return -1;
 	}
 	topo_remove_stale(netd.link, conf);
+	/* Only what an attach needs stays: the VMs' ports, not their rules. */
+	rules_strip_vms(rs);
+	loader_shed(netd.loader);
 	*rsp = rs;
 	return 0;
 }
@@ -235,153 +229,6 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	return 0;
 }
 
-/* The VM and the clients its move gave another address, recompiled. */
-struct moved {
-	struct node		**node;
-	struct anchor		 *old;		/* what is loaded now */
-	const struct anchor	**oldp, **newp;
-	size_t			  n;
-};
-
-static int
-moved_compile(struct moved *mv, struct node *n, struct node **others,
-    size_t nothers)
-{
-	size_t	 i;
-
-	mv->n = nothers + 1;
-	mv->node = xcalloc(mv->n, sizeof(*mv->node));
-	mv->old = xcalloc(mv->n, sizeof(*mv->old));
-	mv->oldp = xcalloc(mv->n, sizeof(*mv->oldp));
-	mv->newp = xcalloc(mv->n, sizeof(*mv->newp));
-	mv->node[0] = n;
-	for (i = 0; i < nothers; i++)
-		mv->node[i + 1] = others[i];
-	for (i = 0; i < mv->n; i++) {
-		mv->newp[i] = rules_recompile(netd.rs, mv->node[i],
-		    &mv->old[i]);
-		if (mv->newp[i] == NULL) {
-			mv->n = i;	/* those before are put back */
-			return -1;
-		}
-		mv->oldp[i] = &mv->old[i];
-	}
-	return 0;
-}
-
-/* keep: the new anchors stay (the old ones go); else the old come back. */
-static void
-moved_done(struct moved *mv, int keep)
-{
-	struct anchor	*a;
-	size_t		 i;
-
-	for (i = 0; i < mv->n; i++) {
-		a = (struct anchor *)mv->newp[i];
-		if (keep)
-			anchor_free(&mv->old[i]);
-		else {
-			anchor_free(a);
-			*a = mv->old[i];
-		}
-	}
-	free(mv->node);
-	free(mv->old);
-	free(mv->oldp);
-	free(mv->newp);
-}
-
-/*
- * Attach a VM to a chain ("none": offline) in one step: the new rules
- * for its port replace the old ones in one transaction, then its port
- * moves.  In between the port may only reach the new first hop, which
- * it is not yet wired to: packets are dropped, never leaked.
- *
- * Nothing here grows with the number of VMs but the kernel's own work:
- * the graph moves one VM (graph_move), only the anchors of the VMs that
- * changed are compiled again, and only they are loaded.
- */
-int
-netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
-{
-	struct node	*n, **others;
-	struct moved	 mv;
-	char		*old, *want = NULL;
-	size_t		 nothers, i;
-	double		 t[5];
-
-	if ((n = node_find(netd.conf, vm)) == NULL || n->kind != NODE_VM) {
-		snprintf(err, errlen, "attach %s: no vm \"%s\"", vm, vm);
-		return -1;
-	}
-	if (strcmp(chain, "none") != 0) {
-		if (chain_find(netd.conf, chain) == NULL) {
-			snprintf(err, errlen, "attach %s: no chain \"%s\"", vm,
-			    chain);
-			return -1;
-		}
-		want = xstrdup(chain);
-	}
-	old = n->chain_name;
-	n->chain_name = want;
-	t[0] = now_ms();
-	if (graph_move(netd.conf, n, &others, &nothers) == -1) {
-		free(others);
-		snprintf(err, errlen, "attach %s: chain \"%s\" cannot take "
-		    "it", vm, chain);
-		goto revert;
-	}
-	t[1] = now_ms();
-	if (moved_compile(&mv, n, others, nothers) == -1) {
-		moved_done(&mv, 0);
-		free(others);
-		snprintf(err, errlen, "attach %s: not in the ruleset", vm);
-		goto revert;
-	}
-	free(others);
-	t[2] = now_ms();
-	if (loader_load_anchors(netd.loader, netd.rs, mv.oldp, mv.newp,
-	    mv.n) == -1) {
-		snprintf(err, errlen, "attach %s: loading rules: %s", vm,
-		    loader_error(netd.loader));
-		moved_done(&mv, 0);
-		goto revert;
-	}
-	t[3] = now_ms();
-	free(old);
-	n->attached = 1;
-	state_note_attachment(netd.conf, n);
-	schedule_sync();
-	schedule_shed();
-	t[4] = now_ms();
-	for (i = 1; i < mv.n; i++) {
-		log_info("attach %s: %s moved to %s", vm, mv.node[i]->name,
-		    mv.newp[i]->info);
-		if (topo_reattach(netd.link, mv.node[i]) == -1)
-			log_warnx("attach %s: moving %s failed; it stays "
-			    "blocked", vm, mv.node[i]->port_if);
-	}
-	moved_done(&mv, 1);
-	if (topo_reattach(netd.link, n) == -1) {
-		snprintf(err, errlen, "attach %s: moving port %s failed; it "
-		    "stays blocked", vm, n->port_if);
-		return -1;
-	}
-	log_info("attached %s to %s", vm, chain);
-	log_debug("attach %s: graph %.2f ms, compile %.2f ms, rules %.2f ms, "
-	    "state %.2f ms, links %.2f ms", vm, t[1] - t[0], t[2] - t[1],
-	    t[3] - t[2], t[4] - t[3], now_ms() - t[4]);
-	return 0;
-
-revert:
-	n->chain_name = old;
-	free(want);
-	if (graph_move(netd.conf, n, &others, &nothers) == -1)
-		fatalx("attach %s: cannot put it back", vm);
-	free(others);
-	return -1;
-}
-
 /*
  * Remove kubsd's tables, interfaces and compartments; refused while
  * VMs are attached unless forced.  netd exits afterwards: running
@@ -422,4 +269,18 @@ const struct netd *
 netd_state(void)
 {
 	return &netd;
+}
+
+struct netd *
+netd_mutable(void)
+{
+	return &netd;
+}
+
+/* What an attach leaves for after its reply. */
+void
+netd_attached(void)
+{
+	schedule_sync();
+	schedule_shed();
 }

@@ -107,57 +107,6 @@ rules_compile(const struct netd_config *conf)
 	return rs;
 }
 
-/* Give back the rule array's slack: a ruleset stays as long as netd. */
-void
-anchor_shrink(struct anchor *a)
-{
-	if (a->caprules > a->nrules && a->nrules > 0) {
-		a->rules = xreallocarray(a->rules, a->nrules,
-		    sizeof(*a->rules));
-		a->caprules = a->nrules;
-	}
-}
-
-static void
-free_rule(struct rule *r)
-{
-	free(r->protos);
-	free(r->src.v);
-	free(r->dst.v);
-	free(r->sport.v);
-	free(r->dport.v);
-}
-
-/* What an anchor holds (not the anchor itself). */
-void
-anchor_free(struct anchor *a)
-{
-	size_t	 j;
-
-	for (j = 0; j < a->nrules; j++)
-		free_rule(&a->rules[j]);
-	for (j = 0; j < a->nfwd; j++)
-		free(a->fwd[j].dst);
-	free(a->rules);
-	free(a->nat);
-	free(a->fwd);
-	free(a->name);
-	free(a->info);
-}
-
-void
-rules_free(struct ruleset *rs)
-{
-	size_t	 i;
-
-	if (rs == NULL)
-		return;
-	for (i = 0; i < rs->nanchors; i++)
-		anchor_free(&rs->anchors[i]);
-	free(rs->anchors);
-	free(rs);
-}
-
 const struct anchor *
 rules_anchor(const struct ruleset *rs, const char *name)
 {

@@ -37,33 +37,6 @@ compile_vm(struct anchor *a, const struct node *n)
 	r->comment = "firewall default";
 }
 
-/*
- * Only the VM's own anchor depends on where it is attached (its first
- * hop, addresses, DNS): the rest of the ruleset stays as compiled.
- */
-struct anchor *
-rules_recompile(struct ruleset *rs, const struct node *n, struct anchor *old)
-{
-	struct anchor	*a;
-	size_t		 i;
-
-	if (n->kind != NODE_VM)
-		return NULL;
-	for (i = 0; i < rs->nanchors; i++)
-		if (rs->anchors[i].kind == ANCHOR_VM &&
-		    strcmp(rs->anchors[i].name, n->name) == 0)
-			break;
-	if (i == rs->nanchors)
-		return NULL;
-	a = &rs->anchors[i];
-	*old = *a;
-	memset(a, 0, sizeof(*a));
-	anchor_init(a, n, ANCHOR_VM);
-	compile_vm(a, n);
-	anchor_shrink(a);
-	return a;
-}
-
 static int
 has_af(const struct fw_host *h, int af)
 {

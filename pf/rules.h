@@ -121,16 +121,19 @@ struct ruleset {
 	size_t			 nanchors;
 };
 
-/* compile.c */
+/* compile.c (rules_free: anchor.c) */
 struct ruleset		*rules_compile(const struct netd_config *);
 void			 rules_free(struct ruleset *);
 const struct anchor	*rules_anchor(const struct ruleset *, const char *);
 
-/* compile.c: an anchor's contents freed; its spare room given back */
+/* anchor.c: an anchor's contents freed; its spare room given back;
+ * its rules freed, its name and ports kept (so for every VM anchor) */
 void			 anchor_free(struct anchor *);
 void			 anchor_shrink(struct anchor *);
+void			 anchor_strip(struct anchor *);
+void			 rules_strip_vms(struct ruleset *);
 
-/* compile_vm.c: VM n's anchor compiled again in place, after
+/* anchor.c: VM n's anchor compiled again in place, after
  * graph_move(); the old one is moved to *old (NULL: n has none) */
 struct anchor		*rules_recompile(struct ruleset *, const struct node *,
 			    struct anchor *old);
