@@ -8,6 +8,7 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
-#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
 
 #include "kubsd.h"
 #include "replay-linux.h"
@@ -136,45 +137,112 @@ out_anon(struct nftnl_set *s, void *arg)
 	return 0;
 }
 
-/* A rule, its anonymous sets named by their new ids. */
-static int
-out_rule(struct nftnl_rule *r, void *arg)
+static uint32_t
+anon_id(struct out *o, const char *name)
 {
-	struct out		*o = arg;
-	struct nftnl_expr_iter	*it;
-	struct nftnl_expr	*e;
-	const char		*kind, *set;
-	size_t			 i;
-	int			 rv = 0;
+	size_t	 i;
 
-	if ((it = nftnl_expr_iter_create(r)) == NULL)
-		return fail(o, "out of memory");
-	while ((e = nftnl_expr_iter_next(it)) != NULL && rv == 0) {
-		kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-		if (strcmp(kind, "dynset") == 0 || strcmp(kind, "objref") == 0)
-			rv = fail(o, kind);
-		if (strcmp(kind, "lookup") != 0 ||
-		    (set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET)) == NULL ||
-		    strncmp(set, "__", 2) != 0)
+	for (i = 0; i < o->nanon; i++)
+		if (strcmp(o->anon[i].name, name) == 0)
+			return o->anon[i].id;
+	return 0;
+}
+
+/* A lookup's data; an anonymous set is named by its batch id. */
+static int
+copy_lookup(struct out *o, struct nlmsghdr *nlh, const struct nlattr *data)
+{
+	const struct nlattr	*a;
+	struct nlattr		*nest;
+	const char		*set;
+	uint32_t		 id;
+
+	nest = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+	mnl_attr_for_each_nested(a, data) {
+		if (mnl_attr_get_type(a) != NFTA_LOOKUP_SET ||
+		    strncmp((set = mnl_attr_get_str(a)), "__", 2) != 0) {
+			mnl_attr_put(nlh, a->nla_type,
+			    mnl_attr_get_payload_len(a),
+			    mnl_attr_get_payload(a));
 			continue;
-		for (i = 0; i < o->nanon; i++)
-			if (strcmp(o->anon[i].name, set) == 0)
-				break;
-		if (i == o->nanon) {
-			rv = fail(o, "a rule names an unknown set");
-			break;
 		}
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__set%d");
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, o->anon[i].id);
+		if ((id = anon_id(o, set)) == 0)
+			return fail(o, "a rule names an unknown set");
+		mnl_attr_put_strz(nlh, NFTA_LOOKUP_SET, "__set%d");
+		mnl_attr_put_u32(nlh, NFTA_LOOKUP_SET_ID, htonl(id));
 	}
-	nftnl_expr_iter_destroy(it);
-	if (rv == -1)
-		return -1;
-	nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
-	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
-	nftnl_rule_nlmsg_build_payload(msg(o, NFT_MSG_NEWRULE,
-	    NLM_F_CREATE | NLM_F_APPEND), r);
-	next(o);
+	mnl_attr_nest_end(nlh, nest);
+	return 0;
+}
+
+static int
+copy_exprs(struct out *o, struct nlmsghdr *nlh, const struct nlattr *exprs)
+{
+	const struct nlattr	*e, *a;
+	struct nlattr		*list, *elem;
+	const char		*kind;
+
+	list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+	mnl_attr_for_each_nested(e, exprs) {
+		elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		kind = "";
+		mnl_attr_for_each_nested(a, e) {
+			if (mnl_attr_get_type(a) == NFTA_EXPR_NAME)
+				kind = mnl_attr_get_str(a);
+			if (strcmp(kind, "dynset") == 0 ||
+			    strcmp(kind, "objref") == 0)
+				return fail(o, kind);
+			if (mnl_attr_get_type(a) == NFTA_EXPR_DATA &&
+			    strcmp(kind, "lookup") == 0) {
+				if (copy_lookup(o, nlh, a) == -1)
+					return -1;
+				continue;
+			}
+			mnl_attr_put(nlh, a->nla_type,
+			    mnl_attr_get_payload_len(a),
+			    mnl_attr_get_payload(a));
+		}
+		mnl_attr_nest_end(nlh, elem);
+	}
+	mnl_attr_nest_end(nlh, list);
+	return 0;
+}
+
+/*
+ * The rules, copied from the shadow's dump as the kernel sent them but
+ * for their handles and positions (the shadow's) and the names of their
+ * anonymous sets.  (Not through libnftnl's rule objects: renaming a
+ * lookup's set there leaks the old name.)
+ */
+static int
+out_rules(struct out *o, const struct rbuf *dump)
+{
+	const struct nlmsghdr	*src = (const struct nlmsghdr *)dump->b;
+	const struct nlattr	*a;
+	struct nlmsghdr		*nlh;
+	int			 len = (int)dump->len;
+
+	for (; mnl_nlmsg_ok(src, len); src = mnl_nlmsg_next(src, &len)) {
+		if (NFNL_MSG_TYPE(src->nlmsg_type) != NFT_MSG_NEWRULE)
+			continue;
+		nlh = msg(o, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+		mnl_attr_for_each(a, src, sizeof(struct nfgenmsg)) {
+			switch (mnl_attr_get_type(a)) {
+			case NFTA_RULE_HANDLE:
+			case NFTA_RULE_POSITION:
+				break;
+			case NFTA_RULE_EXPRESSIONS:
+				if (copy_exprs(o, nlh, a) == -1)
+					return -1;
+				break;
+			default:
+				mnl_attr_put(nlh, a->nla_type,
+				    mnl_attr_get_payload_len(a),
+				    mnl_attr_get_payload(a));
+			}
+		}
+		next(o);
+	}
 	return 0;
 }
 
@@ -294,7 +362,7 @@ replay_batch(struct replay *rp, struct shadow *sh, const char *const *keys,
 	if (nftnl_set_list_foreach(sh->sets, out_map, &mp) == -1 ||
 	    nftnl_chain_list_foreach(sh->chains, out_chain, &o) == -1 ||
 	    nftnl_set_list_foreach(sh->sets, out_anon, &o) == -1 ||
-	    nftnl_rule_list_foreach(sh->rules, out_rule, &o) == -1)
+	    out_rules(&o, sh->rules) == -1)
 		goto done;
 	mp.add = 1;
 	if (nftnl_set_list_foreach(sh->sets, out_map, &mp) == -1)

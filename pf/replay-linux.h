@@ -9,15 +9,29 @@
 #include <stdint.h>
 
 #include <libnftnl/chain.h>
-#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 
 #define FAMILY		NFPROTO_BRIDGE
 #define TABLE		"kubsd"
 #define RECVSZ		(64 * 1024)
 
+#define NSHOTS		8
+
 struct mnl_socket;
 struct nft_ctx;
+
+struct rbuf {
+	char			*b;
+	size_t			 len;
+};
+
+/* What the shadow gave for a text: its dumps, as the kernel sent them. */
+struct shot {
+	char			*text;		/* NULL: unused */
+	struct rbuf		 chains, rules, sets;
+	struct rbuf		*elems;		/* per set of the set dump */
+	size_t			 nelems;
+};
 
 struct replay {
 	int			 shadow;	/* the namespace */
@@ -29,13 +43,15 @@ struct replay {
 	char			*rbuf;
 	int			 ready;		/* the shadow has the skeleton */
 	char			*undo;		/* what empties it again */
+	struct shot		 shots[NSHOTS];
+	unsigned		 nextshot;
 };
 
 /* What the shadow holds after the text, read back. */
 struct shadow {
 	struct nftnl_chain_list	*chains;
-	struct nftnl_rule_list	*rules;
 	struct nftnl_set_list	*sets;
+	const struct rbuf	*rules;		/* the dump's bytes */
 };
 
 /* Send what the shadow holds (replay-batch-linux.c); keys as in

@@ -30,7 +30,6 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
-#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <nftables/libnftables.h>
 
@@ -38,6 +37,8 @@
 #include "link.h"
 #include "replay-linux.h"
 #include "replay-nft.h"
+
+static void	 shot_clear(struct shot *);
 
 static struct mnl_socket *
 nl_open(void)
@@ -60,6 +61,8 @@ nl_open(void)
 void
 replay_close(struct replay *rp)
 {
+	size_t	 i;
+
 	if (rp == NULL)
 		return;
 	if (rp->nft != NULL)
@@ -72,6 +75,8 @@ replay_close(struct replay *rp)
 		close(rp->shadow);
 	free(rp->rbuf);
 	free(rp->undo);
+	for (i = 0; i < NSHOTS; i++)
+		shot_clear(&rp->shots[i]);
 	free(rp);
 }
 
@@ -193,21 +198,6 @@ chain_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 static int
-rule_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct nftnl_rule	*r;
-
-	if ((r = nftnl_rule_alloc()) == NULL)
-		return MNL_CB_ERROR;
-	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
-		nftnl_rule_free(r);
-		return MNL_CB_ERROR;
-	}
-	nftnl_rule_list_add_tail(r, arg);
-	return MNL_CB_OK;
-}
-
-static int
 set_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct nftnl_set	*s;
@@ -229,10 +219,47 @@ elems_cb(const struct nlmsghdr *nlh, void *arg)
 	    MNL_CB_OK;
 }
 
-/* One dump from the shadow; s: the set whose elements, else NULL. */
+static void
+shadow_free(struct shadow *sh)
+{
+	if (sh->chains != NULL)
+		nftnl_chain_list_free(sh->chains);
+	if (sh->sets != NULL)
+		nftnl_set_list_free(sh->sets);
+}
+
 static int
-dump(struct replay *rp, uint16_t type, struct nftnl_set *s, mnl_cb_t cb,
-    void *arg)
+rbuf_add(struct rbuf *r, const void *p, size_t n)
+{
+	char	*b;
+
+	if ((b = realloc(r->b, r->len + n)) == NULL)
+		return -1;
+	memcpy(b + r->len, p, n);
+	r->b = b;
+	r->len += n;
+	return 0;
+}
+
+static void
+shot_clear(struct shot *s)
+{
+	size_t	 i;
+
+	free(s->text);
+	free(s->chains.b);
+	free(s->rules.b);
+	free(s->sets.b);
+	for (i = 0; i < s->nelems; i++)
+		free(s->elems[i].b);
+	free(s->elems);
+	memset(s, 0, sizeof(*s));
+}
+
+/* One dump from the shadow, its bytes kept; set: whose elements. */
+static int
+dump(struct replay *rp, uint16_t type, struct nftnl_set *set,
+    struct rbuf *out)
 {
 	char		 req[512];
 	struct nlmsghdr	*nlh;
@@ -241,56 +268,114 @@ dump(struct replay *rp, uint16_t type, struct nftnl_set *s, mnl_cb_t cb,
 	int		 rv = MNL_CB_OK;
 
 	nlh = nftnl_nlmsg_build_hdr(req, type, FAMILY, NLM_F_DUMP, seq);
-	if (s != NULL)
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	if (set != NULL)
+		nftnl_set_elems_nlmsg_build_payload(nlh, set);
 	if (mnl_socket_sendto(rp->snl, nlh, nlh->nlmsg_len) == -1)
 		return -1;
 	while (rv > MNL_CB_STOP &&
-	    (n = mnl_socket_recvfrom(rp->snl, rp->rbuf, RECVSZ)) > 0)
+	    (n = mnl_socket_recvfrom(rp->snl, rp->rbuf, RECVSZ)) > 0) {
 		rv = mnl_cb_run(rp->rbuf, n, seq,
-		    mnl_socket_get_portid(rp->snl), cb, arg);
+		    mnl_socket_get_portid(rp->snl), NULL, NULL);
+		if (rv != MNL_CB_ERROR && rbuf_add(out, rp->rbuf, n) == -1)
+			rv = MNL_CB_ERROR;
+	}
 	return rv == MNL_CB_STOP ? 0 : -1;
 }
 
 static int
-read_elems(struct nftnl_set *s, void *arg)
+parse(const struct rbuf *r, mnl_cb_t cb, void *arg)
 {
-	uint32_t	 f = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-
-	/* the named constant sets are in the running table already */
-	if (!(f & (NFT_SET_ANONYMOUS | NFT_SET_MAP)))
+	if (r->len == 0)
 		return 0;
-	return dump(arg, NFT_MSG_GETSETELEM, s, elems_cb, s);
+	return mnl_cb_run(r->b, r->len, 0, 0, cb, arg) == MNL_CB_ERROR ?
+	    -1 : 0;
 }
 
-static void
-shadow_free(struct shadow *sh)
+struct each {
+	struct replay	*rp;
+	struct shot	*shot;
+	size_t		 i;
+};
+
+/* The elements of the shadow's maps and anonymous sets (the named
+ * constant sets are in the running table already). */
+static int
+take_elems(struct nftnl_set *set, void *arg)
 {
-	if (sh->chains != NULL)
-		nftnl_chain_list_free(sh->chains);
-	if (sh->rules != NULL)
-		nftnl_rule_list_free(sh->rules);
-	if (sh->sets != NULL)
-		nftnl_set_list_free(sh->sets);
+	struct each	*e = arg;
+	uint32_t	 f = nftnl_set_get_u32(set, NFTNL_SET_FLAGS);
+	struct rbuf	*r = &e->shot->elems[e->i++];
+
+	if (!(f & (NFT_SET_ANONYMOUS | NFT_SET_MAP)))
+		return 0;
+	return dump(e->rp, NFT_MSG_GETSETELEM, set, r);
 }
 
 static int
-shadow_read(struct replay *rp, struct shadow *sh)
+parse_elems(struct nftnl_set *set, void *arg)
+{
+	struct each	*e = arg;
+
+	return parse(&e->shot->elems[e->i++], elems_cb, set);
+}
+
+/* What the shadow holds, as objects, from a shot's bytes. */
+static int
+shot_parse(struct shot *s, struct shadow *sh)
+{
+	struct each	 e = { NULL, s, 0 };
+
+	sh->rules = &s->rules;
+	if ((sh->chains = nftnl_chain_list_alloc()) == NULL ||
+	    (sh->sets = nftnl_set_list_alloc()) == NULL)
+		return -1;
+	if (parse(&s->chains, chain_cb, sh->chains) == -1 ||
+	    parse(&s->sets, set_cb, sh->sets) == -1)
+		return -1;
+	return nftnl_set_list_foreach(sh->sets, parse_elems, &e);
+}
+
+static int
+count_set(struct nftnl_set *set, void *arg)
+{
+	(void)set;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* Read what the shadow holds after a run into a shot. */
+static int
+shot_take(struct replay *rp, struct shot *s)
+{
+	struct nftnl_set_list	*sets;
+	struct each		 e = { rp, s, 0 };
+	int			 rv = -1;
+
+	if (dump(rp, NFT_MSG_GETCHAIN, NULL, &s->chains) == -1 ||
+	    dump(rp, NFT_MSG_GETRULE, NULL, &s->rules) == -1 ||
+	    dump(rp, NFT_MSG_GETSET, NULL, &s->sets) == -1)
+		return -1;
+	if ((sets = nftnl_set_list_alloc()) == NULL)
+		return -1;
+	if (parse(&s->sets, set_cb, sets) == 0) {
+		nftnl_set_list_foreach(sets, count_set, &s->nelems);
+		s->elems = calloc(s->nelems ? s->nelems : 1, sizeof(*s->elems));
+		if (s->elems != NULL)
+			rv = nftnl_set_list_foreach(sets, take_elems, &e);
+	}
+	nftnl_set_list_free(sets);
+	return rv;
+}
+
+/* How to empty the shadow again: maps first, their elements hold the
+ * chains. */
+static int
+shadow_undo(struct replay *rp, struct shadow *sh)
 {
 	FILE	*f;
 	size_t	 len;
 	int	 bad;
 
-	if ((sh->chains = nftnl_chain_list_alloc()) == NULL ||
-	    (sh->rules = nftnl_rule_list_alloc()) == NULL ||
-	    (sh->sets = nftnl_set_list_alloc()) == NULL)
-		return -1;
-	if (dump(rp, NFT_MSG_GETCHAIN, NULL, chain_cb, sh->chains) == -1 ||
-	    dump(rp, NFT_MSG_GETRULE, NULL, rule_cb, sh->rules) == -1 ||
-	    dump(rp, NFT_MSG_GETSET, NULL, set_cb, sh->sets) == -1 ||
-	    nftnl_set_list_foreach(sh->sets, read_elems, rp) == -1)
-		return -1;
-	/* maps first: their elements hold the chains */
 	if ((f = open_memstream(&rp->undo, &len)) == NULL)
 		return -1;
 	nftnl_set_list_foreach(sh->sets, undo_map, f);
@@ -305,20 +390,52 @@ shadow_read(struct replay *rp, struct shadow *sh)
 	return 0;
 }
 
+static struct shot *
+shot_find(struct replay *rp, const char *text)
+{
+	size_t	 i;
+
+	for (i = 0; i < NSHOTS; i++)
+		if (rp->shots[i].text != NULL &&
+		    strcmp(rp->shots[i].text, text) == 0)
+			return &rp->shots[i];
+	return NULL;
+}
+
+/*
+ * The shadow is run for a text it has not seen among the last NSHOTS;
+ * else what it gave then is parsed again (a VM going back to a chain it
+ * was on): the same text gives the same objects.
+ */
 int
 replay_ports(struct replay *rp, const char *skel, const char *text,
     const char *const *keys, size_t nkeys, char *err, size_t errlen)
 {
 	struct shadow	 sh = { NULL, NULL, NULL };
+	struct shot	*s;
 	int		 rv = -1;
 
-	if (shadow_run(rp, skel, text, err, errlen) == -1)
-		return -1;
-	if (shadow_read(rp, &sh) == -1)
-		snprintf(err, errlen, "replay: reading the shadow: %s",
-		    strerror(errno));
-	else
-		rv = replay_batch(rp, &sh, keys, nkeys, err, errlen);
+	if ((s = shot_find(rp, text)) == NULL) {
+		s = &rp->shots[rp->nextshot++ % NSHOTS];
+		shot_clear(s);
+		if (shadow_run(rp, skel, text, err, errlen) == -1)
+			return -1;
+		if (shot_take(rp, s) == -1 || shot_parse(s, &sh) == -1 ||
+		    shadow_undo(rp, &sh) == -1 ||
+		    (s->text = strdup(text)) == NULL) {
+			snprintf(err, errlen, "replay: reading the shadow: %s",
+			    strerror(errno));
+			shot_clear(s);
+			goto done;
+		}
+	} else if (shot_parse(s, &sh) == -1) {
+		snprintf(err, errlen, "replay: parsing: %s", strerror(errno));
+		shot_clear(s);
+		goto done;
+	}
+	if ((rv = replay_batch(rp, &sh, keys, nkeys, err, errlen)) == -1)
+		shot_clear(s);
+done:
 	shadow_free(&sh);
 	return rv;
 }
