@@ -123,6 +123,20 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 		goto revert;
 	}
 	t[1] = now_ms();
+	/*
+	 * A gateway's address feeds its uplink's rules and its guest: a
+	 * move that would shift one (probe runs meeting on its upstream's
+	 * segment) is refused rather than half applied.
+	 */
+	for (i = 0; i < nothers; i++)
+		if (others[i]->kind != NODE_VM) {
+			snprintf(err, errlen, "attach %s: it would move the "
+			    "address of %s \"%s\" on %s's segment; not done", vm,
+			    kind_name(others[i]->kind), others[i]->name,
+			    others[i]->up->name);
+			free(others);
+			goto revert;
+		}
 	if (moved_compile(d, &mv, n, others, nothers) == -1) {
 		moved_done(&mv, 0);
 		free(others);
