@@ -208,6 +208,7 @@ int
 netd_main(struct netd_config *conf, const struct netd_opts *opts)
 {
 	struct event	*ev[3];
+	struct node	*n;
 	int		 sigs[3] = { SIGHUP, SIGTERM, SIGINT }, i;
 
 	memset(&netd, 0, sizeof(netd));
@@ -228,6 +229,10 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 			fatalx("the graph with the recorded attachments does "
 			    "not build; remove %s/attachments", conf->statedir);
 	}
+	/* No gateway is ready until its guest says so. */
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind == NODE_GATEWAY)
+			n->unready = 1;
 	gw_guests_poll(conf);
 	if (netd_apply(conf, &netd.rs) == -1)
 		fatalx("could not apply %s; kubsd's interfaces stay blocked",
