@@ -36,7 +36,7 @@
 
 /* Room for "/guest.pid" and the like after a bundle directory. */
 #define DIRMAX	(PATH_MAX - 64)
-#define GUEST_RESTART	3	/* seconds between starts of a dead guest */
+#define GUEST_RESTART	5	/* seconds a guest stays dead before a restart */
 
 static int
 managed(const struct node *n)
@@ -219,14 +219,18 @@ gw_guests_poll(struct netd_config *conf)
 		if (g->kind != NODE_GATEWAY)
 			continue;
 		down = !read_status(conf, g);
-		/* A guest that died is started again, at most every few s. */
-		if (managed(g) && g->guest_started != 0 &&
-		    strncmp(g->guest_status, "down no guest", 13) == 0 &&
-		    time(NULL) - g->guest_started >= GUEST_RESTART) {
+		/* A guest that died is started again after a pause. */
+		if (!managed(g) || g->guest_started == 0 ||
+		    strncmp(g->guest_status, "down no guest", 13) != 0)
+			g->guest_dead = 0;
+		else if (g->guest_dead == 0)
+			g->guest_dead = (long long)time(NULL);
+		else if (time(NULL) - g->guest_dead >= GUEST_RESTART) {
 			char	 dir[DIRMAX];
 
 			bundle_dir(conf, g, dir, sizeof(dir));
 			guest_start(g, dir);
+			g->guest_dead = 0;
 		}
 		if (down != g->unready) {
 			log_info("gateway %s: %s", g->name, g->guest_status);

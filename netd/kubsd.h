@@ -169,7 +169,8 @@ struct node {
 	/* gateway, live only: its guest has not said "ready" (gwguest.c) */
 	int			 unready;
 	char			 guest_status[64];
-	long long		 guest_started;	/* time(NULL), to pace restarts */
+	long long		 guest_started;	/* time(NULL); 0: not ours yet */
+	long long		 guest_dead;	/* time(NULL) it was found dead */
 };
 TAILQ_HEAD(nodes, node);
 

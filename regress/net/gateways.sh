@@ -216,10 +216,10 @@ dead_check() {	# WHAT VM GW COMM...: kill COMM (all: every process in GW)
 		fi
 	done
 	capture_start "$I" eth0
+	got=$(fetch "$vm" 2 | grep -c "test internet")
 	inns kubsd-$vm "$KPROBE" udp "$TN_HTTP" 9 -t dead$gw >/dev/null 2>&1
 	inns kubsd-$vm "$KPROBE" tcp "$TN_HTTP" "$TN_HTTP_PORT" -t deadt$gw \
-	    -w 1000 >/dev/null 2>&1
-	got=$(fetch "$vm" 3 | grep -c "test internet")
+	    -w 500 >/dev/null 2>&1
 	capture_stop
 	if [ "$got" = 0 ] && ! grep -q "KTAG-dead" "$T/cap.txt"; then
 		ok "$what killed: $vm reaches nothing, no probe on the uplink"
