@@ -150,7 +150,7 @@ bench: all
 			$(MAKE) obj/bench_compile || exit 1; fi; \
 		if [ -f regress/bench/bench_attach.c ]; then \
 			$(MAKE) obj/bench_attach || exit 1; fi; \
-		sh regress/bench/bench.sh; \
+		sh regress/bench/bench.sh; sh regress/bench/gateways.sh; \
 	else echo "bench: regress/bench/bench.sh not present"; fi
 
 deps:

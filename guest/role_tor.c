@@ -30,16 +30,21 @@ int
 tor_argv(const struct bundle *b, const char *dir, char **argv, size_t n,
     char *buf, size_t len)
 {
-	int	 a, d;
+	int	 a, c, d;
 
 	(void)b;
-	if (n < 12)
+	if (n < 14)
 		return -1;
 	a = snprintf(buf, len, "%s/torrc", dir);
 	if (a < 0 || (size_t)a >= len)
 		return -1;
 	d = snprintf(buf + a + 1, len - a - 1, "%s/tor-data", dir);
 	if (d < 0 || (size_t)d >= len - a - 1)
+		return -1;
+	/* The control socket, for root to look at circuits and streams. */
+	c = snprintf(buf + a + d + 2, len - a - d - 2, "unix:%s/tor-data/control",
+	    dir);
+	if (c < 0 || (size_t)c >= len - a - d - 2)
 		return -1;
 	argv[0] = "tor";
 	argv[1] = "-f";
@@ -50,11 +55,13 @@ tor_argv(const struct bundle *b, const char *dir, char **argv, size_t n,
 	argv[6] = "notice stdout";
 	argv[7] = "--RunAsDaemon";
 	argv[8] = "0";
-	argv[9] = NULL;
+	argv[9] = "--ControlPort";
+	argv[10] = buf + a + d + 2;
+	argv[11] = NULL;
 	if (tor_user()) {
-		argv[9] = "--User";
-		argv[10] = GUEST_TOR_USER;
-		argv[11] = NULL;
+		argv[11] = "--User";
+		argv[12] = GUEST_TOR_USER;
+		argv[13] = NULL;
 	}
 	return 0;
 }

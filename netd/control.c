@@ -67,6 +67,9 @@ node_json(const struct node *n)
 		json_object_set_new(o, "role", json_string(role_name(n->role)));
 		json_object_set_new(o, "segment", json_string(kaddr_str(
 		    &n->seg->net, a, sizeof(a))));
+		json_object_set_new(o, "ready", json_boolean(!n->unready));
+		json_object_set_new(o, "guest", json_string(
+		    n->guest_status[0] ? n->guest_status : "unknown"));
 	} else
 		json_object_set_new(o, "chain", n->chain ?
 		    json_string(n->chain->name) : json_string("none"));
