@@ -155,6 +155,7 @@ main(int argc, char *argv[])
 	char		 err[ERRLEN], *ep;
 	size_t		 i;
 	long		 r;
+	pid_t		 pid;
 	int		 ch, debug = 0, noaction = 0, verbose = 0;
 
 	while ((ch = getopt(argc, argv, "dnr:v")) != -1) {
@@ -190,10 +191,15 @@ main(int argc, char *argv[])
 		fatalx("need root privileges");
 	if (realpath(argv[0], gst.dir) == NULL)
 		fatal("%s", argv[0]);
-	if ((gst.b = load(gst.dir, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
-	if (apply(gst.b, err, sizeof(err)) == -1) {
+	if ((pid = pidfile_running(gst.dir)) != 0)
+		fatalx("%s: already running, pid %ld", gst.dir, (long)pid);
+	/* At once: kubsd-netd takes a bundle without a live pid for dead. */
+	if (pidfile_write(gst.dir) == -1)
+		log_warn("%s/guest.pid", gst.dir);
+	if ((gst.b = load(gst.dir, err, sizeof(err))) == NULL ||
+	    apply(gst.b, err, sizeof(err)) == -1) {
 		status_write(gst.dir, "error %s", err);
+		pidfile_remove(gst.dir);
 		fatalx("%s", err);
 	}
 	log_info("applied %s (role %s)", gst.dir, role_name(gst.b->role));
@@ -201,9 +207,9 @@ main(int argc, char *argv[])
 		log_init(0, verbose);
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
+		if (pidfile_write(gst.dir) == -1)
+			log_warn("%s/guest.pid", gst.dir);
 	}
-	if (pidfile_write(gst.dir) == -1)
-		log_warn("%s/guest.pid", gst.dir);
 	signal(SIGPIPE, SIG_IGN);
 	if ((gst.base = event_base_new()) == NULL)
 		fatalx("event_base_new");

@@ -2,6 +2,7 @@
  * kubsd-guest -n: what applying the bundle would do, one step a line,
  * in the order apply-linux.c and the roles do it.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ plan_tunnel(FILE *fp, const struct bundle *b, const char *dir)
 static void
 plan_tor(FILE *fp, const struct bundle *b, const char *dir)
 {
-	char	*argv[16], buf[8192];
+	char	*argv[16], buf[3 * PATH_MAX + 64];
 	size_t	 i;
 
 	tor_argv(b, dir, argv, 16, buf, sizeof(buf));

@@ -176,7 +176,7 @@ void
 daemon_start(void)
 {
 	struct timeval	 sec = { 1, 0 };
-	char		*argv[16], buf[2 * PATH_MAX + 64], err[ERRLEN];
+	char		*argv[16], buf[3 * PATH_MAX + 64], err[ERRLEN];
 	int		 fd;
 
 	if (gst.b->role == ROLE_SYSNET) {

@@ -191,6 +191,13 @@ cp -R "$ROOT/regress/guest/sys-net" "$S"
 start_guest "$S"
 check "sys-net: status ready" wait_status "$S" ready 10
 check "sys-net: guest.pid" [ "$(cat "$S/guest.pid" 2>/dev/null)" = "$GPID" ]
+second_guest() {	# exits 1 at once, naming the first
+	_out=$(timeout 5 nsenter --net=/var/run/netns/$G "$GUEST" -d "$S" 2>&1 9>&-)
+	_rc=$?
+	echo "exit $_rc: $_out"
+	[ $_rc = 1 ] && echo "$_out" | grep -q "already running, pid $GPID"
+}
+check "sys-net: a second guest on the bundle refuses" second_guest
 check "sys-net: client reaches U" sh -c \
     "[ \"\$(nsenter --net=/var/run/netns/$C curl -s -m 2 http://192.0.2.80:8080/)\" = 'hello from U' ]"
 check "sys-net: U saw the gateway's address (NAT)" \
