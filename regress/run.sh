@@ -13,7 +13,7 @@
 #	REGRESS_UPDATE=1  rewrite the existing .ok/.err files instead of
 #			comparing (create an empty NAME.pf.ok first to start one)
 #	FUZZ_SECONDS	how long each fuzzer runs (default 20; 0 skips)
-#	NET_TIMEOUT	time limit of each regress/net/*.sh (default 300 s)
+#	NET_TIMEOUT	time limit of each regress/net/*.sh (default 900 s: the gateway test boots a Tor network)
 #
 # Adding a group: write a function t_NAME that calls ok/fail/skip once per
 # test (or skip once for the whole group when its inputs do not exist yet),
@@ -345,7 +345,7 @@ t_net() {
 	fi
 	for f in regress/net/*.sh; do
 		name=$(basename "$f" .sh)
-		timeout -k 10 "${NET_TIMEOUT:-300}" sh "$f" >"$TMP/out" 2>&1
+		timeout -k 10 "${NET_TIMEOUT:-900}" sh "$f" >"$TMP/out" 2>&1
 		rc=$?
 		case $rc in
 		0)	ok "net/$name" ;;
