@@ -22,7 +22,7 @@ YACC_CFLAGS = -Wno-unused-but-set-variable -Wno-sign-compare \
 
 # Libraries, by pkg-config name: add them here as the code starts to use them
 # (libnftables libmnl libevent jansson libpcap).
-PKGS	 = libmnl jansson libevent libnftables
+PKGS	 = libmnl jansson libevent libnftables libpcap
 PKG_CONFIG ?= pkg-config
 ifneq ($(strip $(PKGS)),)
 ifneq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
@@ -110,12 +110,13 @@ obj-fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(FUZZOBJS)
 	    -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	    $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Test helpers (packet capture and probes) for the integration tests.
+# Test helpers (packet capture and probes) for the integration tests,
+# on the capture and probe code kubsd-net leaktest uses.
+TOOLOBJS = obj/netd/capture.o obj/netd/probe-linux.o
 tools: $(TOOLS)
-obj/tools/%: regress/tools/%.c
+obj/tools/%: regress/tools/%.c $(TOOLOBJS)
 	@mkdir -p $(@D)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS) \
-	    $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $< $(TOOLOBJS) $(LDLIBS)
 
 obj/bench_compile: regress/bench/bench_compile.c $(LIBOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
