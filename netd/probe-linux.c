@@ -92,7 +92,7 @@ fail(struct probe *p, const char *fmt, ...)
 static enum probe_result
 sendfail(struct probe *p, const char *what)
 {
-	if (errno == ENETUNREACH || errno == EHOSTUNREACH)
+	if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ENETDOWN)
 		return PROBE_UNREACHABLE;
 	if (errno == ECONNREFUSED)
 		return PROBE_REFUSED;
@@ -477,7 +477,7 @@ probe_frame(struct probe *p, const struct sockaddr_storage *src,
 		return fail(p, "socket");
 	if (sendto(s, pkt, len, 0, (struct sockaddr *)&sll, sizeof(sll)) !=
 	    (ssize_t)len)
-		return closed(s, fail(p, "%s: sendto", p->ifname));
+		return closed(s, sendfail(p, p->ifname));
 	return closed(s, PROBE_SENT);
 }
 
