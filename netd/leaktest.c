@@ -619,7 +619,14 @@ leaktest_main(struct leaktest *lt, int jflag, const char *text, size_t len)
 	else
 		print_table(lt);
 	fflush(stdout);
-	if (nleaks > 0)
+	if (nleaks > 0) {
 		report_leaks(lt);
-	return nleaks > 0 ? 1 : 0;
+		return 1;
+	}
+	/* A probe that could not be sent proves nothing. */
+	for (i = 0; i < lt->nprobes; i++)
+		if (lt->probes[i].result == PROBE_ERROR)
+			return lt_error("%s: probe %s: %s", lt->vm,
+			    lt->probes[i].name, lt->probes[i].err);
+	return 0;
 }

@@ -2,7 +2,8 @@
 #
 # kubsd-net leaktest live, in a sandbox (regress/lib/sandbox.sh): the
 # host H runs kubsd-netd with sys-net gateways gw-a and gw-b (chains a,
-# b); VMs work and other on chain a, vault offline.  leaktest must pass
+# b); VMs work and other on chain a, vault offline, and a qemu VM
+# tapvm (a tap, no compartment, no qemu) on chain a.  leaktest must pass
 # for work and for vault, and fail (exit 1, naming the probe) once the
 # test opens a hole in netd's bridge table.
 #
@@ -25,9 +26,10 @@ SB_COMPARTMENTS="gw-a gw-b work other vault"
 . regress/lib/sandbox.sh
 FAILED=0
 
-sb_busy && exit 77
+# The lock first: a sandbox of another test may be up until we hold it.
 sb_init || { echo "mktemp failed" >&2; exit 77; }
 trap sb_cleanup EXIT
+sb_busy && exit 77
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -40,6 +42,7 @@ sb_http "hello from the test internet"
 vm "work" { driver netns; chain "a" }
 vm "other" { driver netns; chain "a" }
 vm "vault" { driver netns; chain none }
+vm "tapvm" { driver qemu; chain "a" }
 EOF
 sb_start_netd || { fail "netd starts"; cat "$T/netd.log"; exit 1; }
 
@@ -103,6 +106,9 @@ leaktest nosuch nosuch
 leaktest gw gw-a
 [ "$(rc gw)" = 2 ] && grep -q 'no vm "gw-a"' "$T/gw.err" &&
     ok "a gateway is not a vm: exit 2" || { fail "leaktest gw-a"; show gw; }
+leaktest tapvm tapvm
+[ "$(rc tapvm)" = 2 ] && grep -q '^kubsd-net: leaktest: vm "tapvm" has no compartment$' "$T/tapvm.err" &&
+    ok "a qemu vm: no compartment, exit 2" || { fail "leaktest tapvm"; show tapvm; }
 leaktest usage -x work
 [ "$(rc usage)" = 2 ] && grep -q '^usage: kubsd-net leaktest' "$T/usage.err" &&
     ok "usage: exit 2" || { fail "usage"; show usage; }
@@ -112,7 +118,7 @@ inh nft insert rule bridge kubsd input iifname "kp-work" accept
 leaktest hole -p 8080 work
 if [ "$(rc hole)" = 1 ] && row hole host-bridge | grep -q 'kb-gw-a.*LEAK$' &&
     [ "$(wc -l <"$T/hole.err")" = 1 ] &&
-    grep -q '^kubsd-net: leaktest work: leak: probe host-bridge seen on kb-gw-a' "$T/hole.err"; then
+    grep -q '^kubsd-net: leaktest work: leak: .*probe host-bridge seen on kb-gw-a' "$T/hole.err"; then
 	ok "client -> host hole: exit 1, host-bridge named as a leak"
 else fail "client -> host hole: exit $(rc hole)"; fi
 show hole
