@@ -46,8 +46,9 @@ static const struct cmd cmds[] = {
 	{ "check",	NULL,	0, 0, "check", cmd_check, NULL },
 	{ "detach",	NULL,	1, 1, "detach vm", NULL, ctl_detach },
 	{ "graph",	NULL,	0, 0, "graph", cmd_graph, ctl_graph },
-	{ "leaktest",	NULL,	0, 16, "leaktest [-j] [-p port] [-t address]... "
-	    "[-w ms] vm", NULL, ctl_leaktest },
+	{ "leaktest",	NULL,	0, 16,
+	    "leaktest [-j] [-p port] [-t address]... [-w ms] vm",
+	    NULL, ctl_leaktest },
 	{ "log",	NULL,	1, 1, "log verbose|brief", NULL, ctl_log },
 	{ "reload",	NULL,	0, 0, "reload", NULL, ctl_reload },
 	{ "show",	"rules", 0, 3, "show rules [-t pf|nft] [name]",

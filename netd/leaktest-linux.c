@@ -39,7 +39,7 @@ struct lt_report {
 };
 
 /* An interface of this namespace: its IPv4 address (af 0: none), MAC. */
-int
+static int
 lt_host_if(const char *name, struct sockaddr_storage *v4, uint8_t mac[6])
 {
 	struct ifaddrs	*ifa, *i;
@@ -66,7 +66,7 @@ lt_host_if(const char *name, struct sockaddr_storage *v4, uint8_t mac[6])
 }
 
 /* The IPv4 default route's next hop (via ifname, if not NULL). */
-int
+static int
 lt_default_gw(const char *ifname, char *buf, size_t len)
 {
 	struct in_addr	 a;
@@ -90,11 +90,15 @@ lt_default_gw(const char *ifname, char *buf, size_t len)
 	return rv;
 }
 
-int
+static int
 lt_has_compartment(const char *netns)
 {
 	return netns_exists(netns);
 }
+
+const struct lt_host lt_host_linux = {
+	lt_has_compartment, lt_host_if, lt_default_gw
+};
 
 int
 lt_random(char *buf, size_t len)
@@ -111,15 +115,18 @@ lt_random(char *buf, size_t len)
 static int
 vm_ifname(const uint8_t mac[6], char *buf, size_t len)
 {
-	struct ifaddrs	*ifa, *i;
-	int		 rv = -1;
+	struct sockaddr_ll	*sll;
+	struct ifaddrs		*ifa, *i;
+	int			 rv = -1;
 
 	if (getifaddrs(&ifa) == -1)
 		return -1;
 	for (i = ifa; i != NULL && rv == -1; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_PACKET ||
-		    memcmp(((struct sockaddr_ll *)(void *)i->ifa_addr)->sll_addr,
-		    mac, 6) != 0)
+		if (i->ifa_addr == NULL ||
+		    i->ifa_addr->sa_family != AF_PACKET)
+			continue;
+		sll = (struct sockaddr_ll *)(void *)i->ifa_addr;
+		if (memcmp(sll->sll_addr, mac, 6) != 0)
 			continue;
 		snprintf(buf, len, "%s", i->ifa_name);
 		rv = 0;

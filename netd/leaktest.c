@@ -238,10 +238,11 @@ spoof_src(const char *addr, struct sockaddr_storage *ss)
 
 /* Frames to the host: to its bridge on the VM's segment. */
 static int
-plan_host(struct leaktest *lt, json_t *nodes, const char *vmaddr,
-    const char *bridge)
+plan_host(struct leaktest *lt, const struct lt_host *host, json_t *nodes,
+    const char *vmaddr, const char *bridge)
 {
 	struct sockaddr_storage	 a;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&a;
 	struct lt_probe		*p;
 	uint8_t			 mac[6];
 	char			 s[KADDR_STRLEN];
@@ -250,17 +251,17 @@ plan_host(struct leaktest *lt, json_t *nodes, const char *vmaddr,
 	int			 k;
 
 	memset(mac, 0xff, 6);
-	if (bridge != NULL && lt_host_if(bridge, NULL, mac) == -1)
+	if (bridge != NULL && host->host_if(bridge, NULL, mac) == -1)
 		return lt_error("%s: no such interface", bridge);
 	json_array_foreach(nodes, i, n) {
 		if (!jis(n, "kind", "uplink"))
 			continue;
 		for (k = 0; k < 2; k++) {
-			if (lt_host_if(js(n, k == 0 ? "interface" : "uplink"),
-			    &a, NULL) == -1 || a.ss_family != AF_INET)
+			if (host->host_if(js(n, k == 0 ? "interface" :
+			    "uplink"), &a, NULL) == -1 ||
+			    a.ss_family != AF_INET)
 				continue;
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&a)->sin_addr,
-			    s, sizeof(s));
+			inet_ntop(AF_INET, &sin->sin_addr, s, sizeof(s));
 			if ((p = add_probe(lt, LT_HOST, k == 0 ?
 			    "host-bridge" : "host-uplink", s, LT_UDPPORT,
 			    bit(0))) == NULL)
@@ -359,7 +360,7 @@ plan_chain(struct leaktest *lt, json_t *root, json_t *chain, uint32_t *fwd,
 }
 
 static int
-plan(struct leaktest *lt, json_t *root)
+plan(struct leaktest *lt, const struct lt_host *host, json_t *root)
 {
 	json_t		*nodes = json_object_get(root, "nodes");
 	json_t		*vm, *chain = NULL, *first = NULL, *uplink = NULL, *n;
@@ -372,7 +373,8 @@ plan(struct leaktest *lt, json_t *root)
 	if ((vm = find_named(nodes, lt->vm)) == NULL || !is_vm(vm))
 		return lt_error("no vm \"%s\"", lt->vm);
 	snprintf(lt->netns, sizeof(lt->netns), "kubsd-%s", lt->vm);
-	if (!jis(vm, "driver", "netns") || lt_has_compartment(lt->netns) != 1)
+	if (!jis(vm, "driver", "netns") ||
+	    host->has_compartment(lt->netns) != 1)
 		return lt_error("vm \"%s\" has no compartment", lt->vm);
 	if (parse_mac(js(vm, "mac"), lt->vmmac) == -1)
 		return lt_error("vm \"%s\": no mac in the status", lt->vm);
@@ -398,8 +400,9 @@ plan(struct leaktest *lt, json_t *root)
 		    add_if(lt, js(n, "uplink"), "uplink") == -1)
 			return lt_error("too many interfaces");
 	}
-	if (lt->target[0] == '\0' && lt_default_gw(uplink != NULL ?
-	    js(uplink, "uplink") : NULL, lt->target, sizeof(lt->target)) == -1)
+	if (lt->target[0] == '\0' && host->default_gw(uplink != NULL ?
+	    js(uplink, "uplink") : NULL, lt->target, sizeof(lt->target)) ==
+	    -1)
 		return lt_error("no default route via %s: give -t address",
 		    uplink != NULL ? js(uplink, "uplink") : "an uplink");
 	if (lt->target6[0] == '\0')	/* the NAT64 form of the target */
@@ -429,7 +432,8 @@ plan(struct leaktest *lt, json_t *root)
 		return lt_error("too many probes");
 	spoof_src(vmaddr, &p->src);
 	if (plan_neighbours(lt, nodes, first != NULL ? js(first, "name") :
-	    NULL, vmaddr) != 0 || plan_host(lt, nodes, vmaddr, bridge) != 0)
+	    NULL, vmaddr) != 0 ||
+	    plan_host(lt, host, nodes, vmaddr, bridge) != 0)
 		return 2;
 	for (i = 0; i < lt->nprobes; i++)
 		if (lt->probes[i].dstlen == 0)
@@ -439,8 +443,8 @@ plan(struct leaktest *lt, json_t *root)
 }
 
 /* The interfaces of a mask, comma-separated, or "-". */
-static const char *
-iflist(const struct leaktest *lt, uint32_t mask, char *buf, size_t len)
+const char *
+leaktest_iflist(const struct leaktest *lt, uint32_t mask, char *buf, size_t len)
 {
 	size_t	 i, o = 0;
 
@@ -479,8 +483,8 @@ print_table(const struct leaktest *lt)
 	printf("target %s (tcp port %d), ipv6 %s, tags KTAG-%s-PROBE\n",
 	    lt->target, lt->port, lt->target6, lt->run);
 	for (i = 0; i < lt->nprobes; i++) {
-		iflist(lt, lt->probes[i].expect, e[i], sizeof(e[i]));
-		iflist(lt, lt->probes[i].seen, s[i], sizeof(s[i]));
+		leaktest_iflist(lt, lt->probes[i].expect, e[i], sizeof(e[i]));
+		leaktest_iflist(lt, lt->probes[i].seen, s[i], sizeof(s[i]));
 		if ((int)strlen(e[i]) > we)
 			we = (int)strlen(e[i]);
 		if ((int)strlen(s[i]) > ws)
@@ -582,33 +586,52 @@ report_leaks(const struct leaktest *lt)
 		if (!leaked(&lt->probes[i]))
 			continue;
 		fprintf(stderr, "%s probe %s seen on %s", n++ ? ";" : "",
-		    lt->probes[i].name, iflist(lt, lt->probes[i].seen &
+		    lt->probes[i].name, leaktest_iflist(lt, lt->probes[i].seen &
 		    ~lt->probes[i].expect, s, sizeof(s)));
 	}
 	fputc('\n', stderr);
 }
 
+struct lt_probe *
+leaktest_probe(struct leaktest *lt, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < lt->nprobes; i++)
+		if (strcmp(lt->probes[i].name, name) == 0)
+			return &lt->probes[i];
+	return NULL;
+}
+
+/* Plan from kubsd-netd's status text: 0, or 2 after a message. */
 int
-leaktest_main(struct leaktest *lt, int jflag, const char *text, size_t len)
+leaktest_plan(struct leaktest *lt, const char *text, size_t len,
+    const struct lt_host *host)
 {
 	json_error_t	 err;
 	json_t		*root;
-	char		 msg[256];
-	size_t		 i;
-	int		 rv, nleaks = 0;
+	int		 rv;
 
 	if ((root = json_loadb(text, len, 0, &err)) == NULL ||
 	    !json_is_object(root)) {
 		json_decref(root);
 		return lt_error("bad status from kubsd-netd");
 	}
-	if (lt_random(lt->run, sizeof(lt->run)) == -1) {
-		json_decref(root);
-		return lt_error("no random tag");
-	}
-	rv = plan(lt, root);
+	rv = plan(lt, host, root);
 	json_decref(root);
-	if (rv != 0)
+	return rv;
+}
+
+int
+leaktest_main(struct leaktest *lt, int jflag, const char *text, size_t len)
+{
+	char		 msg[256];
+	size_t		 i;
+	int		 rv, nleaks = 0;
+
+	if (lt_random(lt->run, sizeof(lt->run)) == -1)
+		return lt_error("no random tag");
+	if ((rv = leaktest_plan(lt, text, len, &lt_host_linux)) != 0)
 		return rv;
 	if (lt_run(lt, msg, sizeof(msg)) == -1)
 		return lt_error("%s", msg);

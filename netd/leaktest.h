@@ -64,14 +64,29 @@ struct leaktest {
 	size_t		 nprobes;
 };
 
-/* leaktest.c: both return 0, 1 (a leak) or 2 (usage, an error) */
+/*
+ * What the plan asks of the host: whether a compartment exists (1), an
+ * interface's IPv4 address and MAC (-1: no such interface), the IPv4
+ * default route's next hop (via an interface; -1: none).
+ */
+struct lt_host {
+	int	(*has_compartment)(const char *);
+	int	(*host_if)(const char *, struct sockaddr_storage *,
+		    uint8_t[6]);
+	int	(*default_gw)(const char *, char *, size_t);
+};
+
+/* leaktest.c: these return 0, 1 (a leak) or 2 (usage, an error) */
 int	 leaktest_args(struct leaktest *, int *, int, char **);
+int	 leaktest_plan(struct leaktest *, const char *, size_t,
+	    const struct lt_host *);
 int	 leaktest_main(struct leaktest *, int, const char *, size_t);
+struct lt_probe	*leaktest_probe(struct leaktest *, const char *);
+const char	*leaktest_iflist(const struct leaktest *, uint32_t, char *,
+		    size_t);
 
 /* leaktest-linux.c */
-int	 lt_host_if(const char *, struct sockaddr_storage *, uint8_t[6]);
-int	 lt_default_gw(const char *, char *, size_t);
-int	 lt_has_compartment(const char *);
+extern const struct lt_host lt_host_linux;
 int	 lt_random(char *, size_t);
 int	 lt_run(struct leaktest *, char *, size_t);
 
