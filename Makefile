@@ -22,14 +22,17 @@ YACC_CFLAGS = -Wno-unused-but-set-variable -Wno-sign-compare \
 
 # Libraries, by pkg-config name: add them here as the code starts to use them
 # (libnftables libmnl libevent jansson libpcap).
-PKGS	 = libmnl jansson libevent libnftables libpcap
+# libpcap only for what captures (kubsd-net leaktest, the tools, the
+# tests): the daemon does not link it.
+PKGS	 = libmnl jansson libevent libnftables
 PKG_CONFIG ?= pkg-config
 ifneq ($(strip $(PKGS)),)
 ifneq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
-KCFLAGS	+= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+KCFLAGS	+= $(shell $(PKG_CONFIG) --cflags $(PKGS) libpcap 2>/dev/null)
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 endif
 endif
+PCAPLIBS = $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
 
 ASAN_CC	 = clang
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -39,10 +42,15 @@ FUZZ_SANITIZE = -fsanitize=fuzzer-no-link,address,undefined \
 
 PROGS	 = kubsd-netd kubsd-net
 MAINS	 = netd/netd.c netd/kubsdnet.c
-LIBSRCS	 = $(filter-out $(MAINS),$(sort $(wildcard netd/*.c pf/*.c)))
+# kubsd-net leaktest: captures and probes, in kubsd-net alone.
+LTSRCS	 = netd/capture.c netd/probe-linux.c netd/leaktest.c \
+	   netd/leaktest-linux.c
+LIBSRCS	 = $(filter-out $(MAINS) $(LTSRCS),$(sort $(wildcard netd/*.c pf/*.c)))
 LIBOBJS	 = $(LIBSRCS:%.c=obj/%.o) obj/parse.o
 ASANOBJS = $(LIBSRCS:%.c=obj-asan/%.o) obj-asan/parse.o
 FUZZOBJS = $(LIBSRCS:%.c=obj-fuzz/%.o) obj-fuzz/parse.o
+LTOBJS	 = $(LTSRCS:%.c=obj/%.o)
+LTASANOBJS = $(LTSRCS:%.c=obj-asan/%.o)
 UNITS	 = $(patsubst regress/unit/%.c,obj-asan/unit/%,$(wildcard regress/unit/*.c))
 NETTESTS = $(patsubst regress/net/%.c,obj-asan/net/%,$(wildcard regress/net/*.c))
 FUZZERS	 = $(patsubst regress/fuzz/%.c,obj-fuzz/%,$(wildcard regress/fuzz/fuzz_*.c))
@@ -62,12 +70,13 @@ asan: kubsd-netd-asan kubsd-net-asan
 
 kubsd-netd: obj/netd/netd.o $(LIBOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-kubsd-net: obj/netd/kubsdnet.o $(LIBOBJS)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+kubsd-net: obj/netd/kubsdnet.o $(LIBOBJS) $(LTOBJS)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(PCAPLIBS)
 kubsd-netd-asan: obj-asan/netd/netd.o $(ASANOBJS)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-kubsd-net-asan: obj-asan/netd/kubsdnet.o $(ASANOBJS)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+kubsd-net-asan: obj-asan/netd/kubsdnet.o $(ASANOBJS) $(LTASANOBJS)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(PCAPLIBS)
 
 obj/parse.c: netd/parse.y
 	@mkdir -p $(@D)
@@ -96,12 +105,15 @@ obj-fuzz/parse.o: obj/parse.c
 # (exit 0 = pass), regress/net/NAME.c -> obj-asan/net/NAME (run by the
 # regress/net/*.sh scripts).
 regress-units: $(UNITS) $(NETTESTS)
-obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(ASANOBJS)
+obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(ASANOBJS) \
+    $(LTASANOBJS)
 	@mkdir -p $(@D)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
-obj-asan/net/%: regress/net/%.c $(ASANOBJS)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter-out %.h,$^) \
+	    $(LDLIBS) $(PCAPLIBS)
+obj-asan/net/%: regress/net/%.c $(ASANOBJS) $(LTASANOBJS)
 	@mkdir -p $(@D)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(PCAPLIBS)
 
 # libFuzzer harnesses: regress/fuzz/fuzz_NAME.c -> obj-fuzz/fuzz_NAME.
 fuzz: $(FUZZERS)
@@ -116,7 +128,7 @@ TOOLOBJS = obj/netd/capture.o obj/netd/probe-linux.o
 tools: $(TOOLS)
 obj/tools/%: regress/tools/%.c $(TOOLOBJS)
 	@mkdir -p $(@D)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $< $(TOOLOBJS) $(LDLIBS)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $< $(TOOLOBJS) $(LDLIBS) $(PCAPLIBS)
 
 obj/bench_compile: regress/bench/bench_compile.c $(LIBOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
