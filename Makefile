@@ -1,6 +1,6 @@
 # kubsd: GNU make.
 #
-#	make			kubsd-netd, kubsd-net
+#	make			kubsd-netd, kubsd-net, kubsd-guest
 #	make asan		the same with ASan+UBSan (clang): *-asan
 #	make check		deps, all, asan, then regress/run.sh
 #	make demo		deps, all, then regress/demo.sh
@@ -15,7 +15,7 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 YACC	 = byacc
 CFLAGS	?= -O2 -g
 KCFLAGS	 = -std=c11 -D_GNU_SOURCE $(CFLAGS) -Wall -Wextra -Werror \
-	   -Inetd -Ipf -Iobj
+	   -Inetd -Ipf -Iguest -Iobj
 # byacc's output is not ours: quiet only its own warnings.
 YACC_CFLAGS = -Wno-unused-but-set-variable -Wno-sign-compare \
 	   -Wno-unused-parameter -Wno-unused-function
@@ -40,7 +40,7 @@ SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
 FUZZ_SANITIZE = -fsanitize=fuzzer-no-link,address,undefined \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-PROGS	 = kubsd-netd kubsd-net
+PROGS	 = kubsd-netd kubsd-net kubsd-guest
 MAINS	 = netd/netd.c netd/kubsdnet.c
 # kubsd-net leaktest: captures and probes, in kubsd-net alone.
 LTSRCS	 = netd/capture.c netd/probe-linux.c netd/leaktest.c \
@@ -48,6 +48,13 @@ LTSRCS	 = netd/capture.c netd/probe-linux.c netd/leaktest.c \
 LIBSRCS	 = $(filter-out $(MAINS) $(LTSRCS),$(sort $(wildcard netd/*.c pf/*.c)))
 LIBOBJS	 = $(LIBSRCS:%.c=obj/%.o) obj/parse.o
 ASANOBJS = $(LIBSRCS:%.c=obj-asan/%.o) obj-asan/parse.o
+# kubsd-guest: guest/, and of netd/ only logging, addresses and the link
+# backend.  Unit tests link guest/'s objects besides netd's and pf's.
+GUESTSRCS = $(filter-out guest/guest.c,$(sort $(wildcard guest/*.c)))
+GUESTNETD = netd/addr.c netd/log.c netd/util.c netd/link-linux.c \
+	   netd/link-set-linux.c netd/netns-linux.c
+GUESTOBJS = $(GUESTSRCS:%.c=obj/%.o) $(GUESTNETD:%.c=obj/%.o)
+GUESTASANOBJS = $(GUESTSRCS:%.c=obj-asan/%.o) $(GUESTNETD:%.c=obj-asan/%.o)
 FUZZOBJS = $(LIBSRCS:%.c=obj-fuzz/%.o) obj-fuzz/parse.o
 LTOBJS	 = $(LTSRCS:%.c=obj/%.o)
 LTASANOBJS = $(LTSRCS:%.c=obj-asan/%.o)
@@ -66,17 +73,21 @@ DEBS	 = build-essential byacc mandoc clang libclang-rt-14-dev llvm \
 
 all: $(PROGS)
 
-asan: kubsd-netd-asan kubsd-net-asan
+asan: kubsd-netd-asan kubsd-net-asan kubsd-guest-asan
 
 kubsd-netd: obj/netd/netd.o $(LIBOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 kubsd-net: obj/netd/kubsdnet.o $(LIBOBJS) $(LTOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(PCAPLIBS)
+kubsd-guest: obj/guest/guest.o $(GUESTOBJS)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 kubsd-netd-asan: obj-asan/netd/netd.o $(ASANOBJS)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 kubsd-net-asan: obj-asan/netd/kubsdnet.o $(ASANOBJS) $(LTASANOBJS)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
 	    $(PCAPLIBS)
+kubsd-guest-asan: obj-asan/guest/guest.o $(GUESTASANOBJS)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 obj/parse.c: netd/parse.y
 	@mkdir -p $(@D)
@@ -106,7 +117,7 @@ obj-fuzz/parse.o: obj/parse.c
 # regress/net/*.sh scripts).
 regress-units: $(UNITS) $(NETTESTS)
 obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(ASANOBJS) \
-    $(LTASANOBJS)
+	    $(GUESTSRCS:%.c=obj-asan/%.o) $(LTASANOBJS)
 	@mkdir -p $(@D)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter-out %.h,$^) \
 	    $(LDLIBS) $(PCAPLIBS)
@@ -151,7 +162,7 @@ bench: all
 			$(MAKE) obj/bench_compile || exit 1; fi; \
 		if [ -f regress/bench/bench_attach.c ]; then \
 			$(MAKE) obj/bench_attach || exit 1; fi; \
-		sh regress/bench/bench.sh; \
+		sh regress/bench/bench.sh; sh regress/bench/gateways.sh; \
 	else echo "bench: regress/bench/bench.sh not present"; fi
 
 deps:
@@ -183,6 +194,7 @@ lint-man:
 	mandoc -Tlint -Wwarning man/*
 
 clean:
-	rm -rf obj obj-asan obj-fuzz $(PROGS) kubsd-netd-asan kubsd-net-asan
+	rm -rf obj obj-asan obj-fuzz $(PROGS) kubsd-netd-asan kubsd-net-asan \
+	    kubsd-guest-asan
 
 -include $(shell find obj obj-asan obj-fuzz -name '*.d' 2>/dev/null)

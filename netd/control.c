@@ -72,6 +72,9 @@ node_json(const struct node *n)
 		    json_string(n->down_if));
 		json_object_set_new(o, "down_mac", json_string(mac_str(
 		    n->down_mac, m, sizeof(m))));
+		json_object_set_new(o, "ready", json_boolean(!n->unready));
+		json_object_set_new(o, "guest", json_string(
+		    n->guest_status[0] ? n->guest_status : "unknown"));
 	} else
 		json_object_set_new(o, "chain", n->chain ?
 		    json_string(n->chain->name) : json_string("none"));

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "gwguest.h"
 #include "kubsd.h"
 #include "link.h"
 #include "load.h"
@@ -28,7 +29,9 @@
 #include "topology.h"
 
 static struct netd	 netd;
-static struct event	*shed_ev;
+static struct event	*shed_ev, *guest_ev;
+
+#define GUEST_POLL_MS	250
 
 /* Once attaches have settled, let libnftables give its cache back. */
 static void
@@ -77,9 +80,41 @@ netd_apply(struct netd_config *conf, struct ruleset **rsp)
 		rules_free(rs);
 		return -1;
 	}
+	gw_guests_prune(conf, 0);
 	topo_remove_stale(netd.link, conf);
+	gw_guests_sync(conf);
 	*rsp = rs;
 	return 0;
+}
+
+/*
+ * A gateway became ready or stopped being so: the clients of its
+ * chains are let through or blocked, in one transaction.
+ */
+static void
+on_guest_poll(evutil_socket_t fd, short ev, void *arg)
+{
+	struct timeval	 tv = { 0, GUEST_POLL_MS * 1000 };
+	struct ruleset	*rs;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	evtimer_add(guest_ev, &tv);
+	if (!gw_guests_poll(netd.conf))
+		return;
+	if ((rs = rules_compile(netd.conf)) == NULL) {
+		log_warnx("gateway readiness: cannot compile the rules");
+		return;
+	}
+	if (loader_load_full(netd.loader, rs) == -1) {
+		log_warnx("gateway readiness: %s", loader_error(netd.loader));
+		rules_free(rs);
+		return;
+	}
+	rules_free(netd.rs);
+	netd.rs = rs;
+	schedule_shed();
 }
 
 int
@@ -96,6 +131,7 @@ netd_reload(void)
 		config_free(conf);
 		return -1;
 	}
+	gw_guests_poll(conf);
 	if (netd_apply(conf, &rs) == -1) {
 		log_warnx("reload: could not apply %s", netd.conffile);
 		config_free(conf);
@@ -166,6 +202,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 			fatalx("the graph with the recorded attachments does "
 			    "not build; remove %s/attachments", conf->statedir);
 	}
+	gw_guests_poll(conf);
 	if (netd_apply(conf, &netd.rs) == -1)
 		fatalx("could not apply %s; kubsd's interfaces stay blocked",
 		    opts->conffile);
@@ -183,6 +220,8 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 			fatalx("signal events");
 	}
 	shed_ev = evtimer_new(netd.base, on_idle, NULL);
+	guest_ev = evtimer_new(netd.base, on_guest_poll, NULL);
+	on_guest_poll(-1, 0, NULL);
 	if (netd_control_init(&netd, opts->sockpath) == -1)
 		fatalx("control socket %s", opts->sockpath);
 	log_info("running with %s", opts->conffile);
@@ -192,6 +231,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	for (i = 0; i < 3; i++)
 		event_free(ev[i]);
 	event_free(shed_ev);
+	event_free(guest_ev);
 	event_base_free(netd.base);
 	unlink(opts->pidfile);
 	rules_free(netd.rs);
@@ -292,6 +332,7 @@ netd_teardown(int force, char *err, size_t errlen)
 		    attached, attached == 1 ? "" : "s");
 		return -1;
 	}
+	gw_guests_prune(netd.conf, 1);
 	TAILQ_FOREACH(n, &netd.conf->nodes, entry)
 		if (n->kind != NODE_UPLINK)
 			topo_remove_node(netd.link, n);

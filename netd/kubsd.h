@@ -101,6 +101,8 @@ TAILQ_HEAD(wg_peers, wg_peer);
 struct wg_conf {
 	char			*key_file;
 	uint16_t		 listen_port;	/* 0: any */
+	struct kaddr		 address;	/* tunnel address/len, required */
+	struct kaddr		 dns;		/* resolver in the tunnel, af 0: none */
 	struct wg_peers		 peers;
 	int			 lineno;	/* of the "wireguard" block */
 };
@@ -127,12 +129,14 @@ struct node {
 	char			*ifname;	/* the host's interface */
 	int			 nat;		/* default 1 */
 	struct kaddr		 uplink_net;	/* "network": af 0 unset */
+	struct kaddr		 resolver;	/* af 0: the host's resolv.conf */
 
 	/* gateway */
 	enum role		 role;
 	uint16_t		 tor_transport;
 	uint16_t		 tor_dnsport;
 	struct kaddr		 tor_virtnet;	/* VirtualAddrNetworkIPv4 */
+	char			*torrc_include;	/* appended to the torrc */
 	struct wg_conf		*wg;		/* role wireguard */
 
 	/* gateway and vm */
@@ -162,6 +166,10 @@ struct node {
 	int			 ipv6;		/* some chain through it */
 	unsigned		 slot;		/* host part on up's segment */
 	int			 attached;	/* moved by kubsd-net attach */
+	/* gateway, live only: its guest has not said "ready" (gwguest.c) */
+	int			 unready;
+	char			 guest_status[64];
+	long long		 guest_started;	/* time(NULL), to pace restarts */
 };
 TAILQ_HEAD(nodes, node);
 

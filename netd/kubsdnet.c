@@ -235,9 +235,9 @@ static void
 status_table(json_t *root)
 {
 	static const char *const cols[] = { "name", "kind", "chain",
-	    "state", "interface", "address" };
+	    "state", "interface", "address", "guest" };
 	json_t		*nodes, *n;
-	char		 b[6][32];
+	char		 b[7][40];
 	size_t		 i, c;
 
 	printf("kubsd-netd: pid %s, up %ss, log %s, config %s\n",
@@ -248,16 +248,16 @@ status_table(json_t *root)
 	nodes = json_object_get(root, "nodes");
 	if (!json_is_array(nodes) || json_array_size(nodes) == 0)
 		return;
-	printf("%-13s %-8s %-13s %-9s %-15s %s\n", "NAME", "KIND", "CHAIN",
-	    "STATE", "INTERFACE", "ADDRESS");
+	printf("%-13s %-8s %-13s %-9s %-15s %-13s %s\n", "NAME", "KIND",
+	    "CHAIN", "STATE", "INTERFACE", "ADDRESS", "GUEST");
 	json_array_foreach(nodes, i, n) {
-		const char	*v[6];
+		const char	*v[7];
 
-		for (c = 0; c < 6; c++)
+		for (c = 0; c < 7; c++)
 			v[c] = jstr(json_object_get(n, cols[c]), b[c],
 			    sizeof(b[c]));
-		printf("%-13s %-8s %-13s %-9s %-15s %s\n", v[0], v[1], v[2],
-		    v[3], v[4], v[5]);
+		printf("%-13s %-8s %-13s %-9s %-15s %-13s %s\n", v[0], v[1],
+		    v[2], v[3], v[4], v[5], v[6]);
 	}
 }
 

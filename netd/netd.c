@@ -10,13 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "daemon.h"
 #include "kubsd.h"
 #include "ctl.h"
 #include "log.h"
 #include "rules.h"
 
-enum target { TARGET_NONE, TARGET_PF, TARGET_NFT, TARGET_DOT };
+enum target { TARGET_NONE, TARGET_PF, TARGET_NFT, TARGET_DOT, TARGET_BUNDLE };
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -24,7 +25,7 @@ usage(void)
 	extern const char *__progname;
 
 	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file] "
-	    "[-s socket] [-t pf|nft|dot]\n", __progname);
+	    "[-s socket] [-t pf|nft|dot|bundle]\n", __progname);
 	exit(1);
 }
 
@@ -37,8 +38,10 @@ parse_target(const char *s)
 		return TARGET_NFT;
 	if (strcmp(s, "dot") == 0)
 		return TARGET_DOT;
+	if (strcmp(s, "bundle") == 0)
+		return TARGET_BUNDLE;
 	fprintf(stderr, "kubsd-netd: unknown target \"%s\": "
-	    "use pf, nft or dot\n", s);
+	    "use pf, nft, dot or bundle\n", s);
 	exit(1);
 }
 
@@ -50,6 +53,10 @@ show_target(FILE *fp, const struct netd_config *conf, enum target t)
 
 	if (t == TARGET_DOT) {
 		print_dot(fp, conf);
+		return 0;
+	}
+	if (t == TARGET_BUNDLE) {
+		bundle_print(fp, conf);
 		return 0;
 	}
 	if ((rs = rules_compile(conf)) == NULL)

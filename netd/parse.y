@@ -56,9 +56,10 @@ enum {
 	O_INTERFACE, O_NAT, O_NETWORK,
 	O_ROLE, O_DRIVER, O_TEMPLATE, O_MEMORY, O_TRANSPORT, O_DNSPORT,
 	O_VIRTUAL, O_WIREGUARD, O_CHAIN, O_FIREWALL,
+	O_RESOLVER, O_TORRC,
 	O_NODEMAX
 };
-enum { O_KEYFILE, O_LISTEN, O_WGMAX };
+enum { O_KEYFILE, O_LISTEN, O_ADDRESS, O_WGDNS, O_WGMAX };
 enum { O_PUBKEY, O_PSK, O_ENDPOINT, O_ALLOWED, O_KEEPALIVE, O_PEERMAX };
 enum { O_IPV6, O_DNS, O_CHAINMAX };
 enum { O_POOL, O_POOL6, O_STATEDIR, O_GLOBMAX };
@@ -140,6 +141,9 @@ static void		 set_pubkey(char *, int);
 static int		 check_path(const char *, const char *, int);
 static void		 set_pool(char *, long long, int, int);
 static void		 set_pool6(char *, int);
+static int		 get_host(const char *, const char *, struct kaddr *,
+			    int);
+static void		 set_tunnel_address(char *, int);
 %}
 
 %token	ALLOWED BLOCK CHAIN DISPOSABLE DNS DRIVER ENDPOINT KFILE FIREWALL
@@ -147,6 +151,7 @@ static void		 set_pool6(char *, int);
 %token	KEEPALIVE KEY LISTEN MEMORY NAT NETWORK OUT PASS PEER PERSISTENT
 %token	POOL POOL6 PORT PREFIXLEN PRESHARED PRIVATE PROTO PUBLIC ROLE
 %token	STATEDIR TEMPLATE TO TRANSPORT UPLINK VIRTUAL VM WIREGUARD
+%token	ADDRESS RESOLVER TORRC
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
@@ -289,6 +294,13 @@ uplinkitem	: INTERFACE STRING	{
 				    $<lineno>1);
 			free($2);
 		}
+		| RESOLVER STRING	{
+			if (opt_once(nodeopt, O_RESOLVER, "resolver",
+			    $<lineno>1))
+				get_host("resolver", $2, &cur_node->resolver,
+				    $<lineno>2);
+			free($2);
+		}
 		| error
 		;
 
@@ -347,6 +359,14 @@ gwitem		: ROLE STRING		{
 		}
 		| WIREGUARD		{ start_wg($<lineno>1); }
 		    optnl wgblock	{ end_wg(); }
+		| TORRC INCLUDE STRING	{
+			if (opt_once(nodeopt, O_TORRC, "torrc include",
+			    $<lineno>1) &&
+			    check_path("torrc include", $3, $<lineno>3))
+				cur_node->torrc_include = $3;
+			else
+				free($3);
+		}
 		| error
 		;
 
@@ -410,6 +430,17 @@ wgitem		: PRIVATE KEY KFILE STRING	{
 			if (opt_once(wgopt, O_LISTEN, "listen port",
 			    $<lineno>1) && p != -1)
 				cur_node->wg->listen_port = (uint16_t)p;
+		}
+		| ADDRESS STRING	{
+			if (opt_once(wgopt, O_ADDRESS, "address", $<lineno>1))
+				set_tunnel_address($2, $<lineno>2);
+			free($2);
+		}
+		| DNS STRING		{
+			if (opt_once(wgopt, O_WGDNS, "dns", $<lineno>1))
+				get_host("dns", $2, &cur_node->wg->dns,
+				    $<lineno>2);
+			free($2);
 		}
 		| PEER peername optnl peerblock	{ end_peer(); }
 		| error
@@ -649,6 +680,7 @@ struct keyword {
 
 /* Sorted by strcmp(): looked up with bsearch(). */
 static const struct keyword keywords[] = {
+	{ "address",		ADDRESS },
 	{ "allowed",		ALLOWED },
 	{ "block",		BLOCK },
 	{ "chain",		CHAIN },
@@ -686,10 +718,12 @@ static const struct keyword keywords[] = {
 	{ "private",		PRIVATE },
 	{ "proto",		PROTO },
 	{ "public",		PUBLIC },
+	{ "resolver",		RESOLVER },
 	{ "role",		ROLE },
 	{ "statedir",		STATEDIR },
 	{ "template",		TEMPLATE },
 	{ "to",			TO },
+	{ "torrc",		TORRC },
 	{ "transport",		TRANSPORT },
 	{ "uplink",		UPLINK },
 	{ "virtual",		VIRTUAL },
@@ -1355,6 +1389,9 @@ end_node(void)
 			if (nodeopt[O_VIRTUAL])
 				yyerror_at(nodeopt[O_VIRTUAL], "virtual "
 				    "network is only valid for role tor");
+			if (nodeopt[O_TORRC])
+				yyerror_at(nodeopt[O_TORRC], "torrc include "
+				    "is only valid for role tor");
 		}
 		if (n->role != ROLE_WIREGUARD && nodeopt[O_WIREGUARD])
 			yyerror_at(nodeopt[O_WIREGUARD], "wireguard block is "
@@ -1442,6 +1479,9 @@ end_wg(void)
 	if (wgopt[O_KEYFILE] == 0)
 		yyerror_at(wg->lineno, "gateway \"%s\": wireguard block has "
 		    "no private key file", cur_node->name);
+	if (wgopt[O_ADDRESS] == 0)
+		yyerror_at(wg->lineno, "gateway \"%s\": wireguard block has "
+		    "no address", cur_node->name);
 	if (TAILQ_EMPTY(&wg->peers))
 		yyerror_at(wg->lineno, "gateway \"%s\": wireguard block has "
 		    "no peer", cur_node->name);
@@ -1619,6 +1659,44 @@ get_net(const char *s, struct kaddr *ka, int af, int line)
 		return -1;
 	}
 	return 0;
+}
+
+/* One IPv4 host address, no prefix: a resolver. */
+static int
+get_host(const char *what, const char *s, struct kaddr *ka, int line)
+{
+	struct kaddr	 a;
+
+	if (kaddr_parse(s, &a) == -1 || strchr(s, '/') != NULL) {
+		yyerror_at(line, "invalid %s \"%s\": not an address", what, s);
+		return -1;
+	}
+	if (a.af != AF_INET) {
+		yyerror_at(line, "invalid %s \"%s\": not an ipv4 address",
+		    what, s);
+		return -1;
+	}
+	*ka = a;
+	return 0;
+}
+
+/* The tunnel's own address: IPv4 ADDR/LEN, host bits allowed. */
+static void
+set_tunnel_address(char *s, int line)
+{
+	struct kaddr	 a;
+
+	if (kaddr_parse(s, &a) == -1 || strchr(s, '/') == NULL) {
+		yyerror_at(line, "invalid address \"%s\": want "
+		    "address/prefixlen", s);
+		return;
+	}
+	if (a.af != AF_INET) {
+		yyerror_at(line, "invalid address \"%s\": not an ipv4 "
+		    "address", s);
+		return;
+	}
+	cur_node->wg->address = a;
 }
 
 static void
@@ -2001,6 +2079,7 @@ config_free(struct netd_config *c)
 			free(n->wg);
 		}
 		free(n->name);
+		free(n->torrc_include);
 		free(n->ifname);
 		free(n->template);
 		free(n->chain_name);

@@ -30,6 +30,15 @@ print_addr(FILE *fp, const struct kaddr *ka)
 	fputs(kaddr_str(ka, buf, sizeof(buf)), fp);
 }
 
+/* ADDR/LEN always, even for a host (/32). */
+static void
+print_prefix(FILE *fp, const struct kaddr *ka)
+{
+	char	 buf[KADDR_STRLEN];
+
+	fprintf(fp, "%s/%d", kaddr_host(ka, buf, sizeof(buf)), ka->prefixlen);
+}
+
 static void
 print_addrs(FILE *fp, const struct kaddr_list *l, int braces)
 {
@@ -159,6 +168,11 @@ print_uplink(FILE *fp, const struct node *n)
 		print_addr(fp, &n->uplink_net);
 		fputc('\n', fp);
 	}
+	if (n->resolver.af != 0) {
+		fputs("\tresolver ", fp);
+		print_addr(fp, &n->resolver);
+		fputc('\n', fp);
+	}
 	fputs("}\n", fp);
 }
 
@@ -208,6 +222,11 @@ print_gateway(FILE *fp, const struct node *n)
 		fputs("\tvirtual network ", fp);
 		print_addr(fp, &n->tor_virtnet);
 		fputc('\n', fp);
+		if (n->torrc_include != NULL) {
+			fputs("\ttorrc include ", fp);
+			print_string(fp, n->torrc_include);
+			fputc('\n', fp);
+		}
 	}
 	if (n->wg != NULL) {
 		fputs("\twireguard {\n\t\tprivate key file ", fp);
@@ -217,6 +236,14 @@ print_gateway(FILE *fp, const struct node *n)
 		if (n->wg->listen_port != 0)
 			fprintf(fp, "\t\tlisten port %u\n",
 			    n->wg->listen_port);
+		fputs("\t\taddress ", fp);
+		print_prefix(fp, &n->wg->address);
+		fputc('\n', fp);
+		if (n->wg->dns.af != 0) {
+			fputs("\t\tdns ", fp);
+			print_addr(fp, &n->wg->dns);
+			fputc('\n', fp);
+		}
 		TAILQ_FOREACH(p, &n->wg->peers, entry)
 			print_peer(fp, p);
 		fputs("\t}\n", fp);

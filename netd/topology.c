@@ -141,7 +141,6 @@ ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
 static int
 apply_node(struct link_ctx *ctx, const struct node *n)
 {
-	char	 ns[KUBSD_IFNAMSIZ + 8];
 
 	if (n->kind == NODE_UPLINK)
 		return 0;		/* its bridge: topo_apply() */
@@ -169,22 +168,19 @@ apply_node(struct link_ctx *ctx, const struct node *n)
 	if (n->driver != DRIVER_NETNS || n->up == NULL)
 		return 0;
 
-	/* Compartment insides. */
+	/*
+	 * Compartment insides.  A gateway's routes, forwarding and
+	 * firewall are its guest's (kubsd-guest applies the role bundle):
+	 * a wireguard gateway's default route is its tunnel.
+	 */
 	if (setup_inside(n, "eth0", n->mac, &n->addr,
-	    n->up->seg->net.prefixlen, &n->up->seg->gw) == -1)
+	    n->up->seg->net.prefixlen,
+	    n->kind == NODE_GATEWAY ? NULL : &n->up->seg->gw) == -1)
 		return -1;
-	if (n->kind == NODE_GATEWAY) {
-		topo_netns_name(n, ns, sizeof(ns));
-		if (setup_inside(n, "eth1", n->down_mac, &n->seg->gw,
-		    n->seg->net.prefixlen, NULL) == -1 ||
-		    link_sysctl_set(ns, "net/ipv4/ip_forward", "1") == -1) {
-			log_warn("compartment %s: forwarding", ns);
-			return -1;
-		}
-		if (compartment_gateway_rules(n) == -1)
-			return -1;
-	} else
-		write_resolv(n);
+	if (n->kind == NODE_GATEWAY)
+		return setup_inside(n, "eth1", n->down_mac, &n->seg->gw,
+		    n->seg->net.prefixlen, NULL);
+	write_resolv(n);
 	return 0;
 }
 

@@ -16,13 +16,21 @@ static void	 fw_reply(struct anchor *, const struct rule *);
 void
 compile_vm(struct anchor *a, const struct node *n)
 {
-	struct rule	*r;
+	const struct node	*g;
+	struct rule		*r;
 
 	if (a->where == PORT_NONE) {
 		r = rule_add(a, RK_FILTER, RV_BLOCK, RD_BOTH);
 		r->comment = "offline";
 		return;
 	}
+	/* A chain carries nothing until every gateway on it is ready. */
+	for (g = n->up; g != NULL && g->kind == NODE_GATEWAY; g = g->up)
+		if (g->unready) {
+			r = rule_add(a, RK_FILTER, RV_BLOCK, RD_BOTH);
+			r->comment = "chain not ready";
+			return;
+		}
 	compile_port(a, n);
 	compile_dns(a, n);
 	r = rule_add(a, RK_STATE, RV_PASS, RD_BOTH);

@@ -6,9 +6,10 @@
 #
 # Then live, as root, in namespaces it makes and always removes (see
 # regress/lib/sandbox.sh): kubsd-netd runs in a "host" namespace whose
-# uplink leads to an "internet" namespace with an HTTP server, with a
-# small configuration: gateways gw-a and gw-b (chains a and b), the VM
-# "work" on chain a and the offline "vault", all compartments.  It
+# uplink leads to an "internet" namespace holding the test internet
+# (regress/lib/testnet.sh: HTTP, DNS, WireGuard, a private Tor network);
+# with a small configuration: gateways gw-a and gw-b (chains a and b),
+# the VM "work" on chain a and the offline "vault", all compartments.  It
 # shows kubsd-net status, show rules, graph, a fetch from work, moves
 # work to chain b, fetches again, tears down and checks that nothing
 # is left behind.
@@ -24,6 +25,7 @@ TMP=$(mktemp -d /tmp/kubsd-demo.XXXXXX)
 SB_PREFIX=d
 SB_COMPARTMENTS="gw-a gw-b work vault"
 . regress/lib/sandbox.sh
+. regress/lib/testnet.sh
 
 cleanup() {
 	ip netns del "$NS" 2>/dev/null || true
@@ -72,11 +74,11 @@ for t in ip nsenter curl python3 nft; do
 		exit 0
 	fi
 done
+sb_init
 if sb_busy; then
 	heading "live: skipped (a kubsd runs on this host)"
 	exit 0
 fi
-sb_init
 
 net() {		# kubsd-net, talking to the sandbox's kubsd-netd
 	"$NET" -s "$SOCK" "$@"
@@ -95,10 +97,16 @@ fetch() {	# $1: compartment
 
 heading "live: the sandbox"
 sb_make_ns
-sb_http "hello from the demo internet"
+tn_http_start "hello from the demo internet"
+tn_start
 cat <<EOF
 namespace $H	the "host": kubsd-netd runs here; eth0 192.0.2.1/24 is its uplink
-namespace $I	the "internet": eth0 192.0.2.2/24, an HTTP server on port 8080
+namespace $I	the "internet": eth0 192.0.2.2/24 and, from regress/lib/testnet.sh,
+	HTTP	$TN_HTTP:$TN_HTTP_PORT, log $TN_HTTP_LOG
+	DNS	$TN_DNS:53 (www.test is $TN_HTTP), log $TN_DNS_LOG
+	WireGuard	$TN_WG_IF on $TN_WG_ENDPOINT, tunnel $TN_WG_NET, key $TN_WG_PUBKEY
+	Tor	authorities $TN_TOR_AUTHS, exits $TN_TOR_EXITS
+		(bootstrapping); a client tor appends $TN_TOR_INC
 kubsd-net talks to kubsd-netd over $SOCK
 EOF
 
@@ -147,6 +155,19 @@ echo "kubsd nft tables left in $H: $(inh nft list tables | grep -c kubsd || :)"
 
 heading "kubsd-netd's log"
 cat "$T/netd.log"
+
+heading "the test internet's private Tor network"
+if tn_tor_wait 150; then
+	echo "a consensus with both exits after ${TN_TOR_BOOT}s:"
+	tn_tor_status
+	echo "a client tor appends $TN_TOR_INC to its torrc:"
+	cat "$TN_TOR_INC"
+else
+	echo "it did not bootstrap"
+fi
+
+heading "the test internet's HTTP log: who connected"
+grep -v '^Serving' "$TN_HTTP_LOG" || :
 
 heading "cleanup"
 sb_cleanup

@@ -15,6 +15,7 @@ gateway "sys-wg" {
 	role wireguard
 	wireguard {
 		private key file "/etc/kubsd/sys-wg.key"
+		address 10.99.0.2/32
 		peer "vpn" {
 			public key "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 			endpoint 198.51.100.7 port 51820

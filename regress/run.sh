@@ -9,6 +9,7 @@
 # Environment:
 #	KUBSD_NETD	the kubsd-netd to test (default ./kubsd-netd-asan if
 #			built, else ./kubsd-netd)
+#	KUBSD_GUEST	the kubsd-guest to test (likewise)
 #	REGRESS_UPDATE=1  rewrite the existing .ok/.err files instead of
 #			comparing (create an empty NAME.pf.ok first to start one)
 #	FUZZ_SECONDS	how long each fuzzer runs (default 20; 0 skips)
@@ -18,7 +19,7 @@
 # test (or skip once for the whole group when its inputs do not exist yet),
 # and add NAME to TEST_GROUPS.
 
-TEST_GROUPS="bad good roundtrip nft unit net fuzz man install"
+TEST_GROUPS="bad good roundtrip nft guest unit net fuzz man install"
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -33,6 +34,14 @@ else
 	NETD=$ROOT/kubsd-netd
 fi
 export KUBSD_NETD=$NETD
+if [ -n "${KUBSD_GUEST:-}" ]; then
+	GUEST=$(cd "$(dirname "$KUBSD_GUEST")" && pwd)/$(basename "$KUBSD_GUEST")
+elif [ -x "$ROOT/kubsd-guest-asan" ]; then
+	GUEST=$ROOT/kubsd-guest-asan
+else
+	GUEST=$ROOT/kubsd-guest
+fi
+export KUBSD_GUEST=$GUEST
 # A sanitizer report must never look like an expected "exit 1".
 export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=99:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=99:print_stacktrace=1}
@@ -136,7 +145,8 @@ good_confs() {
 	[ -f etc/netd.conf ] && echo etc/netd.conf
 }
 
-# b. Each good config checks OK; its goldens match -nv/-t pf/-t nft/-t dot.
+# b. Each good config checks OK; its goldens match -nv/-t pf/-t nft/-t dot/
+# -t bundle.
 t_good() {
 	local f dir base name t args
 	have_netd good || return
@@ -153,7 +163,7 @@ t_good() {
 			continue
 		fi
 		ok "$name"
-		for t in nv pf nft dot; do
+		for t in nv pf nft dot bundle; do
 			[ -f "$dir/$base.$t.ok" ] || continue
 			case $t in
 			nv)	args="-nv" ;;
@@ -215,6 +225,91 @@ t_nft() {
 		else
 			fail_out "nft/${f#regress/}" "nft -c rejects it" "$TMP/out"
 		fi
+	done
+	t_nft_guest
+}
+
+# Every gateway's in-guest rules.nft in the bundle goldens is accepted by
+# nft -c too (tor's rules name tor's user: it must exist, as "make deps"
+# makes it by installing tor).
+t_nft_guest() {
+	local f gw name files
+	files=$(find regress -name '*.bundle.ok' | sort)
+	[ -n "$files" ] || { skip nft/guest "no *.bundle.ok files yet"; return; }
+	if ! getent passwd debian-tor >/dev/null; then
+		skip nft/guest "no user debian-tor: install tor (make deps)"
+		return
+	fi
+	for f in $files; do
+		rm -rf "$TMP/guest"
+		mkdir -p "$TMP/guest"
+		# split at the "==> GATEWAY/FILE <==" lines, keep rules.nft
+		awk -v dir="$TMP/guest" '
+			/^==> .*\/rules\.nft <==$/ {
+				out = $2; sub(/\/rules\.nft$/, "", out)
+				out = dir "/" out ".nft"; next
+			}
+			/^==> / { out = ""; next }
+			out != "" { print > out }
+		' "$f"
+		for gw in "$TMP"/guest/*.nft; do
+			[ -f "$gw" ] || continue
+			name=nft/${f#regress/}/$(basename "$gw" .nft)
+			if ip netns exec "$NS" nft -c -f "$gw" >"$TMP/out" 2>&1
+			then
+				ok "$name"
+			else
+				fail_out "$name" "nft -c rejects it" "$TMP/out"
+			fi
+		done
+	done
+}
+
+# kubsd-guest -n on the role bundles of regress/guest: each bad one
+# (bad/NAME.conf as a bundle's bundle.conf, or a bundle directory
+# bad/NAME/) exits 1 with exactly bad/NAME.err on stderr; each good one
+# (regress/guest/ROLE/) prints its plan, regress/guest/ROLE.n.ok.
+# The firewall check is nft's dry run: root only.
+t_guest() {
+	local dir=regress/guest f name b rc
+	[ -x "$GUEST" ] || { skip guest "no $GUEST: run make all asan"; return; }
+	[ -d $dir ] || { skip guest "no $dir"; return; }
+	for f in $dir/bad/*; do
+		case $f in *.err) continue ;; esac
+		name=$(basename "$f" .conf)
+		if [ -d "$f" ]; then
+			b=$f
+		else
+			b=$TMP/bundle
+			rm -rf "$b" && mkdir "$b" && cp "$f" "$b/bundle.conf"
+			cp "$dir/sys-net/rules.nft" "$b/"
+		fi
+		timeout 60 "$GUEST" -n "$b" >"$TMP/out" 2>"$TMP/err"
+		rc=$?
+		if [ $rc -ne 1 ]; then
+			fail_out "guest/bad/$name" "exit $rc, want 1" "$TMP/err" "$TMP/out"
+		elif updating; then
+			cp "$TMP/err" "$dir/bad/$name.err"
+			echo "updated guest/bad/$name"
+		elif [ ! -f "$dir/bad/$name.err" ]; then
+			fail_out "guest/bad/$name" "no $name.err; stderr was" "$TMP/err"
+		elif cmp -s "$dir/bad/$name.err" "$TMP/err"; then
+			ok "guest/bad/$name"
+		else
+			fail "guest/bad/$name" "stderr differs" "$dir/bad/$name.err" "$TMP/err"
+		fi
+	done
+	[ "$(id -u)" = 0 ] || { skip guest/good "not root (nft's dry run)"; return; }
+	for f in $dir/*/bundle.conf; do
+		b=$(dirname "$f")
+		name=$(basename "$b")
+		[ "$name" = bad ] && continue
+		if ! (cd $dir && timeout 60 "$GUEST" -n "$name" >"$TMP/out" 2>"$TMP/err")
+		then
+			fail_out "guest/$name" "-n failed" "$TMP/err"
+			continue
+		fi
+		golden "guest/$name" "$dir/$name.n.ok"
 	done
 }
 

@@ -6,6 +6,9 @@
 #   $H  the "host" where kubsd-netd runs (its eth0 is the uplink,
 #       192.0.2.1/24, default route via 192.0.2.2)
 #   $I  the "internet" behind it: an HTTP server on 192.0.2.2:8080
+#       (and on $I's other addresses); regress/lib/testnet.sh adds DNS,
+#       a WireGuard server and a private Tor network, and sb_cleanup
+#       removes those too
 #   kubsd-NAME  the compartments netd creates, NAME in $SB_COMPARTMENTS,
 #       and their /etc/netns/kubsd-NAME
 #
@@ -22,6 +25,8 @@ NETD_PID=
 
 sb_init() {	# the scratch directory; no namespace yet
 	# Compartment and WireGuard names are global: one sandbox at a time.
+	# What runs in the background gets 9>&-: a straggler left by a run
+	# killed with -9 must not hold the lock for every later one.
 	exec 9>/run/kubsd-sandbox.lock && flock -w "${SB_LOCKWAIT:-900}" 9 ||
 	    return 1
 	H=kubsd-${SB_PREFIX}h-$$
@@ -75,11 +80,13 @@ sb_make_ns() {
 	inns "$I" ip link set lo up
 }
 
-# The HTTP server in I: $T/www/index.html, log in $T/http.log.
+# The HTTP server in I: $T/www/index.html, log in $T/http.log (a line
+# per request, starting with its source address).  On all of I's
+# addresses: testnet.sh's WireGuard clients reach it at 10.99.0.1 too.
 sb_http() {	# $1: the page
 	mkdir -p "$T/www" && echo "$1" >"$T/www/index.html"
 	(cd "$T/www" && exec nsenter --net=/var/run/netns/$I \
-	    python3 -m http.server --bind 192.0.2.2 8080 >>"$T/http.log" 2>&1) &
+	    python3 -m http.server --bind 0.0.0.0 8080 >>"$T/http.log" 2>&1 9>&-) &
 	echo $! >"$T/http.pid"
 	_i=0
 	while ! inns "$I" curl -s -m 1 -o /dev/null http://192.0.2.2:8080/ &&
@@ -91,11 +98,39 @@ sb_http() {	# $1: the page
 # be netd itself (nsenter execs it) for kill and wait to reach it.
 sb_start_netd() {
 	nsenter --net=/var/run/netns/$H "$NETD" -d -f "$T/netd.conf" \
-	    -s "$SOCK" >>"$T/netd.log" 2>&1 &
+	    -s "$SOCK" >>"$T/netd.log" 2>&1 9>&- &
 	NETD_PID=$!
 	_i=0
 	while [ ! -S "$SOCK" ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
 	[ -S "$SOCK" ]
+}
+
+# sb_wait_ready [SECONDS [NAME...]]: until the named gateways (default:
+# every compartment gateway) say "ready" in netd's status; 1 on timeout,
+# with their status on stderr.  NET is the kubsd-net to ask.
+sb_wait_ready() {
+	_t=$(( ${1:-30} * 10 )); [ $# -gt 0 ] && shift
+	_i=0
+	while :; do
+		_not=$("$NET" -s "$SOCK" status -j 2>/dev/null | python3 -c '
+import json, sys
+want = sys.argv[1:]
+try:
+    nodes = json.load(sys.stdin)["nodes"]
+except Exception:
+    print("netd"); sys.exit()
+for n in nodes:
+    if n["kind"] != "gateway" or n.get("driver") != "netns":
+        continue
+    if want and n["name"] not in want:
+        continue
+    if not n.get("ready"):
+        print(n["name"] + ": " + n.get("guest", "?"))' "$@")
+		[ -z "$_not" ] && return 0
+		_i=$((_i + 1))
+		[ $_i -ge $_t ] && { echo "not ready: $_not" >&2; return 1; }
+		sleep 0.1
+	done
 }
 
 # Idempotent: the trap and an explicit call may both run it.
@@ -107,8 +142,11 @@ sb_cleanup() {
 	fi
 	if [ -n "${T:-}" ] && [ -f "$T/http.pid" ]; then
 		kill "$(cat "$T/http.pid")" 2>/dev/null || :
+		wait "$(cat "$T/http.pid")" 2>/dev/null || :
 		rm -f "$T/http.pid"
 	fi
+	# the test internet, when regress/lib/testnet.sh was sourced
+	if command -v tn_cleanup >/dev/null 2>&1; then tn_cleanup; fi
 	# The compartments are ours only once we made H (sb_busy said so).
 	if [ -n "$SB_MADE" ]; then
 		for _ns in $(ip netns list | awk '{print $1}'); do

@@ -47,7 +47,8 @@ vm "other" { driver netns; chain "a" }
 vm "vault" { driver netns; chain none }
 vm "tapvm" { driver qemu; chain "a" }
 EOF
-sb_start_netd || { fail "netd starts"; cat "$T/netd.log"; exit 1; }
+sb_start_netd && sb_wait_ready 30 ||
+    { fail "netd starts"; cat "$T/netd.log"; exit 1; }
 
 # leaktest NAME ARGS...: run it in H; $T/NAME.out, .err, .rc
 leaktest() {

@@ -27,9 +27,11 @@ SB_COMPARTMENTS="gw-a gw-b work other vault"
 . regress/lib/sandbox.sh
 FAILED=0
 
-# Compartment names are global: refuse to run over a live kubsd.
-sb_busy && exit 77
+# Compartment names are global: refuse to run over a live kubsd (once
+# the sandbox lock is ours: another test's compartments may still be
+# going away).
 sb_init || { echo "mktemp failed" >&2; exit 77; }
+sb_busy && exit 77
 trap sb_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -50,7 +52,7 @@ EOF
 }
 write_conf "$T/netd.conf" a
 
-start_netd() { sb_start_netd; }
+start_netd() { sb_start_netd && sb_wait_ready 30; }
 
 if start_netd; then ok "netd starts"; else
 	fail "netd starts"; cat "$T/netd.log"; exit 1; fi

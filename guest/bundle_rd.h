@@ -1,0 +1,30 @@
+/*
+ * Private to bundle_read.c and bundle_check.c: the reader's state.
+ */
+#ifndef BUNDLE_RD_H
+#define BUNDLE_RD_H
+
+#include <stddef.h>
+
+#define BFILE		"bundle.conf"
+
+/* The keys, in guest/README.md's order: index of seen[]. */
+enum bkey { K_NAME, K_ROLE, K_UP, K_DOWN, K_UP6, K_DOWN6, K_RESOLVER,
+	K_TUNNEL, K_ENDPOINT, K_CLIENT, K_READY, K_COUNT };
+
+struct rd {
+	struct bundle	*b;
+	int		 lineno;
+	int		 seen[K_COUNT];	/* line of each key's first line */
+	char		*err;
+	size_t		 errlen;
+};
+
+/* "bundle.conf:LINE: message" (LINE 0: about the whole file); -1. */
+int		 badat(struct rd *, int lineno, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+const char	*bkey_name(enum bkey);
+/* What single lines cannot say: required keys, how lines agree. */
+int		 bundle_check(struct rd *);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * BUNDLE/status (one line, replaced atomically) and BUNDLE/guest.pid.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kguest.h"
+#include "log.h"
+
+static char	 current[256];
+
+/* Write path atomically: path.tmp, then rename. */
+static int
+write_atomic(const char *dir, const char *name, const char *text)
+{
+	char	 path[4096], tmp[4200];
+	size_t	 len = strlen(text);
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) == -1)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len || close(fd) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Only changes are written (and logged). */
+int
+status_write(const char *dir, const char *fmt, ...)
+{
+	char	 line[256], text[260];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	line[strcspn(line, "\n")] = '\0';
+	if (strcmp(line, current) == 0)
+		return 0;
+	snprintf(text, sizeof(text), "%s\n", line);
+	if (write_atomic(dir, "status", text) == -1) {
+		log_warn("%s/status", dir);
+		return -1;
+	}
+	log_info("status %s", line);
+	snprintf(current, sizeof(current), "%s", line);
+	return 0;
+}
+
+const char *
+status_get(void)
+{
+	return current;
+}
+
+int
+pidfile_write(const char *dir)
+{
+	char	 text[32];
+
+	snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	return write_atomic(dir, "guest.pid", text);
+}
+
+void
+pidfile_remove(const char *dir)
+{
+	char	 path[4096];
+
+	snprintf(path, sizeof(path), "%s/guest.pid", dir);
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s", path);
+}
+
+/* Is DIR still a bundle (has its bundle.conf)? */
+int
+bundle_exists(const char *dir)
+{
+	char	 path[4096];
+
+	snprintf(path, sizeof(path), "%s/bundle.conf", dir);
+	return access(path, F_OK) == 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * The role bundle of a gateway (guest/README.md): the files kubsd-guest
+ * applies inside the gateway, one directory per gateway.
+ */
+#ifndef BUNDLE_H
+#define BUNDLE_H
+
+#include <stdio.h>
+
+#include "kubsd.h"
+
+#define BUNDLE_SUBDIR		"gateways"	/* STATEDIR/gateways/NAME */
+#define BUNDLE_RESOLV_CONF	"/etc/resolv.conf"
+
+/*
+ * Write gw's bundle into dir (made, mode 0700, with its parents), each
+ * file replaced atomically and only when its contents change.  Reads
+ * the key files, the torrc include and, for a sys-net gateway on an
+ * uplink without a resolver, the host's resolv.conf.  1: some file
+ * changed, 0: all were the same, -1: error, described in err (naming
+ * the gateway and the file).
+ */
+int	 bundle_write(const struct netd_config *, const struct node *,
+	    const char *, char *, size_t);
+
+/*
+ * Every gateway's bundle, each file after a line "==> NAME/FILE <==",
+ * for kubsd-netd -n -t bundle.  Reads no host file: key material, the
+ * torrc include and a resolver from resolv.conf are shown as
+ * placeholders, so the output is deterministic and holds no secret.
+ */
+void	 bundle_print(FILE *, const struct netd_config *);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * The guests of compartment gateways: netd writes each gateway's role
+ * bundle into STATEDIR/gateways/NAME, starts kubsd-guest inside the
+ * gateway's namespace, and reads back its readiness.  A chain carries
+ * client traffic only while every gateway on it says "ready"
+ * (compile_vm() blocks the others), so nothing passes before Tor has
+ * bootstrapped or the WireGuard handshake is done.
+ *
+ * Guests outlive netd on purpose: a restarting netd must not take the
+ * gateways (and their firewalls) down with it.  They are found again
+ * by their pid files.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <ftw.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "gwguest.h"
+#include "kubsd.h"
+#include "log.h"
+#include "topology.h"
+
+/* Room for "/guest.pid" and the like after a bundle directory. */
+#define DIRMAX	(PATH_MAX - 64)
+#define GUEST_RESTART	3	/* seconds between starts of a dead guest */
+
+static int
+managed(const struct node *n)
+{
+	return n->kind == NODE_GATEWAY && n->driver == DRIVER_NETNS &&
+	    n->up != NULL;
+}
+
+static void
+bundle_dir(const struct netd_config *conf, const struct node *g, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s/" BUNDLE_SUBDIR "/%s", conf->statedir, g->name);
+}
+
+/* The pid in DIR/guest.pid if it is a live kubsd-guest, else 0. */
+static pid_t
+guest_pid(const char *dir)
+{
+	char	 path[PATH_MAX], cmd[256];
+	FILE	*fp;
+	long	 pid = 0;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/guest.pid", dir);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(fp, "%ld", &pid) != 1 || pid <= 1)
+		pid = 0;
+	fclose(fp);
+	if (pid == 0)
+		return 0;
+	/* A pid file outlives a reboot; the pid may be someone else's. */
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(cmd, 1, sizeof(cmd) - 1, fp);
+	fclose(fp);
+	cmd[n] = '\0';
+	return strstr(cmd, "kubsd-guest") != NULL ? (pid_t)pid : 0;
+}
+
+/* kubsd-guest next to our own executable, else from PATH. */
+static void
+guest_path(char *buf, size_t len)
+{
+	char	 self[DIRMAX], *slash;
+	ssize_t	 n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/kubsd-guest", self);
+			if (access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(buf, len, "kubsd-guest");
+}
+
+/*
+ * Start kubsd-guest -d DIR in the gateway's namespace, detached (a
+ * double fork: init reaps it, netd may exit before it).
+ */
+static int
+guest_start(struct node *g, const char *dir)
+{
+	char	 ns[KUBSD_IFNAMSIZ + 8], nspath[PATH_MAX], log[PATH_MAX];
+	char	 prog[PATH_MAX];
+	pid_t	 pid;
+	int	 status, fd;
+
+	topo_netns_name(g, ns, sizeof(ns));
+	snprintf(nspath, sizeof(nspath), "/var/run/netns/%s", ns);
+	snprintf(log, sizeof(log), "%s/guest.log", dir);
+	guest_path(prog, sizeof(prog));
+	if ((pid = fork()) == -1) {
+		log_warn("gateway %s: fork", g->name);
+		return -1;
+	}
+	if (pid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		if ((fd = open(nspath, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    setns(fd, CLONE_NEWNET) == -1)
+			_exit(126);
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) != -1) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			dup2(fd, STDIN_FILENO);
+		closefrom(3);
+		execlp(prog, "kubsd-guest", "-d", dir, (char *)NULL);
+		dprintf(STDERR_FILENO, "kubsd-netd: %s: %s\n", prog,
+		    strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	g->guest_started = (long long)time(NULL);
+	log_info("gateway %s: started its guest", g->name);
+	return 0;
+}
+
+void
+gw_guests_sync(struct netd_config *conf)
+{
+	struct node		*g;
+	char			 dir[DIRMAX], err[256], top[DIRMAX];
+	pid_t			 pid;
+	int			 changed;
+
+	snprintf(top, sizeof(top), "%s/" BUNDLE_SUBDIR, conf->statedir);
+	if (mkdir(top, 0700) == -1 && errno != EEXIST)
+		log_warn("%s", top);
+	TAILQ_FOREACH(g, &conf->nodes, entry) {
+		if (g->kind != NODE_GATEWAY)
+			continue;
+		bundle_dir(conf, g, dir, sizeof(dir));
+		if ((changed = bundle_write(conf, g, dir, err,
+		    sizeof(err))) == -1) {
+			/* Its chains stay blocked: never ready. */
+			log_warnx("%s", err);
+			continue;
+		}
+		if (!managed(g))
+			continue;
+		if ((pid = guest_pid(dir)) == 0)
+			guest_start(g, dir);
+		else if (changed && kill(pid, SIGHUP) == -1)
+			log_warn("gateway %s: guest %ld", g->name, (long)pid);
+	}
+}
+
+/* Read DIR/status into g->guest_status; 1 if the guest says ready. */
+static int
+read_status(const struct netd_config *conf, struct node *g)
+{
+	char	 dir[DIRMAX], path[PATH_MAX], line[sizeof(g->guest_status)];
+	FILE	*fp;
+	size_t	 n;
+
+	bundle_dir(conf, g, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/status", dir);
+	line[0] = '\0';
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fgets(line, sizeof(line), fp) == NULL)
+			line[0] = '\0';
+		fclose(fp);
+	}
+	if ((n = strcspn(line, "\n")) < sizeof(line))
+		line[n] = '\0';
+	if (!managed(g))
+		snprintf(g->guest_status, sizeof(g->guest_status), "%s",
+		    g->driver == DRIVER_NETNS ? "offline" : "no vm");
+	else if (guest_pid(dir) == 0)
+		snprintf(g->guest_status, sizeof(g->guest_status),
+		    "down no guest running");
+	else
+		snprintf(g->guest_status, sizeof(g->guest_status), "%s",
+		    line[0] ? line : "starting");
+	return strcmp(g->guest_status, "ready") == 0;
+}
+
+int
+gw_guests_poll(struct netd_config *conf)
+{
+	struct node	*g;
+	int		 changed = 0, down;
+
+	TAILQ_FOREACH(g, &conf->nodes, entry) {
+		if (g->kind != NODE_GATEWAY)
+			continue;
+		down = !read_status(conf, g);
+		/* A guest that died is started again, at most every few s. */
+		if (managed(g) && strncmp(g->guest_status, "down no guest",
+		    13) == 0 && time(NULL) - g->guest_started >= GUEST_RESTART) {
+			char	 dir[DIRMAX];
+
+			bundle_dir(conf, g, dir, sizeof(dir));
+			guest_start(g, dir);
+		}
+		if (down != g->unready) {
+			log_info("gateway %s: %s", g->name, g->guest_status);
+			g->unready = down;
+			changed = 1;
+		}
+	}
+	return changed;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) == -1)
+		log_warn("%s", path);
+	return 0;
+}
+
+/*
+ * Stop the guests of gateways the configuration no longer has (all of
+ * them with all set: teardown) and remove their bundles.
+ */
+void
+gw_guests_prune(const struct netd_config *conf, int all)
+{
+	const struct node	*g;
+	struct dirent		*de;
+	DIR			*d;
+	char			 top[DIRMAX - 256], dir[DIRMAX];
+	pid_t			 pid;
+
+	snprintf(top, sizeof(top), "%s/" BUNDLE_SUBDIR, conf->statedir);
+	if ((d = opendir(top)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!all && (g = node_find(conf, de->d_name)) != NULL &&
+		    g->kind == NODE_GATEWAY)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%.255s", top, de->d_name);
+		if ((pid = guest_pid(dir)) != 0) {
+			kill(pid, SIGTERM);
+			log_info("gateway %s: stopped its guest", de->d_name);
+		}
+		nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(d);
+	if (all)
+		rmdir(top);
+}

@@ -1,0 +1,56 @@
+/*
+ * The in-guest firewall of a gateway: layer 2 of the leak model.  What
+ * a gateway's role lets through is described once from the graph
+ * (guest.c) and rendered for Linux guests (guest_nft.c, one nft -f
+ * transaction replacing table inet kubsd_guest) and for OpenBSD guests
+ * (guest_pf.c, pf.conf syntax).  Both are fail-closed: what the role
+ * does not need is dropped.
+ */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <stdio.h>
+
+#include "kubsd.h"
+#include "rules.h"
+
+#define GUEST_UP_IF	"eth0"		/* the gateway's upstream port */
+#define GUEST_DOWN_IF	"eth1"		/* its port on its own segment */
+#define GUEST_TUN_PREFIX "kw-"		/* + name: the WireGuard interface */
+#define GUEST_TABLE	"kubsd_guest"
+#define GUEST_TOR_USER	"debian-tor"	/* tor's user in a Debian guest */
+#define GUEST_TOR_USER_PF "_tor"	/* and in an OpenBSD one */
+
+struct guest_fw {
+	const struct node	*gw;
+	enum role		 role;
+	int			 ipv6;		/* the segment carries IPv6 */
+	struct kaddr		 down;		/* the gateway on its segment */
+	struct kaddr		 down6;		/* af 0 unless ipv6 */
+	char			 tun_if[KUBSD_IFNAMSIZ];	/* wireguard */
+	struct kaddr		 resolver;	/* clients' DNS goes here;
+						   af 0: dropped */
+	int			 resolver_later;	/* from the host's
+						   resolv.conf, not known */
+	struct rdest		*endpoints;	/* wireguard: the peers' */
+	size_t			 nendpoints;
+	/*
+	 * sys-net: one anchor per node on the segment, the node's rules
+	 * in order (RD_IN: from the client), ending with its default.
+	 */
+	const struct node	**clients;
+	struct ruleset		*rs;		/* rs->anchors[i]: clients[i] */
+	size_t			 nclients;
+};
+
+/* guest.c: resolver: af 0 when none; later: it comes from the host */
+void	 guest_fw_build(struct guest_fw *, const struct netd_config *,
+	    const struct node *, const struct kaddr *, int later);
+void	 guest_fw_free(struct guest_fw *);
+int	 guest_rule_used(const struct rule *);
+
+/* guest_nft.c, guest_pf.c */
+void	 emit_guest_nft(FILE *, const struct guest_fw *);
+void	 emit_guest_pf(FILE *, const struct guest_fw *);
+
+#endif

@@ -1,0 +1,247 @@
+#!/bin/sh
+#
+# Gateways for real: kubsd-netd with tor, wireguard and sys-net gateway
+# compartments (each running kubsd-guest with its role bundle), in front
+# of the test internet (regress/lib/testnet.sh: a private Tor network, a
+# WireGuard server peer, DNS and HTTP servers that log who connected).
+#
+#   work, anon -> sys-tor -> sys-net -> wan          chain tor
+#   office     -> sys-wg  -> sys-net -> wan          chain vpn
+#   deep -> sys-torvpn -> sys-wg -> sys-net -> wan   chain tor-over-vpn
+#   plain      -> sys-net -> wan                     chain clear
+#
+# Exit: 0 all checks passed, 77 cannot run here (reason on stderr).
+#
+cd "$(dirname "$0")/../.." || exit 1
+NETD=${KUBSD_NETD_LIVE:-$PWD/kubsd-netd-asan}
+NET=${KUBSD_NET:-$PWD/kubsd-net-asan}
+KCAP=${KCAP:-$PWD/obj/tools/kcap}
+KPROBE=${KPROBE:-$PWD/obj/tools/kprobe}
+DNSQ=$PWD/regress/tools/dnsq.py
+TORCTL=$PWD/regress/tools/torctl.py
+
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
+for t in ip nsenter curl python3 nft tor wireguard-go wg; do
+	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
+done
+for b in "$NETD" "$NET" "$KCAP" "$KPROBE" "$PWD/kubsd-guest"; do
+	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
+done
+
+SB_PREFIX=g
+SB_COMPARTMENTS="sys-net sys-tor sys-wg sys-torvpn work anon office deep plain"
+. regress/lib/sandbox.sh
+. regress/lib/testnet.sh
+. regress/lib/gwconf.sh
+FAILED=0
+
+sb_init || { echo "mktemp failed" >&2; exit 77; }
+sb_busy && exit 77
+trap sb_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ok() { echo "ok $*"; }
+fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
+net() { "$NET" -s "$SOCK" "$@"; }
+fetch() {	# $1: compartment [$2: seconds]; prints the page or nothing
+	inns "kubsd-$1" curl -s -m "${2:-10}" "http://$TN_HTTP:$TN_HTTP_PORT/" \
+	    2>/dev/null
+}
+reaches() { fetch "$@" | grep -q "test internet"; }
+last_http() { tail -n 1 "$TN_HTTP_LOG" | awk '{print $1}'; }
+capture_start() {	# NS IFACE...: kcap -> $T/cap.txt
+	_ns=$1; shift
+	_ifs=; for _i in "$@"; do _ifs="$_ifs -i $_i"; done
+	rm -f "$T/kcap.pid"
+	# shellcheck disable=SC2086
+	nsenter --net=/var/run/netns/$_ns "$KCAP" $_ifs -p "$T/kcap.pid" \
+	    -o "$T/cap.txt" 2>>"$T/kcap.err" &
+	CAP=$!
+	_n=0; while [ ! -s "$T/kcap.pid" ] && [ $_n -lt 50 ]; do sleep 0.1; _n=$((_n+1)); done
+}
+capture_stop() {
+	sleep 0.5
+	kill "$(cat "$T/kcap.pid")" 2>/dev/null
+	wait $CAP 2>/dev/null
+}
+gw_pid() {	# NS COMM: the pid of COMM running in compartment NS
+	for _p in $(ip netns pids "kubsd-$1" 2>/dev/null); do
+		[ "$(cat /proc/$_p/comm 2>/dev/null)" = "$2" ] && { echo $_p; return; }
+	done
+}
+status_of() {	# a gateway's guest status as netd reports it
+	net status -j | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if n["name"] == sys.argv[1]: print(n.get("guest", ""))' "$1"
+}
+
+sb_make_ns || { echo "ip netns add failed" >&2; exit 77; }
+tn_start || { tn_logs; echo "FAIL the test internet does not start"; exit 1; }
+wg genkey >"$T/wg.key" && chmod 600 "$T/wg.key"
+tn_wg_peer "$(wg pubkey <"$T/wg.key")"
+
+gw_conf "$T/state" "$T/wg.key" 'vm "work" { driver netns; chain "tor" }
+vm "anon" { driver netns; chain "tor" }
+vm "office" { driver netns; chain "vpn" }
+vm "deep" { driver netns; chain "tor-over-vpn" }
+vm "plain" { driver netns; chain "clear" }' >"$T/netd.conf"
+
+if ! tn_tor_wait 150; then tn_logs; echo "FAIL the private Tor network"; exit 1; fi
+ok "the private Tor network bootstrapped in ${TN_TOR_BOOT}s"
+
+if sb_start_netd; then ok "netd starts"; else
+	fail "netd starts"; cat "$T/netd.log"; exit 1; fi
+
+# Readiness: no client traffic passes before every gateway on its chain
+# is ready (tor has only just started): the host drops it at work's port.
+st=$(status_of sys-tor)
+net show rules work >"$T/early-rules.txt" 2>&1
+capture_start "$H" kp-work kd-sys-tor
+inns kubsd-work "$KPROBE" udp "$TN_HTTP" 9 -t early >/dev/null 2>&1
+capture_stop
+if [ "$st" = ready ]; then
+	echo "# sys-tor was ready at once; the gating check cannot run"
+elif grep -q 'chain not ready' "$T/early-rules.txt" &&
+    grep -q '^kp-work .*KTAG-early' "$T/cap.txt" &&
+    ! grep -q '^kd-sys-tor .*KTAG-early' "$T/cap.txt"; then
+	ok "before its chain is ready, work's traffic stops at its port (sys-tor: $st)"
+else fail "gating before sys-tor was ready ($st)"; cat "$T/early-rules.txt"; fi
+
+if sb_wait_ready 180; then ok "every gateway ready"; else
+	fail "gateways not ready"; net status; tail -20 "$T/netd.log"
+	for g in sys-net sys-tor sys-wg sys-torvpn; do
+		echo "--- $g"; tail -5 "$T/state/gateways/$g/guest.log"; done
+	exit 1
+fi
+
+# Tor: the page comes from an exit relay, DNS goes through the DNSPort,
+# .onion names map into the virtual network.
+GW_TOR=$(net status -j | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if n["name"] == "work": print(n["upstream"])')
+TOR_DOWN=$(inh ip -4 -o addr show kb-sys-tor | awk '{print $4}' | cut -d/ -f1)
+[ -n "$TOR_DOWN" ] || TOR_DOWN=$(net status -j | python3 -c '
+import json, sys
+n = [n for n in json.load(sys.stdin)["nodes"] if n["name"] == "sys-tor"][0]
+print(n["segment"].rsplit(".", 1)[0] + ".1")')
+capture_start "$H" kp-sys-tor
+if reaches work; then ok "work ($GW_TOR) fetches a page through Tor"
+else fail "work through Tor"; fi
+capture_stop
+src=$(last_http)
+case " $TN_TOR_EXITS " in *" $src "*) ok "the server saw an exit relay ($src)" ;;
+*) fail "the server saw $src, not an exit relay" ;; esac
+other=$(grep -v '^kp-sys-tor [a-z]* tcp ' "$T/cap.txt" | grep -v ' arp ' | head -3)
+if [ -z "$other" ] && grep -q '^kp-sys-tor .* tcp ' "$T/cap.txt"; then
+	ok "sys-tor sends only TCP upstream"
+else fail "sys-tor sent: $other"; fi
+: >"$T/dns.before"; cp "$TN_DNS_LOG" "$T/dns.before" 2>/dev/null
+a=$(inns kubsd-work python3 "$DNSQ" "$TOR_DOWN" www.test 10)
+if [ "$a" = "$TN_HTTP" ]; then ok "work resolves www.test through Tor's DNSPort"
+else fail "www.test via Tor: '$a'"; fi
+q=$(diff "$T/dns.before" "$TN_DNS_LOG" | grep 'www.test' | awk '{print $2}' | head -1)
+case " $TN_TOR_EXITS " in *" $q "*) ok "the DNS server saw the query from an exit ($q)" ;;
+*) fail "the DNS server saw www.test from '$q'" ;; esac
+a=$(inns kubsd-work python3 "$DNSQ" "$TOR_DOWN" \
+    kubsdkubsdkubsdkubsdkubsdkubsdkubsdkubsdkubsdkubsdkubsdkubs.onion 10)
+case $a in 10.1[9][2-9].*|10.2[0-5][0-9].*) ok "an .onion name maps to $a" ;;
+*) fail ".onion name: '$a'" ;; esac
+
+# WireGuard: the server sees the tunnel's address.
+capture_start "$H" kp-sys-wg
+if reaches office; then ok "office fetches a page through WireGuard"
+else fail "office through WireGuard"; fi
+capture_stop
+src=$(last_http)
+[ "$src" = "$TN_WG_CLIENT" ] && ok "the server saw the WireGuard peer ($src)" ||
+    fail "the server saw $src, not $TN_WG_CLIENT"
+ep=$(echo "$TN_WG_ENDPOINT" | sed 's/:/:/')
+other=$(grep '^kp-sys-wg ' "$T/cap.txt" | grep -v " arp " |
+    grep -v " udp [0-9.:]* > $ep " | grep -v " udp $ep > " | head -3)
+if [ -z "$other" ] && grep -q "^kp-sys-wg .* udp .*$ep" "$T/cap.txt"; then
+	ok "sys-wg sends only UDP to its endpoint"
+else fail "sys-wg sent: $other"; fi
+
+# Clear, and tor-over-vpn.
+reaches plain && [ "$(last_http)" = 192.0.2.1 ] &&
+    ok "plain fetches through sys-net (the server sees the host)" ||
+    fail "plain through sys-net ($(last_http))"
+if reaches deep 20; then
+	src=$(last_http)
+	case " $TN_TOR_EXITS " in *" $src "*) ok "deep fetches through Tor over WireGuard (exit $src)" ;;
+	*) fail "deep: the server saw $src" ;; esac
+else fail "deep through Tor over WireGuard"; fi
+
+# Stream isolation: two clients on tor hold a connection each; tor puts
+# their streams on different circuits.
+CTL=$T/state/gateways/sys-tor/tor-control
+for c in work anon; do
+	inns kubsd-$c python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), 20)
+time.sleep(15)' "$TN_HTTP" "$TN_HTTP_PORT" &
+done
+sleep 4
+python3 "$TORCTL" "$CTL" stream-status >"$T/streams.txt" 2>&1
+wait
+circs=$(awk '$2 == "SUCCEEDED" {print $3}' "$T/streams.txt" | sort -u | wc -l)
+if [ "$circs" -ge 2 ]; then ok "two clients on tor use different circuits"
+else fail "stream isolation: $(cat "$T/streams.txt")"; fi
+
+# Fail closed: kill the role's daemon (then the whole compartment's
+# processes); the client reaches nothing and none of its probes reach
+# the uplink; the guest brings it back without touching the client.
+dead_check() {	# WHAT VM GW COMM...
+	what=$1 vm=$2 gw=$3; shift 3
+	for comm in "$@"; do
+		p=$(gw_pid "$gw" "$comm"); [ -n "$p" ] && kill -9 "$p"
+	done
+	capture_start "$I" eth0
+	inns kubsd-$vm "$KPROBE" udp "$TN_HTTP" 9 -t dead$gw >/dev/null 2>&1
+	inns kubsd-$vm "$KPROBE" tcp "$TN_HTTP" "$TN_HTTP_PORT" -t deadt$gw \
+	    -w 1000 >/dev/null 2>&1
+	got=$(fetch "$vm" 3 | grep -c "test internet")
+	capture_stop
+	if [ "$got" = 0 ] && ! grep -q "KTAG-dead" "$T/cap.txt"; then
+		ok "$what killed: $vm reaches nothing, no probe on the uplink"
+	else fail "$what killed: $vm got out (page $got)"; fi
+	if sb_wait_ready 120 "$gw" && reaches "$vm" 20; then
+		ok "$what back: $vm works again ($(status_of "$gw"))"
+	else fail "$what back: $vm ($(status_of "$gw"))"; fi
+}
+dead_check tor work sys-tor tor
+dead_check wireguard-go office sys-wg wireguard-go
+dead_check "the sys-wg compartment" office sys-wg kubsd-guest wireguard-go
+
+# leaktest, on every chain, then with a hole.
+for vm in work office deep plain; do
+	if net leaktest "$vm" >"$T/leak-$vm.txt" 2>&1; then ok "leaktest $vm: nothing leaked"
+	else fail "leaktest $vm"; cat "$T/leak-$vm.txt"; fi
+done
+# The hole: sys-tor forwards and NATs whatever it gets, and the host lets
+# sys-tor's port send anything.
+inns kubsd-sys-tor nft -f - <<EOF
+flush table inet kubsd_guest
+table ip kubsd_hole {
+	chain post { type nat hook postrouting priority srcnat; masquerade; }
+}
+EOF
+inns kubsd-sys-tor sysctl -qw net.ipv4.ip_forward=1
+inns kubsd-sys-tor ip route replace default via "$(net status -j | python3 -c '
+import json, sys
+n = [n for n in json.load(sys.stdin)["nodes"] if n["name"] == "sys-net"][0]
+print(n["segment"].rsplit(".", 1)[0] + ".1")')"
+inh nft insert rule bridge kubsd forward iifname kp-sys-tor accept
+net leaktest work >"$T/leak-hole.txt" 2>&1; rc=$?
+if [ $rc = 1 ] && grep -qi 'leak' "$T/leak-hole.txt"; then
+	ok "leaktest fails with a hole: $(grep -i leak "$T/leak-hole.txt" | head -1)"
+else fail "leaktest with a hole: exit $rc"; cat "$T/leak-hole.txt"; fi
+
+if grep -qi 'sanitizer\|runtime error' "$T/netd.log"; then
+	fail "sanitizer report"; grep -i -A5 'sanitizer\|runtime error' "$T/netd.log" | head -20
+fi
+[ $FAILED -eq 0 ] || { echo "--- netd.log"; tail -30 "$T/netd.log"; tn_logs; }
+exit $((FAILED != 0))
