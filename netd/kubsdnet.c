@@ -379,7 +379,7 @@ ctl_leaktest(int argc, char **argv)
 	}
 	if (ask(CTL_STATUS, 0, 0, NULL, &text, &len) != 0)
 		return 2;
-	return leaktest_main(&lt, jflag, text, len);
+	return leaktest_main(&lt, jflag, ctlfd, text, len);
 }
 
 static const struct cmd *

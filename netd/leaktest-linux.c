@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +96,40 @@ static int
 lt_has_compartment(const char *netns)
 {
 	return netns_exists(netns);
+}
+
+/* Into the network namespace of the control socket's peer, kubsd-netd. */
+int
+lt_enter_daemon(int ctlfd, char *msg, size_t len)
+{
+	struct ucred	 cr;
+	struct stat	 self, its;
+	socklen_t	 sl = sizeof(cr);
+	char		 path[64];
+	int		 fd, rv = 0;
+
+	if (getsockopt(ctlfd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) == -1 ||
+	    cr.pid <= 0) {
+		snprintf(msg, len, "cannot tell kubsd-netd's pid");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/ns/net", (long)cr.pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &its) == -1 || stat("/proc/self/ns/net", &self) == -1) {
+		snprintf(msg, len, "kubsd-netd (pid %ld): its network "
+		    "namespace: %s", (long)cr.pid, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if ((its.st_dev != self.st_dev || its.st_ino != self.st_ino) &&
+	    setns(fd, CLONE_NEWNET) == -1) {
+		snprintf(msg, len, "kubsd-netd (pid %ld): cannot enter its "
+		    "network namespace: %s", (long)cr.pid, strerror(errno));
+		rv = -1;
+	}
+	close(fd);
+	return rv;
 }
 
 const struct lt_host lt_host_linux = {

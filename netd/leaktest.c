@@ -622,13 +622,20 @@ leaktest_plan(struct leaktest *lt, const char *text, size_t len,
 	return rv;
 }
 
+/*
+ * ctlfd: the control socket, whose peer is kubsd-netd: the test runs in
+ * its network namespace, wherever kubsd-net was started.
+ */
 int
-leaktest_main(struct leaktest *lt, int jflag, const char *text, size_t len)
+leaktest_main(struct leaktest *lt, int jflag, int ctlfd, const char *text,
+    size_t len)
 {
 	char		 msg[256];
 	size_t		 i;
 	int		 rv, nleaks = 0;
 
+	if (lt_enter_daemon(ctlfd, msg, sizeof(msg)) == -1)
+		return lt_error("%s", msg);
 	if (lt_random(lt->run, sizeof(lt->run)) == -1)
 		return lt_error("no random tag");
 	if ((rv = leaktest_plan(lt, text, len, &lt_host_linux)) != 0)

@@ -80,13 +80,14 @@ struct lt_host {
 int	 leaktest_args(struct leaktest *, int *, int, char **);
 int	 leaktest_plan(struct leaktest *, const char *, size_t,
 	    const struct lt_host *);
-int	 leaktest_main(struct leaktest *, int, const char *, size_t);
+int	 leaktest_main(struct leaktest *, int, int, const char *, size_t);
 struct lt_probe	*leaktest_probe(struct leaktest *, const char *);
 const char	*leaktest_iflist(const struct leaktest *, uint32_t, char *,
 		    size_t);
 
 /* leaktest-linux.c */
 extern const struct lt_host lt_host_linux;
+int	 lt_enter_daemon(int, char *, size_t);
 int	 lt_random(char *, size_t);
 int	 lt_run(struct leaktest *, char *, size_t);
 

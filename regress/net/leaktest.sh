@@ -97,6 +97,13 @@ assert all(x["tag"].startswith("KTAG-") for x in d["probes"])' "$T/json.out"; th
 	ok "leaktest -j: JSON, no leak"
 else fail "leaktest -j: exit $(rc json)"; show json; fi
 
+# From another namespace (here the runner's): leaktest enters netd's.
+"$NET" -s "$SOCK" leaktest -p 8080 work >"$T/outside.out" 2>"$T/outside.err"
+rc=$?
+[ $rc = 0 ] && grep -q '^udp .*eth0.* ok$' "$T/outside.out" &&
+    ok "leaktest from outside netd's namespace: runs in it, no leak" ||
+    { fail "leaktest from outside: exit $rc"; sed 's/^/#   /' "$T/outside.out" "$T/outside.err"; }
+
 leaktest vault vault
 if [ "$(rc vault)" = 0 ] && grep -q 'chain none: offline' "$T/vault.out"; then
 	ok "leaktest vault (offline): no leak"
