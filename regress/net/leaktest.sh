@@ -29,7 +29,7 @@ FAILED=0
 # Another sandbox up: skip at once; else wait for the lock, within the
 # runner's time limit, and look again once we hold it.
 sb_busy && exit 77
-SB_LOCKWAIT=200
+SB_LOCKWAIT=${SB_LOCKWAIT:-200}
 sb_init || { echo "another sandbox holds the lock (or mktemp failed)" >&2; exit 77; }
 trap sb_cleanup EXIT
 sb_busy && exit 77
