@@ -39,7 +39,7 @@ static const char *const classes[] = {
 static int
 lt_usage(void)
 {
-	fprintf(stderr, "usage: kubsd-net leaktest [-j] [-p port] "
+	fprintf(stderr, "kubsd-net: usage: leaktest [-j] [-p port] "
 	    "[-t address]... [-w ms] vm\n");
 	return 2;
 }

@@ -121,7 +121,7 @@ leaktest tapvm tapvm
 [ "$(rc tapvm)" = 2 ] && grep -q '^kubsd-net: leaktest: vm "tapvm" has no compartment$' "$T/tapvm.err" &&
     ok "a qemu vm: no compartment, exit 2" || { fail "leaktest tapvm"; show tapvm; }
 leaktest usage -x work
-[ "$(rc usage)" = 2 ] && grep -q '^usage: kubsd-net leaktest' "$T/usage.err" &&
+[ "$(rc usage)" = 2 ] && grep -q '^kubsd-net: usage: leaktest' "$T/usage.err" &&
     ok "usage: exit 2" || { fail "usage"; show usage; }
 
 # A hole for client -> host: the host's bridge accepts work's frames.
