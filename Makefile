@@ -24,7 +24,7 @@ YACC_CFLAGS = -Wno-unused-but-set-variable -Wno-sign-compare \
 # (libnftables libmnl libevent jansson libpcap).
 # libpcap only for what captures (kubsd-net leaktest, the tools, the
 # tests): the daemon does not link it.
-PKGS	 = libmnl jansson libevent libnftables
+PKGS	 = libmnl jansson libevent libnftables libnftnl
 PKG_CONFIG ?= pkg-config
 ifneq ($(strip $(PKGS)),)
 ifneq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
@@ -64,7 +64,7 @@ FUZZERS	 = $(patsubst regress/fuzz/%.c,obj-fuzz/%,$(wildcard regress/fuzz/fuzz_*
 TOOLS	 = $(patsubst regress/tools/%.c,obj/tools/%,$(wildcard regress/tools/*.c))
 
 DEBS	 = build-essential byacc mandoc clang libclang-rt-14-dev llvm \
-	   nftables iproute2 libnftables-dev libmnl-dev libevent-dev \
+	   nftables iproute2 libnftables-dev libnftnl-dev libmnl-dev libevent-dev \
 	   libjansson-dev libpcap-dev pkg-config graphviz tor \
 	   wireguard-tools wireguard-go iperf3 hyperfine iputils-ping curl python3 util-linux
 

@@ -183,62 +183,83 @@ alloc_home_slot(const struct netd_config *conf, const struct node *n)
 	return (unsigned)(name_hash(n->name, SEED_CLIENT) % usable) + 2;
 }
 
-static int
-alloc_clients(struct netd_config *conf)
+/* Every node, by name: the order clients take their slots in. */
+static void
+sort_nodes(struct netd_config *conf)
 {
-	struct node	**clients, *n;
-	struct segment	*s;
+	struct node	*n;
+	size_t		 i = 0;
+
+	if (conf->byname != NULL)
+		return;
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		i++;
+	conf->byname = xcalloc(i, sizeof(*conf->byname));
+	conf->nbyname = i;
+	i = 0;
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		conf->byname[i++] = n;
+	qsort(conf->byname, conf->nbyname, sizeof(*conf->byname),
+	    cmp_node_name);
+}
+
+/*
+ * The addresses of one segment's clients, taken in name order: what a
+ * client gets depends only on the names of the clients on its segment.
+ */
+int
+alloc_segment(struct netd_config *conf, struct segment *s)
+{
+	struct node	*n;
 	struct bitmap	 bm;
-	size_t		 nclients = 0, i, j, start, usable;
+	size_t		 i, usable;
 	long		 idx;
 	int		 rv = 0;
 	char		 a[KADDR_STRLEN];
 
-	TAILQ_FOREACH(n, &conf->nodes, entry)
-		if (n->up != NULL)
-			nclients++;
-	clients = xcalloc(nclients, sizeof(*clients));
-	i = 0;
-	TAILQ_FOREACH(n, &conf->nodes, entry)
-		if (n->up != NULL)
-			clients[i++] = n;
-	/* Group by segment, then by name within it. */
-	qsort(clients, nclients, sizeof(*clients), cmp_node_name);
-
 	usable = (1UL << (32 - conf->segprefix)) - 3;	/* .0 .1 bcast */
-	for (j = 0; j < conf->nsegments && rv == 0; j++) {
-		s = &conf->segments[j];
-		bm_init(&bm, usable);
-		for (start = 0; start < nclients; start++) {
-			n = clients[start];
-			if (n->up != s->owner)
-				continue;
-			idx = bm_take(&bm,
-			    name_hash(n->name, SEED_CLIENT) % usable);
-			if (idx == -1) {
-				rv = graph_error(n->file, n->up_lineno,
-				    "segment %s of %s \"%s\" is full: no "
-				    "address left for \"%s\"",
-				    kaddr_str(&s->net, a, sizeof(a)),
-				    kind_name(s->owner->kind), s->owner->name,
-				    n->name);
-				break;
-			}
-			s->nclients++;
-			n->slot = (unsigned)idx + 2;
-			n->addr = s->net;
-			n->addr.prefixlen = 32;
-			kaddr_add(&n->addr, n->slot, 0);
-			if (n->ipv6 && s->ipv6) {
-				n->addr6 = s->net6;
-				n->addr6.prefixlen = 128;
-				kaddr_add(&n->addr6, n->slot, 0);
-			}
+	bm_init(&bm, usable);
+	s->nclients = 0;
+	for (i = 0; i < conf->nbyname; i++) {
+		n = conf->byname[i];
+		if (n->up != s->owner)
+			continue;
+		idx = bm_take(&bm, name_hash(n->name, SEED_CLIENT) % usable);
+		if (idx == -1) {
+			rv = graph_error(n->file, n->up_lineno,
+			    "segment %s of %s \"%s\" is full: no "
+			    "address left for \"%s\"",
+			    kaddr_str(&s->net, a, sizeof(a)),
+			    kind_name(s->owner->kind), s->owner->name,
+			    n->name);
+			break;
 		}
-		free(bm.bits);
+		s->nclients++;
+		n->slot = (unsigned)idx + 2;
+		n->addr = s->net;
+		n->addr.prefixlen = 32;
+		kaddr_add(&n->addr, n->slot, 0);
+		memset(&n->addr6, 0, sizeof(n->addr6));
+		if (n->ipv6 && s->ipv6) {
+			n->addr6 = s->net6;
+			n->addr6.prefixlen = 128;
+			kaddr_add(&n->addr6, n->slot, 0);
+		}
 	}
-	free(clients);
+	free(bm.bits);
 	return rv;
+}
+
+static int
+alloc_clients(struct netd_config *conf)
+{
+	size_t	 j;
+
+	sort_nodes(conf);
+	for (j = 0; j < conf->nsegments; j++)
+		if (alloc_segment(conf, &conf->segments[j]) == -1)
+			return -1;
+	return 0;
 }
 
 struct macref {

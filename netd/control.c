@@ -168,16 +168,23 @@ h_show_rules(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	const char		*t = m->nargs > 0 ? m->args[0] : "nft";
 	const char		*name = m->nargs > 1 ? m->args[1] : NULL;
 
+	struct ruleset		*rs;
+
 	if (strcmp(t, "pf") != 0 && strcmp(t, "nft") != 0)
 		return ctl_reply_error(rep, CTL_E_FAIL, "show rules: unknown "
 		    "target \"%s\"", t);
 	if (name != NULL && rules_anchor(d->rs, name) == NULL)
 		return ctl_reply_error(rep, CTL_E_FAIL, "show rules: no vm, "
 		    "gateway or uplink named \"%s\"", name);
+	/* netd keeps no VM's rules once loaded: the graph gives them again */
+	if ((rs = rules_compile(d->conf)) == NULL)
+		return ctl_reply_error(rep, CTL_E_FAIL, "show rules: cannot "
+		    "compile the rules");
 	if (strcmp(t, "pf") == 0)
-		emit_pf(rep->fp, d->rs, name);
+		emit_pf(rep->fp, rs, name);
 	else
-		emit_nft(rep->fp, d->rs, name);
+		emit_nft(rep->fp, rs, name);
+	rules_free(rs);
 	return 0;
 }
 

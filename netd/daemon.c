@@ -30,6 +30,7 @@
 
 static struct netd	 netd;
 static struct event	*shed_ev, *guest_ev;
+static struct event	*sync_ev;
 
 #define GUEST_POLL_MS	250
 
@@ -52,13 +53,33 @@ schedule_shed(void)
 		evtimer_add(shed_ev, &tv);
 }
 
-static double
-now_ms(void)
+/* The attachments file, fsync'd after the reply (state.c says why). */
+static void
+on_sync(evutil_socket_t fd, short ev, void *arg)
 {
-	struct timespec	 ts;
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	state_sync_attachments(netd.conf);
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+/* Soon, not at once: a burst of attaches costs one fsync. */
+static void
+schedule_sync(void)
+{
+	struct timeval	 tv = { 0, 50000 };
+
+	if (sync_ev != NULL && !evtimer_pending(sync_ev, NULL))
+		evtimer_add(sync_ev, &tv);
+}
+
+static void
+sync_now(void)
+{
+	if (sync_ev != NULL && evtimer_pending(sync_ev, NULL)) {
+		evtimer_del(sync_ev);
+		state_sync_attachments(netd.conf);
+	}
 }
 
 /* Load the rules, then make the links match: never the other way. */
@@ -82,6 +103,9 @@ netd_apply(struct netd_config *conf, struct ruleset **rsp)
 	}
 	gw_guests_prune(conf, 0);
 	topo_remove_stale(netd.link, conf);
+	/* Only what an attach needs stays: the VMs' ports, not their rules. */
+	rules_strip_vms(rs);
+	loader_shed(netd.loader);
 	gw_guests_sync(conf);
 	*rsp = rs;
 	return 0;
@@ -112,6 +136,7 @@ on_guest_poll(evutil_socket_t fd, short ev, void *arg)
 		rules_free(rs);
 		return;
 	}
+	rules_strip_vms(rs);
 	rules_free(netd.rs);
 	netd.rs = rs;
 	schedule_shed();
@@ -138,6 +163,7 @@ netd_reload(void)
 		return -1;
 	}
 	state_sync_compartments(conf);
+	sync_now();
 	rules_free(netd.rs);
 	config_free(netd.conf);
 	netd.conf = conf;
@@ -182,6 +208,7 @@ int
 netd_main(struct netd_config *conf, const struct netd_opts *opts)
 {
 	struct event	*ev[3];
+	struct node	*n;
 	int		 sigs[3] = { SIGHUP, SIGTERM, SIGINT }, i;
 
 	memset(&netd, 0, sizeof(netd));
@@ -202,6 +229,10 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 			fatalx("the graph with the recorded attachments does "
 			    "not build; remove %s/attachments", conf->statedir);
 	}
+	/* No gateway is ready until its guest says so. */
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind == NODE_GATEWAY)
+			n->unready = 1;
 	gw_guests_poll(conf);
 	if (netd_apply(conf, &netd.rs) == -1)
 		fatalx("could not apply %s; kubsd's interfaces stay blocked",
@@ -222,16 +253,19 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	shed_ev = evtimer_new(netd.base, on_idle, NULL);
 	guest_ev = evtimer_new(netd.base, on_guest_poll, NULL);
 	on_guest_poll(-1, 0, NULL);
+	sync_ev = evtimer_new(netd.base, on_sync, NULL);
 	if (netd_control_init(&netd, opts->sockpath) == -1)
 		fatalx("control socket %s", opts->sockpath);
 	log_info("running with %s", opts->conffile);
 	event_base_dispatch(netd.base);
 
 	netd_control_close(&netd);
+	sync_now();
 	for (i = 0; i < 3; i++)
 		event_free(ev[i]);
 	event_free(shed_ev);
 	event_free(guest_ev);
+	event_free(sync_ev);
 	event_base_free(netd.base);
 	unlink(opts->pidfile);
 	rules_free(netd.rs);
@@ -239,78 +273,6 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	loader_close(netd.loader);
 	link_close(netd.link);
 	return 0;
-}
-
-/*
- * Attach a VM to a chain ("none": offline) in one step: the new rules
- * for its port replace the old ones in one transaction, then its port
- * moves.  In between the port may only reach the new first hop, which
- * it is not yet wired to: packets are dropped, never leaked.
- */
-int
-netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
-{
-	struct node	*n;
-	struct ruleset	*rs;
-	char		*old, *want = NULL;
-	double		 t[4];
-
-	if ((n = node_find(netd.conf, vm)) == NULL || n->kind != NODE_VM) {
-		snprintf(err, errlen, "attach %s: no vm \"%s\"", vm, vm);
-		return -1;
-	}
-	if (strcmp(chain, "none") != 0) {
-		if (chain_find(netd.conf, chain) == NULL) {
-			snprintf(err, errlen, "attach %s: no chain \"%s\"", vm,
-			    chain);
-			return -1;
-		}
-		want = xstrdup(chain);
-	}
-	old = n->chain_name;
-	n->chain_name = want;
-	t[0] = now_ms();
-	graph_reset(netd.conf);
-	if (graph_build(netd.conf) == -1)
-		goto revert;
-	t[1] = now_ms();
-	if ((rs = rules_compile(netd.conf)) == NULL)
-		goto revert;
-	t[2] = now_ms();
-	if (loader_load_port(netd.loader, netd.rs, rs, vm) == -1) {
-		snprintf(err, errlen, "attach %s: loading rules: %s", vm,
-		    loader_error(netd.loader));
-		rules_free(rs);
-		goto revert_quiet;
-	}
-	t[3] = now_ms();
-	rules_free(netd.rs);
-	netd.rs = rs;
-	free(old);
-	n->attached = 1;
-	state_save_attachments(netd.conf);
-	schedule_shed();
-	if (topo_reattach(netd.link, n) == -1) {
-		snprintf(err, errlen, "attach %s: moving port %s failed; it "
-		    "stays blocked", vm, n->port_if);
-		return -1;
-	}
-	log_info("attached %s to %s", vm, chain);
-	log_debug("attach %s: graph %.2f ms, compile %.2f ms, rules %.2f ms, "
-	    "state and links %.2f ms", vm, t[1] - t[0], t[2] - t[1], t[3] - t[2],
-	    now_ms() - t[3]);
-	return 0;
-
-revert:
-	snprintf(err, errlen, "attach %s: chain \"%s\" cannot take it", vm,
-	    chain);
-revert_quiet:
-	n->chain_name = old;
-	free(want);
-	graph_reset(netd.conf);
-	if (graph_build(netd.conf) == -1)
-		fatalx("attach %s: cannot rebuild the graph", vm);
-	return -1;
 }
 
 /*
@@ -354,4 +316,18 @@ const struct netd *
 netd_state(void)
 {
 	return &netd;
+}
+
+struct netd *
+netd_mutable(void)
+{
+	return &netd;
+}
+
+/* What an attach leaves for after its reply. */
+void
+netd_attached(void)
+{
+	schedule_sync();
+	schedule_shed();
 }

@@ -22,7 +22,7 @@ struct netd_opts {
 struct netd {
 	struct event_base	*base;
 	struct netd_config	*conf;
-	struct ruleset		*rs;
+	struct ruleset		*rs;		/* loaded; VMs' rules stripped */
 	struct link_ctx		*link;
 	struct loader		*loader;
 	const char		*conffile;
@@ -35,6 +35,11 @@ int	netd_reload(void);
 int	netd_attach(const char *, const char *, char *, size_t);
 int	netd_teardown(int, char *, size_t);
 const struct netd *netd_state(void);
+
+/* daemon.c, for attach.c: netd's state; what an attach leaves for
+ * after its reply (the attachments file's fsync, libnftables' memory) */
+struct netd	*netd_mutable(void);
+void		 netd_attached(void);
 
 int	netd_control_init(struct netd *, const char *sockpath);
 void	netd_control_close(struct netd *);

@@ -24,11 +24,25 @@ graph_error(const char *file, int line, const char *fmt, ...)
 	return -1;
 }
 
+static int
+cmp_name_node(const void *key, const void *elem)
+{
+	const struct node *const *n = elem;
+
+	return strcmp(key, (*n)->name);
+}
+
 struct node *
 node_find(const struct netd_config *conf, const char *name)
 {
-	struct node	*n;
+	struct node	*n, **p;
 
+	/* once the graph is built, nodes are sorted by name (alloc.c) */
+	if (conf->byname != NULL) {
+		p = bsearch(name, conf->byname, conf->nbyname,
+		    sizeof(*conf->byname), cmp_name_node);
+		return p != NULL ? *p : NULL;
+	}
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		if (strcmp(n->name, name) == 0)
 			return n;
@@ -282,4 +296,7 @@ graph_reset(struct netd_config *conf)
 	free(conf->segments);
 	conf->segments = NULL;
 	conf->nsegments = 0;
+	free(conf->byname);
+	conf->byname = NULL;
+	conf->nbyname = 0;
 }

@@ -5,6 +5,7 @@
 int	graph_error(const char *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	alloc_addresses(struct netd_config *);
+int	alloc_segment(struct netd_config *, struct segment *);
 unsigned alloc_home_slot(const struct netd_config *, const struct node *);
 
 #endif

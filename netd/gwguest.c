@@ -169,8 +169,13 @@ gw_guests_sync(struct netd_config *conf)
 			continue;
 		if ((pid = guest_pid(dir)) == 0)
 			guest_start(g, dir);
-		else if (changed && kill(pid, SIGHUP) == -1)
-			log_warn("gateway %s: guest %ld", g->name, (long)pid);
+		else {
+			/* adopted: from now on, ours to restart */
+			g->guest_started = (long long)time(NULL);
+			if (changed && kill(pid, SIGHUP) == -1)
+				log_warn("gateway %s: guest %ld", g->name,
+				    (long)pid);
+		}
 	}
 }
 
@@ -215,8 +220,9 @@ gw_guests_poll(struct netd_config *conf)
 			continue;
 		down = !read_status(conf, g);
 		/* A guest that died is started again, at most every few s. */
-		if (managed(g) && strncmp(g->guest_status, "down no guest",
-		    13) == 0 && time(NULL) - g->guest_started >= GUEST_RESTART) {
+		if (managed(g) && g->guest_started != 0 &&
+		    strncmp(g->guest_status, "down no guest", 13) == 0 &&
+		    time(NULL) - g->guest_started >= GUEST_RESTART) {
 			char	 dir[DIRMAX];
 
 			bundle_dir(conf, g, dir, sizeof(dir));

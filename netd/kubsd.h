@@ -215,6 +215,8 @@ struct netd_config {
 	struct chains		 chains;
 	size_t			 nsegments;
 	struct segment		*segments;	/* after graph_build() */
+	struct node		**byname;	/* every node, by name */
+	size_t			 nbyname;
 	const char		*pool_file;	/* where "pool" was given */
 	char			**files;	/* every file read (node->file) */
 	size_t			 nfiles;
@@ -233,6 +235,11 @@ int			 graph_build(struct netd_config *);	/* 0 ok, -1 */
 struct node		*node_find(const struct netd_config *, const char *);
 struct chain		*chain_find(const struct netd_config *, const char *);
 void			 graph_reset(struct netd_config *);
+
+/* graph_move.c: a VM's chain_name changed: place it again, and any
+ * client whose address that changed, into *others (malloc'd). */
+int			 graph_move(struct netd_config *, struct node *,
+			    struct node ***others, size_t *nothers);
 
 /* dot.c */
 void			 print_dot(FILE *, const struct netd_config *);

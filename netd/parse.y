@@ -2097,6 +2097,7 @@ config_free(struct netd_config *c)
 		free(c->files[i]);
 	free(c->files);
 	free(c->segments);
+	free(c->byname);
 	free(c->statedir);
 	free(c->file);
 	free(c);

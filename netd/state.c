@@ -4,9 +4,11 @@
  *                restart or a reload keeps each VM where it was put;
  *   compartments the namespaces netd made, so a restart with a smaller
  *                configuration removes the ones it no longer has.
- * Files are replaced atomically (write, fsync, rename).
+ * Files are replaced atomically (write, fsync, rename); an attach
+ * appends a line and syncs just after its reply (state_note_attachment).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +52,11 @@ state_commit(FILE *fp, const char *tmp, const char *path)
 		log_warn("rename %s", tmp);
 }
 
-/* Record the VMs kubsd-net attach has moved. */
-void
+/* Lines in the attachments file, to know when to write it anew. */
+static size_t	 lines;
+
+/* Record the VMs kubsd-net attach has moved, one line each. */
+static void
 state_save_attachments(const struct netd_config *conf)
 {
 	const struct node	*n;
@@ -61,11 +66,77 @@ state_save_attachments(const struct netd_config *conf)
 	state_path(conf, "attachments", path, sizeof(path));
 	if ((fp = state_create(path, tmp, sizeof(tmp))) == NULL)
 		return;
+	lines = 0;
 	TAILQ_FOREACH(n, &conf->nodes, entry)
-		if (n->kind == NODE_VM && n->attached)
+		if (n->kind == NODE_VM && n->attached) {
 			fprintf(fp, "%s %s\n", n->name,
 			    n->chain_name ? n->chain_name : "none");
+			lines++;
+		}
 	state_commit(fp, tmp, path);
+}
+
+/*
+ * Record one attach: a line appended to the attachments file, in one
+ * write (the last line for a VM wins when the file is read).  That is
+ * all the attach path pays; state_sync_attachments(), run just after
+ * the reply, makes it durable.  A crash of netd loses nothing (the
+ * kernel has the page); a power loss before the sync can lose the line,
+ * or leave half of it, which state_load_attachments() skips: the VM then
+ * comes back on the chain netd.conf gives it, whose rules are loaded
+ * like any other.
+ */
+void
+state_note_attachment(const struct netd_config *conf, const struct node *n)
+{
+	char	 path[512], line[256];
+	int	 fd, len;
+
+	state_path(conf, "attachments", path, sizeof(path));
+	len = snprintf(line, sizeof(line), "%s %s\n", n->name,
+	    n->chain_name ? n->chain_name : "none");
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0644)) == -1) {
+		log_warn("%s", path);
+		return;
+	}
+	if (write(fd, line, len) != len)
+		log_warn("%s", path);
+	close(fd);
+	lines++;
+}
+
+/*
+ * Make the noted attachments durable: the file is written anew (write,
+ * fsync, rename) once its lines are mostly superseded, else fsync'd.
+ */
+void
+state_sync_attachments(const struct netd_config *conf)
+{
+	const struct node	*n;
+	char			 path[512];
+	size_t			 attached = 0;
+	int			 fd;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind == NODE_VM && n->attached)
+			attached++;
+	state_path(conf, "attachments", path, sizeof(path));
+	if (lines > 2 * attached + 16)
+		state_save_attachments(conf);
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (fsync(fd) == -1)
+			log_warn("fsync %s", path);
+		close(fd);
+	}
+	if ((fd = open(conf->statedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    != -1) {
+		if (fsync(fd) == -1)
+			log_warn("fsync %s", conf->statedir);
+		close(fd);
+	}
 }
 
 /*
@@ -84,8 +155,12 @@ state_load_attachments(struct netd_config *conf)
 	state_path(conf, "attachments", path, sizeof(path));
 	if ((fp = fopen(path, "r")) == NULL)
 		return 0;
+	lines = 0;
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (sscanf(line, "%127s %127s", vm, chain) != 2)
+		lines++;
+		/* a last line without its newline was cut short */
+		if (line[strcspn(line, "\n")] != '\n' ||
+		    sscanf(line, "%127s %127s", vm, chain) != 2)
 			continue;
 		if ((n = node_find(conf, vm)) == NULL || n->kind != NODE_VM ||
 		    (strcmp(chain, "none") != 0 &&

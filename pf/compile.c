@@ -9,8 +9,6 @@
 #include "kubsd.h"
 #include "rules.h"
 
-static void	 anchor_init(struct anchor *, const struct node *,
-		    enum anchor_kind);
 static void	 compile_base(struct anchor *);
 static void	 compile_uplink(struct anchor *, const struct netd_config *,
 		    const struct node *);
@@ -104,42 +102,9 @@ rules_compile(const struct netd_config *conf)
 			compile_vm(a, n);
 			break;
 		}
+		anchor_shrink(a);
 	}
 	return rs;
-}
-
-static void
-free_rule(struct rule *r)
-{
-	free(r->protos);
-	free(r->src.v);
-	free(r->dst.v);
-	free(r->sport.v);
-	free(r->dport.v);
-}
-
-void
-rules_free(struct ruleset *rs)
-{
-	struct anchor	*a;
-	size_t		 i, j;
-
-	if (rs == NULL)
-		return;
-	for (i = 0; i < rs->nanchors; i++) {
-		a = &rs->anchors[i];
-		for (j = 0; j < a->nrules; j++)
-			free_rule(&a->rules[j]);
-		for (j = 0; j < a->nfwd; j++)
-			free(a->fwd[j].dst);
-		free(a->rules);
-		free(a->nat);
-		free(a->fwd);
-		free(a->name);
-		free(a->info);
-	}
-	free(rs->anchors);
-	free(rs);
 }
 
 const struct anchor *
@@ -153,7 +118,7 @@ rules_anchor(const struct ruleset *rs, const char *name)
 	return NULL;
 }
 
-static void
+void
 anchor_init(struct anchor *a, const struct node *n, enum anchor_kind kind)
 {
 	char	 info[256];

@@ -142,12 +142,20 @@ void
 emit_nft_port_unmap(FILE *f, const struct ruleset *loaded, const char *name)
 {
 	const struct anchor	*a;
+
+	if ((a = rules_anchor(loaded, name)) != NULL)
+		emit_nft_anchor_unmap(f, a);
+}
+
+void
+emit_nft_anchor_unmap(FILE *f, const struct anchor *a)
+{
 	static const char	*maps[] = { "port_in", "port_out", "host_in",
 				    "host_out" };
 	const char		*keys[2];
 	size_t			 m, k;
 
-	if ((a = rules_anchor(loaded, name)) == NULL || !is_port(a))
+	if (!is_port(a))
 		return;
 	for (m = 0; m < 4; m++) {
 		keys[0] = keys[1] = NULL;

@@ -17,13 +17,17 @@
 #include <nftables/libnftables.h>
 
 #include "kubsd.h"
-#include "rules.h"
 #include "load.h"
+#include "log.h"
+#include "replay-nft.h"
+#include "rules.h"
 
 #define LOADER_ERRLINES	6
 
 struct loader {
 	struct nft_ctx	*nft;
+	struct replay	*rp;		/* NULL: text only */
+	char		*skel;		/* the replay's table */
 	char		 err[1024];
 };
 
@@ -156,6 +160,7 @@ loader_open(void)
 		errno = ENOMEM;
 		return NULL;
 	}
+	l->rp = replay_open();
 	return l;
 }
 
@@ -165,6 +170,8 @@ loader_close(struct loader *l)
 	if (l == NULL)
 		return;
 	nft_ctx_free(l->nft);
+	replay_close(l->rp);
+	free(l->skel);
 	free(l);
 }
 
@@ -256,6 +263,99 @@ loader_load_port(struct loader *l, const struct ruleset *loaded,
 	}
 	emit_nft_port(b.f, rs, name);
 	return batch_run(l, &b, 0);
+}
+
+/* Close a batch's stream; its text, or NULL. */
+static char *
+batch_text(struct batch *b)
+{
+	int	 bad = ferror(b->f);
+
+	if (fclose(b->f) != 0 || bad) {
+		free(b->buf);
+		return NULL;
+	}
+	return b->buf;
+}
+
+/* VMs' ports through the replay (replay-nft-linux.c). */
+static int
+replay(struct loader *l, const struct ruleset *rs,
+    const struct anchor *const *a, size_t n)
+{
+	struct batch	 b;
+	const char	**keys;
+	char		*text;
+	size_t		 i, m;
+	int		 rv;
+
+	for (i = 0; i < n; i++)
+		if (a[i]->kind != ANCHOR_VM)
+			return -1;
+	/* what the ports' rules need of the table: sets and maps */
+	if (l->skel == NULL) {
+		if (batch_open(l, &b) == -1)
+			return -1;
+		fprintf(b.f, "table bridge kubsd {\n");
+		nft_bridge_sets(b.f);
+		for (m = 0; m < sizeof(bridge_maps) / sizeof(bridge_maps[0]);
+		    m++)
+			fprintf(b.f, "\tmap %s {\n\t\ttype ifname : verdict\n"
+			    "\t}\n", bridge_maps[m]);
+		fprintf(b.f, "}\n");
+		if ((l->skel = batch_text(&b)) == NULL)
+			return -1;
+	}
+	if (batch_open(l, &b) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		emit_nft_port(b.f, rs, a[i]->name);
+	if ((text = batch_text(&b)) == NULL)
+		return -1;
+	keys = xcalloc(2 * n, sizeof(*keys));
+	for (i = 0; i < n; i++) {
+		keys[2 * i] = a[i]->ifname;
+		keys[2 * i + 1] = a[i]->down_if;
+	}
+	rv = replay_ports(l->rp, l->skel, text, keys, 2 * n, l->err,
+	    sizeof(l->err));
+	free(keys);
+	free(text);
+	return rv;
+}
+
+int
+loader_load_anchors(struct loader *l, const struct ruleset *rs,
+    const struct anchor *const *old, const struct anchor *const *new,
+    size_t n)
+{
+	struct batch	 b;
+	char		 why[sizeof(l->err)];
+	size_t		 i;
+	int		 rv;
+
+	if (l->rp != NULL) {
+		if (replay(l, rs, new, n) == 0)
+			return 0;
+		snprintf(why, sizeof(why), "%s", l->err);
+	}
+	if (batch_open(l, &b) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (old[i] != NULL)
+			emit_nft_anchor_unmap(b.f, old[i]);
+		else
+			delete_elements(l, b.f, new[i]);
+		emit_nft_port(b.f, rs, new[i]->name);
+	}
+	rv = batch_run(l, &b, 0);
+	/* The text went in where the replay did not: replay no more. */
+	if (rv == 0 && l->rp != NULL) {
+		log_warnx("rule loader: %s; loading text from now on", why);
+		replay_close(l->rp);
+		l->rp = NULL;
+	}
+	return rv;
 }
 
 int

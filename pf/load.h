@@ -10,6 +10,7 @@
 #ifndef LOAD_H
 #define LOAD_H
 
+struct anchor;
 struct loader;
 struct ruleset;
 
@@ -29,6 +30,15 @@ int		 loader_load_full(struct loader *, const struct ruleset *);
  */
 int		 loader_load_port(struct loader *, const struct ruleset *,
 		    const struct ruleset *, const char *);
+
+/*
+ * VMs' rules replaced in one transaction (an attach: the VM, and any VM
+ * whose address its move changed): new[i] is in rs, old[i] is what was
+ * loaded for it (NULL: ask the kernel).
+ */
+int		 loader_load_anchors(struct loader *, const struct ruleset *,
+		    const struct anchor *const *old,
+		    const struct anchor *const *new, size_t);
 
 /* Detach: the port's dispatch entries and rules, from the ruleset that
  * loaded them. */

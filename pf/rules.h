@@ -121,12 +121,26 @@ struct ruleset {
 	size_t			 nanchors;
 };
 
-/* compile.c */
+/* compile.c (rules_free: anchor.c) */
 struct ruleset		*rules_compile(const struct netd_config *);
 void			 rules_free(struct ruleset *);
 const struct anchor	*rules_anchor(const struct ruleset *, const char *);
 
+/* anchor.c: an anchor's contents freed; its spare room given back;
+ * its rules freed, its name and ports kept (so for every VM anchor) */
+void			 anchor_free(struct anchor *);
+void			 anchor_shrink(struct anchor *);
+void			 anchor_strip(struct anchor *);
+void			 rules_strip_vms(struct ruleset *);
+
+/* anchor.c: VM n's anchor compiled again in place, after
+ * graph_move(); the old one is moved to *old (NULL: n has none) */
+struct anchor		*rules_recompile(struct ruleset *, const struct node *,
+			    struct anchor *old);
+
 /* compile.c, for compile_vm.c */
+void			 anchor_init(struct anchor *, const struct node *,
+			    enum anchor_kind);
 struct rule		*rule_add(struct anchor *, enum rkind, enum rverdict,
 			    enum rdir);
 void			 raddrs_add(struct raddrs *, const struct kaddr *);
@@ -146,6 +160,7 @@ void			 emit_nft(FILE *, const struct ruleset *, const char *);
 void			 emit_nft_port(FILE *, const struct ruleset *, const char *);
 void			 emit_nft_port_unmap(FILE *, const struct ruleset *,
 			    const char *);
+void			 emit_nft_anchor_unmap(FILE *, const struct anchor *);
 int			 emit_nft_port_remove(FILE *, const struct ruleset *,
 			    const char *);
 

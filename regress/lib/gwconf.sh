@@ -21,7 +21,7 @@ gateway "sys-wg" {
 	wireguard {
 		private key file "$2"
 		address $TN_WG_CLIENT/32
-		dns $TN_DNS
+		dns $TN_WG_SERVER
 		peer "testvpn" {
 			public key "$TN_WG_PUBKEY"
 			endpoint ${TN_WG_ENDPOINT%:*} port ${TN_WG_ENDPOINT#*:}

@@ -135,6 +135,8 @@ for n in nodes:
 
 # Idempotent: the trap and an explicit call may both run it.
 sb_cleanup() {
+	# A second signal (timeout(1) forwards one) must not cut it short.
+	trap '' INT TERM HUP
 	if [ -n "$NETD_PID" ]; then
 		kill -9 "$NETD_PID" 2>/dev/null || :
 		wait "$NETD_PID" 2>/dev/null || :

@@ -113,7 +113,8 @@ tn_bg() {
 
 tn_start() {
 	tn_paths
-	tn_dns_start && tn_http_start && tn_tor_start && tn_wg_start
+	# WireGuard first: DNS then also answers on the tunnel's address
+	tn_wg_start && tn_dns_start && tn_http_start && tn_tor_start
 }
 
 tn_dns_start() {
@@ -124,8 +125,12 @@ tn_dns_start() {
 	# process in I to an address of I has that address as its source,
 	# so the log names the exit that asked.
 	tn_tor_addrs || return 1
+	# and on the WireGuard server's tunnel address, once it has one
+	_wgdns=
+	inns "$I" ip -4 -o addr show | grep -q " $TN_WG_SERVER/" &&
+	    _wgdns=$TN_WG_SERVER
 	tn_bg "$I" dns python3 "$TN_LIB/tn-dns.py" serve \
-	    "$(echo $TN_DNS $TN_TOR_EXITS | tr ' ' ,)" 53 \
+	    "$(echo $TN_DNS $TN_TOR_EXITS $_wgdns | tr ' ' ,)" 53 \
 	    "$TN_ZONE" "$TN_DNS_LOG" 2>>"$TN_DIR/dns.err"
 	# an answer, even NXDOMAIN (1), says the server is up
 	_i=0

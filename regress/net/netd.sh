@@ -143,6 +143,18 @@ if [ -z "$bad" ] && [ "$seen_a" -gt 0 ] && [ "$seen_b" -gt 0 ]; then
 else fail "during attach: old $seen_a new $seen_b elsewhere: $bad"; fi
 if fetch work | grep -q "test internet"; then ok "work reaches the internet via b"
 else fail "work reaches the internet via b"; fi
+# After the attach (rules replaced for one port only) the kernel holds
+# what loading netd's whole ruleset afresh would give.
+inh nft list table inet kubsd >"$T/live2.nft" 2>&1
+inh nft list table bridge kubsd >>"$T/live2.nft" 2>&1
+ip netns add kubsd-tc-$$
+"$NET" -s "$SOCK" show rules -t nft | ip netns exec kubsd-tc-$$ nft -f - &&
+{ ip netns exec kubsd-tc-$$ nft list table inet kubsd
+  ip netns exec kubsd-tc-$$ nft list table bridge kubsd; } >"$T/compiled2.nft" 2>&1
+ip netns del kubsd-tc-$$
+if diff -u "$T/compiled2.nft" "$T/live2.nft" >"$T/drift2.diff"; then
+	ok "no drift after attach"
+else fail "drift after attach"; head -20 "$T/drift2.diff"; fi
 # A spoofed source MAC: the same allowed probe, from another MAC.
 # (ip, not /sys: nsenter --net keeps the host's sysfs)
 MAC=$(inns kubsd-work ip -o link show eth0 | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/')

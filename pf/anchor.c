@@ -1,0 +1,115 @@
+/*
+ * An anchor after rules_compile(): compiled again in place when its VM
+ * moves, trimmed, stripped of its rules once loaded, freed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kubsd.h"
+#include "rules.h"
+
+/*
+ * Only the VM's own anchor depends on where it is attached (its first
+ * hop, addresses, DNS): the rest of the ruleset stays as compiled.
+ */
+struct anchor *
+rules_recompile(struct ruleset *rs, const struct node *n, struct anchor *old)
+{
+	struct anchor	*a;
+	size_t		 i;
+
+	if (n->kind != NODE_VM)
+		return NULL;
+	for (i = 0; i < rs->nanchors; i++)
+		if (rs->anchors[i].kind == ANCHOR_VM &&
+		    strcmp(rs->anchors[i].name, n->name) == 0)
+			break;
+	if (i == rs->nanchors)
+		return NULL;
+	a = &rs->anchors[i];
+	*old = *a;
+	memset(a, 0, sizeof(*a));
+	anchor_init(a, n, ANCHOR_VM);
+	compile_vm(a, n);
+	anchor_shrink(a);
+	return a;
+}
+
+/* Give back the rule array's slack: a ruleset stays as long as netd. */
+void
+anchor_shrink(struct anchor *a)
+{
+	if (a->caprules > a->nrules && a->nrules > 0) {
+		a->rules = xreallocarray(a->rules, a->nrules,
+		    sizeof(*a->rules));
+		a->caprules = a->nrules;
+	}
+}
+
+static void
+free_rule(struct rule *r)
+{
+	free(r->protos);
+	free(r->src.v);
+	free(r->dst.v);
+	free(r->sport.v);
+	free(r->dport.v);
+}
+
+/*
+ * Once loaded, a VM's rules are not needed again until it moves (and is
+ * compiled anew): keep its anchor's name and ports, free its rules.  A
+ * stripped ruleset cannot be emitted; compile the graph again for that.
+ */
+void
+anchor_strip(struct anchor *a)
+{
+	size_t	 j;
+
+	for (j = 0; j < a->nrules; j++)
+		free_rule(&a->rules[j]);
+	free(a->rules);
+	a->rules = NULL;
+	a->nrules = a->caprules = 0;
+}
+
+void
+rules_strip_vms(struct ruleset *rs)
+{
+	size_t	 i;
+
+	for (i = 0; i < rs->nanchors; i++)
+		if (rs->anchors[i].kind == ANCHOR_VM)
+			anchor_strip(&rs->anchors[i]);
+}
+
+/* What an anchor holds (not the anchor itself). */
+void
+anchor_free(struct anchor *a)
+{
+	size_t	 j;
+
+	for (j = 0; j < a->nrules; j++)
+		free_rule(&a->rules[j]);
+	for (j = 0; j < a->nfwd; j++)
+		free(a->fwd[j].dst);
+	free(a->rules);
+	free(a->nat);
+	free(a->fwd);
+	free(a->name);
+	free(a->info);
+}
+
+void
+rules_free(struct ruleset *rs)
+{
+	size_t	 i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < rs->nanchors; i++)
+		anchor_free(&rs->anchors[i]);
+	free(rs->anchors);
+	free(rs);
+}
+
