@@ -44,7 +44,7 @@ PROGS	 = kubsd-netd kubsd-net kubsd-guest
 MAINS	 = netd/netd.c netd/kubsdnet.c
 # kubsd-net leaktest: captures and probes, in kubsd-net alone.
 LTSRCS	 = netd/capture.c netd/probe-linux.c netd/leaktest.c \
-	   netd/leaktest-linux.c
+	   netd/leaktest-linux.c netd/leaktest_print.c
 LIBSRCS	 = $(filter-out $(MAINS) $(LTSRCS),$(sort $(wildcard netd/*.c pf/*.c)))
 LIBOBJS	 = $(LIBSRCS:%.c=obj/%.o) obj/parse.o
 ASANOBJS = $(LIBSRCS:%.c=obj-asan/%.o) obj-asan/parse.o

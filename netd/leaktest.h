@@ -3,9 +3,9 @@
  * VM's compartment while the interfaces of its chain are captured.
  *
  * leaktest.c plans the test from kubsd-netd's status (which interfaces
- * to capture, which probes to send, where each may appear in clear) and
- * judges and prints the result; leaktest-linux.c runs it (captures in
- * the calling namespace, probes from the compartment).
+ * to capture, which probes to send, where each may appear in clear);
+ * leaktest-linux.c runs it (captures in kubsd-netd's namespace, probes
+ * from the compartment); leaktest_print.c judges and prints the result.
  */
 #ifndef LEAKTEST_H
 #define LEAKTEST_H
@@ -82,8 +82,14 @@ int	 leaktest_plan(struct leaktest *, const char *, size_t,
 	    const struct lt_host *);
 int	 leaktest_main(struct leaktest *, int, int, const char *, size_t);
 struct lt_probe	*leaktest_probe(struct leaktest *, const char *);
+
+/* leaktest_print.c */
+int		 leaktest_leaked(const struct lt_probe *);
 const char	*leaktest_iflist(const struct leaktest *, uint32_t, char *,
 		    size_t);
+void		 leaktest_print_table(const struct leaktest *);
+void		 leaktest_print_json(const struct leaktest *, int);
+void		 leaktest_report_leaks(const struct leaktest *);
 
 /* leaktest-linux.c */
 extern const struct lt_host lt_host_linux;
