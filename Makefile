@@ -22,14 +22,17 @@ YACC_CFLAGS = -Wno-unused-but-set-variable -Wno-sign-compare \
 
 # Libraries, by pkg-config name: add them here as the code starts to use them
 # (libnftables libmnl libevent jansson libpcap).
+# libpcap only for what captures (kubsd-net leaktest, the tools, the
+# tests): the daemon does not link it.
 PKGS	 = libmnl jansson libevent libnftables libnftnl
 PKG_CONFIG ?= pkg-config
 ifneq ($(strip $(PKGS)),)
 ifneq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
-KCFLAGS	+= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+KCFLAGS	+= $(shell $(PKG_CONFIG) --cflags $(PKGS) libpcap 2>/dev/null)
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 endif
 endif
+PCAPLIBS = $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
 
 ASAN_CC	 = clang
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -39,7 +42,10 @@ FUZZ_SANITIZE = -fsanitize=fuzzer-no-link,address,undefined \
 
 PROGS	 = kubsd-netd kubsd-net kubsd-guest
 MAINS	 = netd/netd.c netd/kubsdnet.c
-LIBSRCS	 = $(filter-out $(MAINS),$(sort $(wildcard netd/*.c pf/*.c)))
+# kubsd-net leaktest: captures and probes, in kubsd-net alone.
+LTSRCS	 = netd/capture.c netd/probe-linux.c netd/leaktest.c \
+	   netd/leaktest-linux.c netd/leaktest_print.c
+LIBSRCS	 = $(filter-out $(MAINS) $(LTSRCS),$(sort $(wildcard netd/*.c pf/*.c)))
 LIBOBJS	 = $(LIBSRCS:%.c=obj/%.o) obj/parse.o
 ASANOBJS = $(LIBSRCS:%.c=obj-asan/%.o) obj-asan/parse.o
 # kubsd-guest: guest/, and of netd/ only logging, addresses and the link
@@ -50,6 +56,8 @@ GUESTNETD = netd/addr.c netd/log.c netd/util.c netd/link-linux.c \
 GUESTOBJS = $(GUESTSRCS:%.c=obj/%.o) $(GUESTNETD:%.c=obj/%.o)
 GUESTASANOBJS = $(GUESTSRCS:%.c=obj-asan/%.o) $(GUESTNETD:%.c=obj-asan/%.o)
 FUZZOBJS = $(LIBSRCS:%.c=obj-fuzz/%.o) obj-fuzz/parse.o
+LTOBJS	 = $(LTSRCS:%.c=obj/%.o)
+LTASANOBJS = $(LTSRCS:%.c=obj-asan/%.o)
 UNITS	 = $(patsubst regress/unit/%.c,obj-asan/unit/%,$(wildcard regress/unit/*.c))
 NETTESTS = $(patsubst regress/net/%.c,obj-asan/net/%,$(wildcard regress/net/*.c))
 FUZZERS	 = $(patsubst regress/fuzz/%.c,obj-fuzz/%,$(wildcard regress/fuzz/fuzz_*.c))
@@ -69,14 +77,15 @@ asan: kubsd-netd-asan kubsd-net-asan kubsd-guest-asan
 
 kubsd-netd: obj/netd/netd.o $(LIBOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-kubsd-net: obj/netd/kubsdnet.o $(LIBOBJS)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+kubsd-net: obj/netd/kubsdnet.o $(LIBOBJS) $(LTOBJS)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(PCAPLIBS)
 kubsd-guest: obj/guest/guest.o $(GUESTOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 kubsd-netd-asan: obj-asan/netd/netd.o $(ASANOBJS)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-kubsd-net-asan: obj-asan/netd/kubsdnet.o $(ASANOBJS)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+kubsd-net-asan: obj-asan/netd/kubsdnet.o $(ASANOBJS) $(LTASANOBJS)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(PCAPLIBS)
 kubsd-guest-asan: obj-asan/guest/guest.o $(GUESTASANOBJS)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -108,12 +117,14 @@ obj-fuzz/parse.o: obj/parse.c
 # regress/net/*.sh scripts).
 regress-units: $(UNITS) $(NETTESTS)
 obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(ASANOBJS) \
-	    $(GUESTSRCS:%.c=obj-asan/%.o)
+	    $(GUESTSRCS:%.c=obj-asan/%.o) $(LTASANOBJS)
 	@mkdir -p $(@D)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
-obj-asan/net/%: regress/net/%.c $(ASANOBJS)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter-out %.h,$^) \
+	    $(LDLIBS) $(PCAPLIBS)
+obj-asan/net/%: regress/net/%.c $(ASANOBJS) $(LTASANOBJS)
 	@mkdir -p $(@D)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(PCAPLIBS)
 
 # libFuzzer harnesses: regress/fuzz/fuzz_NAME.c -> obj-fuzz/fuzz_NAME.
 fuzz: $(FUZZERS)
@@ -122,12 +133,13 @@ obj-fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(FUZZOBJS)
 	    -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	    $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Test helpers (packet capture and probes) for the integration tests.
+# Test helpers (packet capture and probes) for the integration tests,
+# on the capture and probe code kubsd-net leaktest uses.
+TOOLOBJS = obj/netd/capture.o obj/netd/probe-linux.o
 tools: $(TOOLS)
-obj/tools/%: regress/tools/%.c
+obj/tools/%: regress/tools/%.c $(TOOLOBJS)
 	@mkdir -p $(@D)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS) \
-	    $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $< $(TOOLOBJS) $(LDLIBS) $(PCAPLIBS)
 
 obj/bench_compile: regress/bench/bench_compile.c $(LIBOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -67,12 +67,37 @@ node_json(const struct node *n)
 		json_object_set_new(o, "role", json_string(role_name(n->role)));
 		json_object_set_new(o, "segment", json_string(kaddr_str(
 		    &n->seg->net, a, sizeof(a))));
+		json_object_set_new(o, "bridge", json_string(n->bridge_if));
+		json_object_set_new(o, "down_interface",
+		    json_string(n->down_if));
+		json_object_set_new(o, "down_mac", json_string(mac_str(
+		    n->down_mac, m, sizeof(m))));
 		json_object_set_new(o, "ready", json_boolean(!n->unready));
 		json_object_set_new(o, "guest", json_string(
 		    n->guest_status[0] ? n->guest_status : "unknown"));
 	} else
 		json_object_set_new(o, "chain", n->chain ?
 		    json_string(n->chain->name) : json_string("none"));
+	if (n->addr6.af)
+		json_object_set_new(o, "address6", json_string(kaddr_host(
+		    &n->addr6, a, sizeof(a))));
+	return o;
+}
+
+/* A chain: its gateways and uplink, first hop first. */
+static json_t *
+chain_json(const struct chain *c)
+{
+	json_t	*o = json_object(), *hops = json_array();
+	size_t	 i;
+
+	json_object_set_new(o, "name", json_string(c->name));
+	for (i = 0; i < c->nhops; i++)
+		json_array_append_new(hops, json_string(c->hops[i].name));
+	json_object_set_new(o, "hops", hops);
+	json_object_set_new(o, "ipv6", json_boolean(c->ipv6));
+	json_object_set_new(o, "dns", json_string(c->dns == DNS_NONE ?
+	    "none" : "first-hop"));
 	return o;
 }
 
@@ -81,7 +106,9 @@ h_status(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 {
 	const struct netd	*d = arg;
 	const struct node	*n;
+	const struct chain	*c;
 	json_t			*root = json_object(), *nodes = json_array();
+	json_t			*chains = json_array();
 	char			*s;
 
 	(void)m;
@@ -94,6 +121,9 @@ h_status(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	TAILQ_FOREACH(n, &d->conf->nodes, entry)
 		json_array_append_new(nodes, node_json(n));
 	json_object_set_new(root, "nodes", nodes);
+	TAILQ_FOREACH(c, &d->conf->chains, entry)
+		json_array_append_new(chains, chain_json(c));
+	json_object_set_new(root, "chains", chains);
 	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (s == NULL)

@@ -15,6 +15,7 @@
 
 #include "ctl.h"
 #include "kubsd.h"
+#include "leaktest.h"
 #include "log.h"
 #include "rules.h"
 
@@ -38,12 +39,16 @@ static int	ctl_graph(int, char **);
 static int	ctl_reload(int, char **);
 static int	ctl_teardown(int, char **);
 static int	ctl_log(int, char **);
+static int	ctl_leaktest(int, char **);
 
 static const struct cmd cmds[] = {
 	{ "attach",	NULL,	2, 2, "attach vm chain", NULL, ctl_attach },
 	{ "check",	NULL,	0, 0, "check", cmd_check, NULL },
 	{ "detach",	NULL,	1, 1, "detach vm", NULL, ctl_detach },
 	{ "graph",	NULL,	0, 0, "graph", cmd_graph, ctl_graph },
+	{ "leaktest",	NULL,	0, 16,
+	    "leaktest [-j] [-p port] [-t address]... [-w ms] vm",
+	    NULL, ctl_leaktest },
 	{ "log",	NULL,	1, 1, "log verbose|brief", NULL, ctl_log },
 	{ "reload",	NULL,	0, 0, "reload", NULL, ctl_reload },
 	{ "show",	"rules", 0, 3, "show rules [-t pf|nft] [name]",
@@ -354,6 +359,27 @@ ctl_log(int argc, char **argv)
 		return 1;
 	}
 	return ask_print(CTL_LOG, 0, 1, argv);
+}
+
+/* Exits 0 (no leak), 1 (a leak) or 2 (usage, any other error). */
+static int
+ctl_leaktest(int argc, char **argv)
+{
+	static struct leaktest	 lt;
+	const char		*text;
+	size_t			 len;
+	int			 jflag, rv;
+
+	if ((rv = leaktest_args(&lt, &jflag, argc, argv)) != 0)
+		return rv;
+	if (geteuid() != 0) {
+		fprintf(stderr, "kubsd-net: leaktest: needs root (captures, "
+		    "raw sockets, the vm's compartment)\n");
+		return 2;
+	}
+	if (ask(CTL_STATUS, 0, 0, NULL, &text, &len) != 0)
+		return 2;
+	return leaktest_main(&lt, jflag, ctlfd, text, len);
 }
 
 static const struct cmd *

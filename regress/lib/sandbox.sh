@@ -16,6 +16,7 @@
 #   SB_PREFIX        two letters: H is kubsd-${SB_PREFIX}h-$$, I ...i-$$
 #   SB_COMPARTMENTS  the compartment names its configuration makes
 #   NETD             the kubsd-netd to run
+#   SB_LOCKWAIT      seconds to wait for another sandbox (default 900)
 # and after sb_init has set T (a scratch directory), writes $T/netd.conf
 # and calls sb_start_netd.  SOCK is $T/netd.sock.  KEEP=1 keeps $T.
 
@@ -26,7 +27,8 @@ sb_init() {	# the scratch directory; no namespace yet
 	# Compartment and WireGuard names are global: one sandbox at a time.
 	# What runs in the background gets 9>&-: a straggler left by a run
 	# killed with -9 must not hold the lock for every later one.
-	exec 9>/run/kubsd-sandbox.lock && flock -w 900 9 || return 1
+	exec 9>/run/kubsd-sandbox.lock && flock -w "${SB_LOCKWAIT:-900}" 9 ||
+	    return 1
 	H=kubsd-${SB_PREFIX}h-$$
 	I=kubsd-${SB_PREFIX}i-$$
 	T=$(mktemp -d /tmp/kubsd-sandbox.XXXXXX) || return 1
