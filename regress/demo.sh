@@ -7,12 +7,13 @@
 # Then live, as root, in namespaces it makes and always removes (see
 # regress/lib/sandbox.sh): kubsd-netd runs in a "host" namespace whose
 # uplink leads to an "internet" namespace holding the test internet
-# (regress/lib/testnet.sh: HTTP, DNS, WireGuard, a private Tor network);
-# with a small configuration: gateways gw-a and gw-b (chains a and b),
-# the VM "work" on chain a and the offline "vault", all compartments.  It
-# shows kubsd-net status, show rules, graph, a fetch from work, moves
-# work to chain b, fetches again, tears down and checks that nothing
-# is left behind.
+# (regress/lib/testnet.sh: HTTP, DNS, a WireGuard server, a private Tor
+# network), with real gateways (regress/lib/gwconf.sh: sys-net, sys-tor,
+# sys-wg, sys-torvpn, each a compartment running kubsd-guest), the VM
+# "work" on chain tor and the offline "vault".  It shows the gateways
+# getting ready, a page fetched through Tor, work moved to chain vpn
+# and a page through WireGuard, the leaktest tables, then tears down
+# and checks that nothing is left behind.
 #
 set -eu
 cd "$(dirname "$0")/.."
@@ -23,9 +24,10 @@ NS=kubsd-demo-$$
 TMP=$(mktemp -d /tmp/kubsd-demo.XXXXXX)
 
 SB_PREFIX=d
-SB_COMPARTMENTS="gw-a gw-b work vault"
+SB_COMPARTMENTS="sys-net sys-tor sys-torvpn sys-wg work vault"
 . regress/lib/sandbox.sh
 . regress/lib/testnet.sh
+. regress/lib/gwconf.sh
 
 cleanup() {
 	ip netns del "$NS" 2>/dev/null || true
@@ -68,7 +70,7 @@ ip netns del "$NS"
 
 # ---- live ---------------------------------------------------------------
 
-for t in ip nsenter curl python3 nft; do
+for t in ip nsenter curl python3 nft tor wireguard-go wg; do
 	if ! command -v $t >/dev/null; then
 		heading "live: skipped (no $t)"
 		exit 0
@@ -83,22 +85,24 @@ fi
 net() {		# kubsd-net, talking to the sandbox's kubsd-netd
 	"$NET" -s "$SOCK" "$@"
 }
-fetch() {	# $1: compartment
-	heading "nsenter --net=/var/run/netns/kubsd-$1 curl http://192.0.2.2:8080/"
+fetch() {	# $1: compartment, $2: address
+	heading "nsenter --net=/var/run/netns/kubsd-$1 curl http://$2:$TN_HTTP_PORT/"
 	if ! nsenter --net=/var/run/netns/kubsd-$1 \
-	    curl -sS -m 5 http://192.0.2.2:8080/; then
+	    curl -sS -m 20 "http://$2:$TN_HTTP_PORT/"; then
 		echo "the fetch failed"
 		exit 1
 	fi
 	sleep 0.2
-	echo "(the server saw the client as $(tail -n 1 "$T/http.log" |
-	    awk '{print $1}'): the host's uplink address)"
+	echo "(the server saw the client as $(tail -n 1 "$TN_HTTP_LOG" |
+	    awk '{print $1}'))"
 }
 
 heading "live: the sandbox"
 sb_make_ns
 tn_http_start "hello from the demo internet"
 tn_start
+wg genkey >"$T/wg.key" && chmod 600 "$T/wg.key"
+tn_wg_peer "$(wg pubkey <"$T/wg.key")"
 cat <<EOF
 namespace $H	the "host": kubsd-netd runs here; eth0 192.0.2.1/24 is its uplink
 namespace $I	the "internet": eth0 192.0.2.2/24 and, from regress/lib/testnet.sh,
@@ -106,14 +110,22 @@ namespace $I	the "internet": eth0 192.0.2.2/24 and, from regress/lib/testnet.sh,
 	DNS	$TN_DNS:53 (www.test is $TN_HTTP), log $TN_DNS_LOG
 	WireGuard	$TN_WG_IF on $TN_WG_ENDPOINT, tunnel $TN_WG_NET, key $TN_WG_PUBKEY
 	Tor	authorities $TN_TOR_AUTHS, exits $TN_TOR_EXITS
-		(bootstrapping); a client tor appends $TN_TOR_INC
+		(a private network); a client tor appends $TN_TOR_INC
 kubsd-net talks to kubsd-netd over $SOCK
 EOF
 
-{ sb_conf_head "$T/state" gw-a gw-b; cat <<EOF; } >"$T/netd.conf"
-vm "work" { driver netns; chain "a"; firewall { pass out proto tcp to any port 8080 } }
-vm "vault" { driver netns; chain none }
-EOF
+heading "the test internet's private Tor network"
+if tn_tor_wait 180; then
+	echo "a consensus with both exits after ${TN_TOR_BOOT}s:"
+	tn_tor_status
+else
+	echo "it did not bootstrap"
+	tn_logs
+	exit 1
+fi
+
+gw_conf "$T/state" "$T/wg.key" 'vm "work" { driver netns; chain "tor" }
+vm "vault" { driver netns; chain none }' >"$T/netd.conf"
 heading "$T/netd.conf  (the demo configuration)"
 cat "$T/netd.conf"
 
@@ -125,24 +137,53 @@ if ! sb_start_netd; then
 fi
 echo "kubsd-netd is running, pid $NETD_PID"
 
-heading "kubsd-net status"
+heading "kubsd-net status  (the gateways' guests are starting: no chain carries traffic yet)"
 net status
 
-heading "kubsd-net show rules work  (nftables)"
+heading "kubsd-net show rules work  (nftables, while sys-tor is not ready)"
 net show rules work
+
+heading "waiting for every gateway to be ready"
+if ! sb_wait_ready 180; then
+	net status
+	exit 1
+fi
+net status
+
+heading "the role bundle kubsd-netd wrote for sys-tor ($T/state/gateways/sys-tor)"
+for f in bundle.conf torrc rules.nft; do
+	echo "==> $f <=="
+	cat "$T/state/gateways/sys-tor/$f"
+done
 
 heading "kubsd-net graph"
 net graph
 
-fetch work
+# the first circuits may take a moment after "Bootstrapped 100%"
+i=0
+while ! inns kubsd-work curl -s -m 10 -o /dev/null "http://$TN_HTTP:$TN_HTTP_PORT/" &&
+    [ $i -lt 3 ]; do i=$((i + 1)); done
+fetch work "$TN_HTTP"
+echo "(through Tor: one of the exits $TN_TOR_EXITS)"
 
-heading "kubsd-net attach work b"
-net attach work b
+heading "kubsd-net leaktest work  (chain tor)"
+net leaktest work || exit 1
 
-heading "kubsd-net status  (after the attach)"
-net status
+heading "kubsd-net attach work vpn"
+net attach work vpn
+net status | sed -n '/^NAME/p;/^work /p'
+fetch work "$TN_WG_SERVER"
+echo "(through WireGuard: the tunnel's address $TN_WG_CLIENT)"
 
-fetch work
+heading "kubsd-net leaktest work  (chain vpn)"
+net leaktest work || exit 1
+
+heading "kubsd-net attach work tor"
+net attach work tor
+fetch work "$TN_HTTP"
+
+heading "kubsd-net leaktest vault  (offline)"
+net leaktest vault || exit 1
 
 heading "kubsd-net teardown -f"
 net teardown -f
@@ -156,18 +197,9 @@ echo "kubsd nft tables left in $H: $(inh nft list tables | grep -c kubsd || :)"
 heading "kubsd-netd's log"
 cat "$T/netd.log"
 
-heading "the test internet's private Tor network"
-if tn_tor_wait 150; then
-	echo "a consensus with both exits after ${TN_TOR_BOOT}s:"
-	tn_tor_status
-	echo "a client tor appends $TN_TOR_INC to its torrc:"
-	cat "$TN_TOR_INC"
-else
-	echo "it did not bootstrap"
-fi
-
-heading "the test internet's HTTP log: who connected"
+heading "the test internet's HTTP and DNS logs: who connected"
 grep -v '^Serving' "$TN_HTTP_LOG" || :
+cat "$TN_DNS_LOG" || :
 
 heading "cleanup"
 sb_cleanup
