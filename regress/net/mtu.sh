@@ -8,7 +8,7 @@
 #   mt-x's ("mtu 1300")                    1300
 # on each segment's bridge, its ports, and the compartments' ends of
 # them; then eth0 goes to 1450, a reload follows it, and a full-size
-# packet crosses mt-s's segment unfragmented.
+# packet crosses mt-x's segment unfragmented.
 #
 # Exit: 0 all checks passed, 77 cannot run here (reason on stderr).
 #
@@ -29,8 +29,8 @@ SB_COMPARTMENTS="mt-n mt-w mt-s mt-x mt-v mt-y"
 . regress/lib/sandbox.sh
 FAILED=0
 
-sb_busy && exit 77
 sb_init || { echo "mktemp failed" >&2; exit 77; }
+sb_busy && exit 77
 trap sb_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -106,15 +106,26 @@ if "$NET" -s "$SOCK" reload >"$T/reload.out" 2>&1; then ok "reload"
 else fail "reload"; cat "$T/reload.out"; fi
 check 1450 1370
 
-# A full-size IPv4 packet (1370 - 28 bytes of headers), don't fragment,
-# from mt-v to its first hop.
-GW=$(nsenter --net=/var/run/netns/kubsd-mt-v ip -4 route show default |
+# A full-size IPv4 packet (1300 - 28 bytes of headers), don't fragment,
+# from mt-y to its first hop, which the test lets answer pings (mt-v's
+# chain stays blocked: mt-w's tunnel never comes up here).
+sb_wait_ready 30 mt-n mt-x || fail "mt-n and mt-x ready"
+nsenter --net=/var/run/netns/kubsd-mt-x nft insert rule inet kubsd_guest \
+    input icmp type echo-request accept 2>"$T/nft.err" ||
+    fail "mt-x lets pings in: $(cat "$T/nft.err")"
+GW=$(nsenter --net=/var/run/netns/kubsd-mt-y ip -4 route show default |
     awk '{ print $3 }')
-if nsenter --net=/var/run/netns/kubsd-mt-v ping -c 1 -W 3 -M do -s 1342 \
-    "$GW" >"$T/ping.out" 2>&1; then
-	ok "1370-byte packet to $GW, unfragmented"
+if nsenter --net=/var/run/netns/kubsd-mt-y ping -c 3 -i 0.2 -W 3 -M do \
+    -s 1272 "$GW" >"$T/ping.out" 2>&1; then
+	ok "1300-byte packets to $GW, unfragmented"
 else
-	fail "1370-byte packet to $GW, unfragmented"; cat "$T/ping.out"
+	fail "1300-byte packets to $GW, unfragmented"; cat "$T/ping.out"
+fi
+if nsenter --net=/var/run/netns/kubsd-mt-y ping -c 1 -W 1 -M do \
+    -s 1273 "$GW" >"$T/ping.out" 2>&1; then
+	fail "a 1301-byte packet left mt-y unfragmented"
+else
+	ok "no 1301-byte packet leaves mt-y unfragmented"
 fi
 
 if grep -qi 'sanitizer\|runtime error' "$T/netd.log"; then
