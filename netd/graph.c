@@ -60,6 +60,31 @@ chain_find(const struct netd_config *conf, const char *name)
 	return NULL;
 }
 
+/*
+ * The MTU of the segment a node (uplink or gateway) owns: its "mtu", or
+ * an uplink's interface's, or the upstream segment's; a WireGuard
+ * gateway's tunnel takes its overhead off.  0: leave the kernel's.
+ */
+int
+node_seg_mtu(const struct node *n)
+{
+	int	 m;
+
+	if (n->mtu > 0)
+		return n->mtu;
+	if (n->kind == NODE_UPLINK)
+		return n->if_mtu;
+	if (n->kind != NODE_GATEWAY)
+		return 0;
+	m = n->up != NULL ? node_seg_mtu(n->up) : 0;
+	if (n->role == ROLE_WIREGUARD) {
+		m = (m > 0 ? m : KUBSD_MTU_ETHER) - KUBSD_WG_OVERHEAD;
+		if (m < KUBSD_MTU_MIN)
+			m = KUBSD_MTU_MIN;
+	}
+	return m;
+}
+
 /* Find the chain and hop that made gw's upstream what it is. */
 static const struct chain *
 chain_setting_up(const struct netd_config *conf, const struct node *gw)

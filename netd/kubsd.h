@@ -28,6 +28,10 @@
 #define KUBSD_TOR_DNSPORT	5353
 #define KUBSD_TOR_VIRTNET	"10.192.0.0/10"
 #define KUBSD_MEMORY		(1024ULL * 1024 * 1024)
+#define KUBSD_MTU_MIN		1280	/* IPv6's minimum */
+#define KUBSD_MTU_MAX		65535
+#define KUBSD_MTU_ETHER		1500	/* an uplink's, when unknown */
+#define KUBSD_WG_OVERHEAD	80	/* WireGuard over IPv6: 40+8+32 */
 
 /* An IPv4 or IPv6 address or network. */
 struct kaddr {
@@ -130,6 +134,8 @@ struct node {
 	int			 nat;		/* default 1 */
 	struct kaddr		 uplink_net;	/* "network": af 0 unset */
 	struct kaddr		 resolver;	/* af 0: the host's resolv.conf */
+	int			 if_mtu;	/* ifname's, read by netd; 0:
+						   unknown */
 
 	/* gateway */
 	enum role		 role;
@@ -138,6 +144,9 @@ struct node {
 	struct kaddr		 tor_virtnet;	/* VirtualAddrNetworkIPv4 */
 	char			*torrc_include;	/* appended to the torrc */
 	struct wg_conf		*wg;		/* role wireguard */
+
+	/* uplink and gateway: "mtu" of its segment, 0: derived */
+	int			 mtu;
 
 	/* gateway and vm */
 	enum driver		 driver;
@@ -235,6 +244,7 @@ void			 print_config(FILE *, const struct netd_config *);
 int			 graph_build(struct netd_config *);	/* 0 ok, -1 */
 struct node		*node_find(const struct netd_config *, const char *);
 struct chain		*chain_find(const struct netd_config *, const char *);
+int			 node_seg_mtu(const struct node *);	/* 0: default */
 void			 graph_reset(struct netd_config *);
 
 /* graph_move.c: a VM's chain_name changed: place it again, and any

@@ -53,7 +53,7 @@ struct sym {
 
 /* Options that may be given once per block; the value is the line. */
 enum {
-	O_INTERFACE, O_NAT, O_NETWORK,
+	O_INTERFACE, O_NAT, O_NETWORK, O_MTU,
 	O_ROLE, O_DRIVER, O_TEMPLATE, O_MEMORY, O_TRANSPORT, O_DNSPORT,
 	O_VIRTUAL, O_WIREGUARD, O_CHAIN, O_FIREWALL,
 	O_RESOLVER, O_TORRC,
@@ -131,6 +131,7 @@ static void		 end_rule(void);
 static int		 yesno(const char *, int);
 static int		 get_net(const char *, struct kaddr *, int, int);
 static long long	 get_port(long long, int);
+static void		 set_mtu(long long, int, int);
 static void		 set_memory(const char *, long long, int);
 static void		 add_addr(char *, int);
 static void		 host_addr(char *, int, int);
@@ -148,7 +149,7 @@ static void		 set_tunnel_address(char *, int);
 
 %token	ALLOWED BLOCK CHAIN DISPOSABLE DNS DRIVER ENDPOINT KFILE FIREWALL
 %token	FROM GATEWAY ICMPTYPE IN INCLUDE INET INET6 INTERFACE IPS IPV6
-%token	KEEPALIVE KEY LISTEN MEMORY NAT NETWORK OUT PASS PEER PERSISTENT
+%token	KEEPALIVE KEY LISTEN MEMORY MTU NAT NETWORK OUT PASS PEER PERSISTENT
 %token	POOL POOL6 PORT PREFIXLEN PRESHARED PRIVATE PROTO PUBLIC ROLE
 %token	STATEDIR TEMPLATE TO TRANSPORT UPLINK VIRTUAL VM WIREGUARD
 %token	ADDRESS RESOLVER TORRC
@@ -294,6 +295,7 @@ uplinkitem	: INTERFACE STRING	{
 				    $<lineno>1);
 			free($2);
 		}
+		| mtu
 		| RESOLVER STRING	{
 			if (opt_once(nodeopt, O_RESOLVER, "resolver",
 			    $<lineno>1))
@@ -359,6 +361,7 @@ gwitem		: ROLE STRING		{
 		}
 		| WIREGUARD		{ start_wg($<lineno>1); }
 		    optnl wgblock	{ end_wg(); }
+		| mtu
 		| TORRC INCLUDE STRING	{
 			if (opt_once(nodeopt, O_TORRC, "torrc include",
 			    $<lineno>1) &&
@@ -394,6 +397,9 @@ template	: TEMPLATE STRING	{
 			else
 				free($2);
 		}
+		;
+
+mtu		: MTU NUMBER		{ set_mtu($2, $<lineno>1, $<lineno>2); }
 		;
 
 memory		: MEMORY NUMBER		{
@@ -704,6 +710,7 @@ static const struct keyword keywords[] = {
 	{ "key",		KEY },
 	{ "listen",		LISTEN },
 	{ "memory",		MEMORY },
+	{ "mtu",		MTU },
 	{ "nat",		NAT },
 	{ "network",		NETWORK },
 	{ "out",		OUT },
@@ -1631,6 +1638,20 @@ get_port(long long n, int line)
 		return -1;
 	}
 	return n;
+}
+
+/* "mtu N" of the current uplink or gateway: its segment's links. */
+static void
+set_mtu(long long n, int line, int nline)
+{
+	if (!opt_once(nodeopt, O_MTU, "mtu", line))
+		return;
+	if (n < KUBSD_MTU_MIN || n > KUBSD_MTU_MAX) {
+		yyerror_at(nline, "mtu %lld out of range (%d..%d)", n,
+		    KUBSD_MTU_MIN, KUBSD_MTU_MAX);
+		return;
+	}
+	cur_node->mtu = (int)n;
 }
 
 /* A network: CIDR (host bits clear) or an address; af 0: either. */

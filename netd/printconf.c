@@ -173,6 +173,8 @@ print_uplink(FILE *fp, const struct node *n)
 		print_addr(fp, &n->resolver);
 		fputc('\n', fp);
 	}
+	if (n->mtu > 0)
+		fprintf(fp, "\tmtu %d\n", n->mtu);
 	fputs("}\n", fp);
 }
 
@@ -216,6 +218,8 @@ print_gateway(FILE *fp, const struct node *n)
 	print_string(fp, n->name);
 	fprintf(fp, " {\n\trole %s\n", role_name(n->role));
 	print_common(fp, n);
+	if (n->mtu > 0)
+		fprintf(fp, "\tmtu %d\n", n->mtu);
 	if (n->role == ROLE_TOR) {
 		fprintf(fp, "\ttransport port %u\n", n->tor_transport);
 		fprintf(fp, "\tdns port %u\n", n->tor_dnsport);

@@ -8,6 +8,11 @@
  * VMs) or the host end of a veth whose peer is eth0 in the compartment
  * namespace kubsd-NAME; a gateway's own port on its segment is kd-NAME
  * (a tap, or a veth whose peer is eth1 in the gateway's compartment).
+ *
+ * A segment's links (its bridge, the ports on it, the compartments'
+ * ends of those ports) share its MTU, node_seg_mtu(): by default the
+ * uplink interface's, read here, less a WireGuard tunnel's overhead
+ * below a wireguard gateway.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,12 +38,36 @@ topo_netns_name(const struct node *n, char *buf, size_t len)
 	snprintf(buf, len, "kubsd-%s", n->name);
 }
 
+/*
+ * 1: ifname exists, and has the MTU mtu (0: any) now; 0: it does not
+ * exist; -1: error.  One request when nothing needs changing.
+ */
+static int
+adopt(struct link_ctx *ctx, const char *ifname, int mtu)
+{
+	struct link_state	 st;
+
+	if (link_get(ctx, ifname, &st) == -1)
+		return errno == ENODEV ? 0 : -1;
+	if (mtu > 0 && st.mtu != mtu && link_set_mtu(ctx, ifname, mtu) == -1)
+		return -1;
+	return 1;
+}
+
 static int
 ensure_bridge(struct link_ctx *ctx, const struct node *owner)
 {
-	if (link_exists(ctx, owner->bridge_if) != 1)
-		TRY(ctx, link_bridge_create(ctx, owner->bridge_if, NULL, 0),
+	int	 mtu = node_seg_mtu(owner);
+
+	switch (adopt(ctx, owner->bridge_if, mtu)) {
+	case 0:
+		TRY(ctx, link_bridge_create(ctx, owner->bridge_if, NULL, mtu),
 		    "bridge", owner->bridge_if);
+		break;
+	case -1:
+		log_warnx("bridge %s: %s", owner->bridge_if, link_error(ctx));
+		return -1;
+	}
 	TRY(ctx, link_set_group(ctx, owner->bridge_if, KUBSD_IFGROUP),
 	    "group", owner->bridge_if);
 	if (owner->kind == NODE_UPLINK) {
@@ -54,10 +83,10 @@ ensure_bridge(struct link_ctx *ctx, const struct node *owner)
 	return 0;
 }
 
-/* Inside a compartment: name, address, route, forwarding. */
+/* Inside a compartment: name, MTU, address, route, forwarding. */
 static int
 setup_inside(const struct node *n, const char *ifname, const uint8_t *mac,
-    const struct kaddr *addr, int prefixlen, const struct kaddr *gw)
+    int mtu, const struct kaddr *addr, int prefixlen, const struct kaddr *gw)
 {
 	struct link_ctx	*in;
 	struct kaddr	 a = *addr;
@@ -71,6 +100,7 @@ setup_inside(const struct node *n, const char *ifname, const uint8_t *mac,
 	}
 	a.prefixlen = prefixlen;
 	if (link_set_mac(in, ifname, mac) == -1 ||
+	    (mtu > 0 && link_set_mtu(in, ifname, mtu) == -1) ||
 	    link_set_up(in, "lo", 1) == -1 ||
 	    link_set_up(in, ifname, 1) == -1 ||
 	    link_addr_add(in, ifname, &a) == -1 ||
@@ -110,18 +140,26 @@ write_resolv(const struct node *n)
 	fclose(fp);
 }
 
-/* A port: a tap, or a veth into the node's compartment as peer. */
+/*
+ * A port: a tap, or a veth into the node's compartment as peer; mtu 0:
+ * the kernel's.
+ */
 static int
 ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
-    const uint8_t *mac, const char *peer)
+    const uint8_t *mac, const char *peer, int mtu)
 {
 	char	 ns[KUBSD_IFNAMSIZ + 8];
 	uint8_t	 hostmac[6];
 
-	if (link_exists(ctx, port) == 1)
+	switch (adopt(ctx, port, mtu)) {
+	case 1:
 		return 0;
+	case -1:
+		log_warnx("port %s: %s", port, link_error(ctx));
+		return -1;
+	}
 	if (n->driver == DRIVER_QEMU) {
-		TRY(ctx, link_tap_create(ctx, port, mac, 0, (uid_t)-1),
+		TRY(ctx, link_tap_create(ctx, port, mac, mtu, (uid_t)-1),
 		    "tap", port);
 		return 0;
 	}
@@ -133,7 +171,7 @@ ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
 	/* The host end gets a MAC of its own; the guest keeps n's. */
 	memcpy(hostmac, mac, 6);
 	hostmac[0] = 0x06;
-	TRY(ctx, link_veth_create(ctx, port, hostmac, peer, ns, mac, 0),
+	TRY(ctx, link_veth_create(ctx, port, hostmac, peer, ns, mac, mtu),
 	    "veth", port);
 	return 0;
 }
@@ -141,10 +179,13 @@ ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
 static int
 apply_node(struct link_ctx *ctx, const struct node *n)
 {
+	int	 upmtu, downmtu;
 
 	if (n->kind == NODE_UPLINK)
 		return 0;		/* its bridge: topo_apply() */
-	if (ensure_port(ctx, n, n->port_if, n->mac, "eth0") == -1)
+	upmtu = n->up != NULL ? node_seg_mtu(n->up) : 0;
+	downmtu = node_seg_mtu(n);
+	if (ensure_port(ctx, n, n->port_if, n->mac, "eth0", upmtu) == -1)
 		return -1;
 	TRY(ctx, link_set_group(ctx, n->port_if, KUBSD_IFGROUP), "group",
 	    n->port_if);
@@ -157,7 +198,8 @@ apply_node(struct link_ctx *ctx, const struct node *n)
 	TRY(ctx, link_set_up(ctx, n->port_if, 1), "up", n->port_if);
 
 	if (n->kind == NODE_GATEWAY) {
-		if (ensure_port(ctx, n, n->down_if, n->down_mac, "eth1") == -1)
+		if (ensure_port(ctx, n, n->down_if, n->down_mac, "eth1",
+		    downmtu) == -1)
 			return -1;
 		TRY(ctx, link_set_group(ctx, n->down_if, KUBSD_IFGROUP),
 		    "group", n->down_if);
@@ -173,22 +215,44 @@ apply_node(struct link_ctx *ctx, const struct node *n)
 	 * firewall are its guest's (kubsd-guest applies the role bundle):
 	 * a wireguard gateway's default route is its tunnel.
 	 */
-	if (setup_inside(n, "eth0", n->mac, &n->addr,
+	if (setup_inside(n, "eth0", n->mac, upmtu, &n->addr,
 	    n->up->seg->net.prefixlen,
 	    n->kind == NODE_GATEWAY ? NULL : &n->up->seg->gw) == -1)
 		return -1;
 	if (n->kind == NODE_GATEWAY)
-		return setup_inside(n, "eth1", n->down_mac, &n->seg->gw,
-		    n->seg->net.prefixlen, NULL);
+		return setup_inside(n, "eth1", n->down_mac, downmtu,
+		    &n->seg->gw, n->seg->net.prefixlen, NULL);
 	write_resolv(n);
 	return 0;
 }
 
+/* What the uplinks' interfaces have now: every segment's default. */
+static void
+read_uplink_mtus(struct link_ctx *ctx, struct netd_config *conf)
+{
+	struct node		*n;
+	struct link_state	 st;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind != NODE_UPLINK)
+			continue;
+		n->if_mtu = 0;
+		if (n->ifname == NULL)
+			continue;
+		if (link_get(ctx, n->ifname, &st) == -1)
+			log_warnx("uplink %s: %s (its segments keep the "
+			    "kernel's MTU)", n->name, link_error(ctx));
+		else
+			n->if_mtu = st.mtu;
+	}
+}
+
 int
-topo_apply(struct link_ctx *ctx, const struct netd_config *conf)
+topo_apply(struct link_ctx *ctx, struct netd_config *conf)
 {
 	const struct node	*n;
 
+	read_uplink_mtus(ctx, conf);
 	link_set_create_group(ctx, KUBSD_IFGROUP);
 	/* Uplinks and gateways first: their bridges hold the ports. */
 	TAILQ_FOREACH(n, &conf->nodes, entry)

@@ -240,16 +240,8 @@ static void
 nft_chain(FILE *f, const struct anchor *a, const char *name, int down,
     enum rdir dir)
 {
-	size_t	 i;
-
 	fprintf(f, "\tchain %s {\n", name);
-	for (i = 0; i < a->nrules; i++) {
-		const struct rule *r = &a->rules[i];
-
-		if (r->down != down || (r->dir != RD_BOTH && r->dir != dir))
-			continue;
-		nft_rule(f, a, r, dir, down);
-	}
+	nft_chain_rules(f, a, down, dir);
 	fprintf(f, "\t}\n");
 }
 
@@ -305,9 +297,10 @@ nft_inet(FILE *f, const struct ruleset *rs)
 	nft_base(f, "output", "filter", "filter", "drop");
 	fprintf(f, "\t\tmeta oifgroup != %#x accept\n\t}\n\n", g);
 	nft_base(f, "forward", "filter", "filter", "drop");
+	/* bridged first: the bulk of what crosses this hook */
+	fprintf(f, "\t\tiifname . oifname @bridged accept\n");
 	fprintf(f, "\t\tmeta iifgroup != %#x meta oifgroup != %#x accept\n",
 	    g, g);
-	fprintf(f, "\t\tiifname . oifname @bridged accept\n");
 	fprintf(f, "\t\tct state established,related "
 	    "iifname . oifname @uplink_ret accept\n");
 	fprintf(f, "\t\tiifname . oifname vmap @uplink_fwd\n\t}\n\n");

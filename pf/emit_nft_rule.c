@@ -49,7 +49,7 @@ nft_etypes(FILE *f, unsigned t)
 
 void
 nft_rule(FILE *f, const struct anchor *a, const struct rule *r, enum rdir dir,
-    int down)
+    int down, int no6)
 {
 	char		 mac[32], ip[KADDR_STRLEN];
 	const char	*verdict;
@@ -91,10 +91,15 @@ nft_rule(FILE *f, const struct anchor *a, const struct rule *r, enum rdir dir,
 		nft_end(f, verdict, r);
 		break;
 	case RK_STATE:
-		/* no bridge conntrack: ICMP errors here, replies by rules */
-		fprintf(f, "\t\ticmp type @icmp_err %s\t# %s (stateless)\n",
-		    verdict, r->comment);
-		fprintf(f, "\t\ticmpv6 type @icmp6_err %s\n", verdict);
+		/*
+		 * No bridge conntrack: ICMP errors here, replies by rules.
+		 * The protocol first: most frames fail there.
+		 */
+		fprintf(f, "\t\tmeta l4proto icmp ether type ip icmp type "
+		    "@icmp_err %s\t# %s (stateless)\n", verdict, r->comment);
+		if (!no6)
+			fprintf(f, "\t\tmeta l4proto ipv6-icmp ether type ip6 "
+			    "icmpv6 type @icmp6_err %s\n", verdict);
 		break;
 	case RK_FILTER:
 		nft_filter(f, r, verdict);
@@ -128,6 +133,9 @@ nft_filter(FILE *f, const struct rule *r, const char *verdict)
 	size_t		 i;
 	int		 l4 = r->sport.n > 0 || r->dport.n > 0;
 
+	/* Ports first: they fail for most frames (DNS rules, say). */
+	nft_ports(&l, "sport", &r->sport);
+	nft_ports(&l, "dport", &r->dport);
 	if (r->af != 0 && r->src.n == 0 && r->dst.n == 0 && r->nprotos == 0)
 		word(&l, "ether type %s", ip);
 	else if (r->af != 0 && r->src.n == 0 && r->dst.n == 0)
@@ -149,8 +157,6 @@ nft_filter(FILE *f, const struct rule *r, const char *verdict)
 		word(&l, "meta l4proto @tcp_udp");
 	nft_addrs(&l, ip, "saddr", &r->src);
 	nft_addrs(&l, ip, "daddr", &r->dst);
-	nft_ports(&l, "sport", &r->sport);
-	nft_ports(&l, "dport", &r->dport);
 	if (r->icmp_type >= 0)
 		word(&l, "%s type %d", r->af == AF_INET6 ? "icmpv6" : "icmp",
 		    r->icmp_type);
@@ -214,6 +220,34 @@ static void
 nft_comment(FILE *f, const struct rule *r)
 {
 	rule_print_comment(f, r);
+}
+
+/*
+ * ARP passed where its sender is the port's own (arp NULL: any ARP
+ * frame): the verdict a chain's pass rules have.
+ */
+void
+nft_arp_pass(FILE *f, const struct rule *arp, int down)
+{
+	char	 mac[32], ip[KADDR_STRLEN];
+
+	fprintf(f, "\t\tether type arp");
+	if (arp != NULL) {
+		mac_str(arp->mac, mac, sizeof(mac));
+		fprintf(f, " arp saddr ether %s arp saddr ip %s", mac,
+		    kaddr_host(&arp->src.v[0], ip, sizeof(ip)));
+	}
+	fprintf(f, " %s\t# arp%s\n", down ? "return" : "accept",
+	    arp != NULL ? ": its own sender only" : "");
+}
+
+/* An ethertype rule r (neg, block) with the set of types t in its place. */
+void
+nft_etype_block(FILE *f, const struct rule *r, unsigned t)
+{
+	fprintf(f, "\t\tether type !=");
+	nft_etypes(f, t);
+	nft_end(f, "drop", r);
 }
 
 const char *

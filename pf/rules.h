@@ -167,9 +167,15 @@ int			 emit_nft_port_remove(FILE *, const struct ruleset *,
 /* emit_nft_rule.c: one rule in a bridge chain of direction dir; the named
  * sets of constants those rules use; the one of ether types t (RET_*) */
 void			 nft_rule(FILE *, const struct anchor *,
-			    const struct rule *, enum rdir, int down);
+			    const struct rule *, enum rdir, int down, int no6);
+void			 nft_arp_pass(FILE *, const struct rule *, int down);
+void			 nft_etype_block(FILE *, const struct rule *, unsigned);
 void			 nft_bridge_sets(FILE *);
 const char		*nft_etype_set(unsigned);
+
+/* emit_nft_chain.c: the rules of one bridge chain, fast path first */
+void			 nft_chain_rules(FILE *, const struct anchor *, int down,
+			    enum rdir);
 
 void		 rule_print_comment(FILE *, const struct rule *);
 
