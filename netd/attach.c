@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "daemon.h"
-#include "gwguest.h"
 #include "kubsd.h"
 #include "load.h"
 #include "log.h"
@@ -158,13 +157,6 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	n->attached = 1;
 	state_note_attachment(d->conf, n);
 	netd_attached();
-	/*
-	 * The gateways' bundles name their clients (a sys-net guest
-	 * forwards only those): rewrite them, and the guests whose bundle
-	 * changed re-apply it (SIGHUP).  Until then the gateway drops the
-	 * newcomer: closed, not open.
-	 */
-	gw_guests_sync(d->conf);
 	t[4] = now_ms();
 	for (i = 1; i < mv.n; i++) {
 		log_info("attach %s: %s moved to %s", vm, mv.node[i]->name,

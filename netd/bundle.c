@@ -509,8 +509,7 @@ replace_file(struct bctx *b, const char *dir, const char *name,
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) == -1)
-		goto fail;
+	/* No fsync: a bundle is derived, and rewritten on every start. */
 	if (close(fd) == -1) {
 		fd = -1;
 		goto fail;

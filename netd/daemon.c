@@ -30,9 +30,11 @@
 
 static struct netd	 netd;
 static struct event	*shed_ev, *guest_ev;
-static struct event	*sync_ev;
+static struct event	*sync_ev, *bundles_ev;
 
 #define GUEST_POLL_MS	250
+
+static void	on_bundles(evutil_socket_t, short, void *);
 
 /* Once attaches have settled, let libnftables give its cache back. */
 static void
@@ -254,6 +256,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	guest_ev = evtimer_new(netd.base, on_guest_poll, NULL);
 	on_guest_poll(-1, 0, NULL);
 	sync_ev = evtimer_new(netd.base, on_sync, NULL);
+	bundles_ev = evtimer_new(netd.base, on_bundles, NULL);
 	if (netd_control_init(&netd, opts->sockpath) == -1)
 		fatalx("control socket %s", opts->sockpath);
 	log_info("running with %s", opts->conffile);
@@ -266,6 +269,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	event_free(shed_ev);
 	event_free(guest_ev);
 	event_free(sync_ev);
+	event_free(bundles_ev);
 	event_base_free(netd.base);
 	unlink(opts->pidfile);
 	rules_free(netd.rs);
@@ -324,10 +328,29 @@ netd_mutable(void)
 	return &netd;
 }
 
+/*
+ * The gateways' bundles name their clients (a sys-net guest forwards
+ * only those): after an attach they are rewritten and the guests whose
+ * bundle changed re-apply it.  Until then the new first hop drops the
+ * newcomer: closed, not open; so this waits for the reply.
+ */
+static void
+on_bundles(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	gw_guests_sync(netd.conf);
+}
+
 /* What an attach leaves for after its reply. */
 void
 netd_attached(void)
 {
+	struct timeval	 tv = { 0, 10000 };
+
+	if (bundles_ev != NULL && !evtimer_pending(bundles_ev, NULL))
+		evtimer_add(bundles_ev, &tv);
 	schedule_sync();
 	schedule_shed();
 }

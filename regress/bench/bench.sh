@@ -25,7 +25,10 @@ cleanup() {
 	SRV_PID= NETD_PID=
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
 		case $ns in
-		$H|kubsd-kbg-a|kubsd-kbg-b|kubsd-$CLI) ip netns del "$ns" ;;
+		$H|kubsd-kbg-a|kubsd-kbg-b|kubsd-$CLI)
+			# the gateways' guests, which outlive netd on purpose
+			kill -9 $(ip netns pids "$ns") 2>/dev/null
+			ip netns del "$ns" ;;
 		esac
 	done
 	rm -rf "/etc/netns/kubsd-$CLI"
@@ -88,6 +91,8 @@ up() {
 		sleep 0.1; i=$((i + 1))
 	done
 	[ -S "$SOCK" ] || { echo "kubsd-netd did not start:"; tail -5 "$dir/netd.log"; exit 1; }
+	NET=./kubsd-net sb_wait_ready 60 ||
+	    { echo "the gateways did not get ready:"; tail -5 "$dir/netd.log"; exit 1; }
 }
 
 ms() { date +%s%N; }
@@ -101,7 +106,11 @@ verdict() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN {
 # address (through the host bridge and its rules): Gbit/s received.
 GWADDR=10.66.0.1
 iperf() {
-	nsenter --net=/var/run/netns/kubsd-kbg-a iperf3 -s -1 -B $GWADDR \
+	# the gateway's own firewall (kubsd-guest) takes nothing addressed to it
+	inns kubsd-kbg-a nft list chain inet kubsd_guest input 2>/dev/null |
+	    grep -q 'dport 5201' || inns kubsd-kbg-a nft insert rule inet \
+	    kubsd_guest input iifname eth1 tcp dport 5201 accept
+	nsenter --net=/var/run/netns/kubsd-kbg-a timeout 20 iperf3 -s -1 -B $GWADDR \
 	    >/dev/null 2>&1 &
 	SRV_PID=$!
 	i=0

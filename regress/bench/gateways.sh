@@ -72,7 +72,7 @@ done
 # Throughput: the same client, through sys-wg, then through sys-net.
 iperf() {	# CHAIN: Gbit/s from bench to the iperf3 server in I
 	net attach bench "$1" >/dev/null
-	inns "$I" iperf3 -s -1 -B 0.0.0.0 -p 5202 >/dev/null 2>&1 &
+	inns "$I" timeout 20 iperf3 -s -1 -B 0.0.0.0 -p 5202 >/dev/null 2>&1 &
 	sleep 0.5
 	inns kubsd-bench iperf3 -c "$TN_HTTP" -p 5202 -t 3 -J 2>/dev/null |
 	    python3 -c '
