@@ -43,12 +43,15 @@ NETD=$NETD sb_start_netd || skip "kubsd-netd did not start"
 sb_wait_ready 180 || skip "the gateways did not get ready"
 
 # first_byte CHAIN: ms from the attach to curl's first byte of the page
+# where the page is, per chain: through the tunnel, the server's tunnel
+# address (the endpoint's own address is routed outside the tunnel)
+host_for() { [ "$1" = vpn ] && echo "$TN_WG_SERVER" || echo "$TN_HTTP"; }
 first_byte() {
 	t0=$(ms)
 	net attach bench "$1" >/dev/null || { echo fail; return; }
 	t1=$(ms)
 	fb=$(inns kubsd-bench curl -s -o /dev/null -m 30 \
-	    -w '%{time_starttransfer}' "http://$TN_HTTP:$TN_HTTP_PORT/")
+	    -w '%{time_starttransfer}' "http://$(host_for "$1"):$TN_HTTP_PORT/")
 	net attach bench none >/dev/null
 	# the attach's round trip, then curl's own time to its first byte
 	awk -v a="$t0" -v b="$t1" -v f="$fb" 'BEGIN {
@@ -74,7 +77,8 @@ iperf() {	# CHAIN: Gbit/s from bench to the iperf3 server in I
 	net attach bench "$1" >/dev/null
 	inns "$I" timeout 20 iperf3 -s -1 -B 0.0.0.0 -p 5202 >/dev/null 2>&1 &
 	sleep 0.5
-	inns kubsd-bench iperf3 -c "$TN_HTTP" -p 5202 -t 3 -J 2>/dev/null |
+	inns kubsd-bench timeout 20 iperf3 -c "$(host_for "$1")" -p 5202 -t 3 -J \
+	    2>/dev/null |
 	    python3 -c '
 import json, sys
 try: print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
