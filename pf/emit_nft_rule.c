@@ -7,15 +7,10 @@
 #include <string.h>
 
 #include "kubsd.h"
+#include "nft_words.h"
 #include "rules.h"
 
-struct line;
-
 static void	 nft_filter(FILE *, const struct rule *, const char *);
-static void	 nft_addrs(struct line *, const char *, const char *,
-		    const struct raddrs *);
-static void	 nft_ports(struct line *, const char *,
-		    const struct kport_list *);
 static void	 nft_end(FILE *, const char *, const struct rule *);
 static void	 nft_comment(FILE *, const struct rule *);
 
@@ -108,22 +103,6 @@ nft_rule(FILE *f, const struct anchor *a, const struct rule *r, enum rdir dir,
 }
 
 /* Words of a rule, space-separated, after two tabs. */
-struct line {
-	FILE	*f;
-	int	 n;
-};
-
-static void
-word(struct line *l, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	fprintf(l->f, l->n++ ? " " : "\t\t");
-	va_start(ap, fmt);
-	vfprintf(l->f, fmt, ap);
-	va_end(ap);
-}
-
 static void
 nft_filter(FILE *f, const struct rule *r, const char *verdict)
 {
@@ -167,46 +146,6 @@ nft_filter(FILE *f, const struct rule *r, const char *verdict)
 	else
 		fprintf(f, " %s", verdict);
 	nft_comment(f, r);
-}
-
-static void
-nft_addrs(struct line *l, const char *ip, const char *which,
-    const struct raddrs *s)
-{
-	char	 buf[KADDR_STRLEN];
-	size_t	 i;
-
-	if (s->n == 0)
-		return;
-	word(l, "%s %s %s", ip, which, s->neg ? "!= " : "");
-	if (s->n == 1) {
-		fprintf(l->f, "%s", kaddr_str(&s->v[0], buf, sizeof(buf)));
-		return;
-	}
-	fprintf(l->f, "{");
-	for (i = 0; i < s->n; i++)
-		fprintf(l->f, "%s %s", i ? "," : "",
-		    kaddr_str(&s->v[i], buf, sizeof(buf)));
-	fprintf(l->f, " }");
-}
-
-static void
-nft_ports(struct line *l, const char *which, const struct kport_list *p)
-{
-	size_t	 i;
-
-	if (p->n == 0)
-		return;
-	word(l, "th %s ", which);
-	if (p->n > 1)
-		fprintf(l->f, "{ ");
-	for (i = 0; i < p->n; i++) {
-		fprintf(l->f, "%s%u", i ? ", " : "", p->v[i].lo);
-		if (p->v[i].hi != p->v[i].lo)
-			fprintf(l->f, "-%u", p->v[i].hi);
-	}
-	if (p->n > 1)
-		fprintf(l->f, " }");
 }
 
 static void

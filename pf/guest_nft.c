@@ -20,6 +20,7 @@
 #include "kubsd.h"
 #include "rules.h"
 #include "guest.h"
+#include "nft_words.h"
 
 #define CHAIN_NAMSIZ	(KUBSD_IFNAMSIZ + 8)
 
@@ -289,66 +290,10 @@ gnft_output(FILE *f, const struct guest_fw *g)
 }
 
 /* Words of a rule, space-separated, after two tabs. */
-struct line {
-	FILE	*f;
-	int	 n;
-};
-
-static void
-word(struct line *l, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	fprintf(l->f, l->n++ ? " " : "\t\t");
-	va_start(ap, fmt);
-	vfprintf(l->f, fmt, ap);
-	va_end(ap);
-}
-
 static const char *
 l4name(int p)
 {
 	return p == IPPROTO_ICMPV6 ? "ipv6-icmp" : proto_name(p);
-}
-
-static void
-addrs(struct line *l, const char *ip, const char *which,
-    const struct raddrs *s)
-{
-	char	 buf[KADDR_STRLEN];
-	size_t	 i;
-
-	if (s->n == 0)
-		return;
-	word(l, "%s %s %s", ip, which, s->neg ? "!= " : "");
-	if (s->n == 1) {
-		fprintf(l->f, "%s", kaddr_str(&s->v[0], buf, sizeof(buf)));
-		return;
-	}
-	fprintf(l->f, "{");
-	for (i = 0; i < s->n; i++)
-		fprintf(l->f, "%s %s", i ? "," : "",
-		    kaddr_str(&s->v[i], buf, sizeof(buf)));
-	fprintf(l->f, " }");
-}
-
-static void
-ports(struct line *l, const char *which, const struct kport_list *p)
-{
-	size_t	 i;
-
-	if (p->n == 0)
-		return;
-	word(l, "th %s ", which);
-	if (p->n > 1)
-		fprintf(l->f, "{ ");
-	for (i = 0; i < p->n; i++) {
-		fprintf(l->f, "%s%u", i ? ", " : "", p->v[i].lo);
-		if (p->v[i].hi != p->v[i].lo)
-			fprintf(l->f, "-%u", p->v[i].hi);
-	}
-	if (p->n > 1)
-		fprintf(l->f, " }");
 }
 
 /* One intermediate filter rule in an inet chain (conntrack does replies). */
@@ -372,10 +317,10 @@ gnft_rule(FILE *f, const struct rule *r)
 		fprintf(f, " }");
 	} else if (r->sport.n > 0 || r->dport.n > 0)
 		word(&l, "meta l4proto { tcp, udp }");
-	addrs(&l, ip, "saddr", &r->src);
-	addrs(&l, ip, "daddr", &r->dst);
-	ports(&l, "sport", &r->sport);
-	ports(&l, "dport", &r->dport);
+	nft_addrs(&l, ip, "saddr", &r->src);
+	nft_addrs(&l, ip, "daddr", &r->dst);
+	nft_ports(&l, "sport", &r->sport);
+	nft_ports(&l, "dport", &r->dport);
 	if (r->icmp_type >= 0)
 		word(&l, "%s type %d", r->af == AF_INET6 ? "icmpv6" : "icmp",
 		    r->icmp_type);
