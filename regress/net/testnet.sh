@@ -104,11 +104,12 @@ if tn_tor_client_wait "$T/torc" 90; then
 else fail "client tor bootstraps"; tn_logs; exit 1; fi
 fetch_tor() {	# URL CURL-SOCKS-OPTION: retried, a circuit may fail early
 	_n=0
-	while [ $_n -lt 3 ]; do
-		ccurl -m 30 "$2" 127.0.0.1:9050 "$1" && [ "$(got)" = "$PAGE" ] &&
+	while [ $_n -lt 6 ]; do
+		ccurl -m 20 "$2" 127.0.0.1:9050 "$1" && [ "$(got)" = "$PAGE" ] &&
 		    return 0
-		_n=$((_n + 1)); sleep 1
+		_n=$((_n + 1)); sleep 2
 	done
+	echo "# client tor, last lines:"; tail -n 8 "$T/torc/notice.log" 2>/dev/null
 	return 1
 }
 if fetch_tor "http://$TN_HTTP:$TN_HTTP_PORT/" --socks5; then
