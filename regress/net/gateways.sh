@@ -269,8 +269,10 @@ got=$(fetch deep 20 | grep -c "test internet")
 capture_stop
 ep=$TN_WG_ENDPOINT
 # (what the relays still send to sys-tor's dead connections is not
-# from the host side)
+# from the host side, and the host's ICMP unreachable answers to them
+# carry nothing of a client's)
 other=$(awk -v ep="$ep" '$3 == "arp" || $4 !~ /^192\.0\.2\.1(:|$)/ { next }
+	$3 == "icmp" && / icmp=3\// { next }
 	$3 == "udp" && $6 == ep { next } { print }' "$T/cap.txt" | head -3)
 if [ "$got" = 1 ] && [ -z "$other" ] && grep -q " udp .*$ep" "$T/cap.txt"; then
 	ok "tor-over-vpn: the host sends only WireGuard UDP on the uplink ($(grep -c "^eth0 .* 192.0.2.1:[0-9]* > " "$T/cap.txt") packets)"
