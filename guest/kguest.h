@@ -161,7 +161,6 @@ int		 status_write(const char *dir, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 const char	*status_get(void);
 int		 pidfile_write(const char *dir);
-pid_t		 pidfile_running(const char *dir);	/* another guest */
 void		 pidfile_remove(const char *dir);
 int		 bundle_exists(const char *dir);
 

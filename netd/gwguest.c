@@ -52,33 +52,6 @@ bundle_dir(const struct netd_config *conf, const struct node *g, char *buf,
 	snprintf(buf, len, "%s/" BUNDLE_SUBDIR "/%s", conf->statedir, g->name);
 }
 
-/* The pid in DIR/guest.pid if it is a live kubsd-guest, else 0. */
-static pid_t
-guest_pid(const char *dir)
-{
-	char	 path[PATH_MAX], cmd[256];
-	FILE	*fp;
-	long	 pid = 0;
-	size_t	 n;
-
-	snprintf(path, sizeof(path), "%s/guest.pid", dir);
-	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
-	if (fscanf(fp, "%ld", &pid) != 1 || pid <= 1)
-		pid = 0;
-	fclose(fp);
-	if (pid == 0)
-		return 0;
-	/* A pid file outlives a reboot; the pid may be someone else's. */
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
-	n = fread(cmd, 1, sizeof(cmd) - 1, fp);
-	fclose(fp);
-	cmd[n] = '\0';
-	return strstr(cmd, "kubsd-guest") != NULL ? (pid_t)pid : 0;
-}
-
 /* kubsd-guest next to our own executable, else from PATH. */
 static void
 guest_path(char *buf, size_t len)
@@ -167,7 +140,7 @@ gw_guests_sync(struct netd_config *conf)
 		}
 		if (!managed(g))
 			continue;
-		if ((pid = guest_pid(dir)) == 0)
+		if ((pid = pidfile_running(dir)) == 0)
 			guest_start(g, dir);
 		else {
 			/* adopted: from now on, ours to restart */
@@ -200,7 +173,7 @@ read_status(const struct netd_config *conf, struct node *g)
 	if (!managed(g))
 		snprintf(g->guest_status, sizeof(g->guest_status), "%s",
 		    g->driver == DRIVER_NETNS ? "offline" : "no vm");
-	else if (guest_pid(dir) == 0)
+	else if (pidfile_running(dir) == 0)
 		snprintf(g->guest_status, sizeof(g->guest_status),
 		    "down no guest running");
 	else
@@ -274,7 +247,7 @@ gw_guests_prune(const struct netd_config *conf, int all)
 		    g->kind == NODE_GATEWAY)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%.255s", top, de->d_name);
-		if ((pid = guest_pid(dir)) != 0) {
+		if ((pid = pidfile_running(dir)) != 0) {
 			kill(pid, SIGTERM);
 			log_info("gateway %s: stopped its guest", de->d_name);
 		}

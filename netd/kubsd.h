@@ -10,6 +10,7 @@
 #define KUBSD_H
 
 #include <sys/queue.h>
+#include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -274,5 +275,6 @@ uint32_t		 name_hash(const char *, uint32_t seed);
 void			*xcalloc(size_t, size_t);
 void			*xreallocarray(void *, size_t, size_t);
 char			*xstrdup(const char *);
+pid_t			 pidfile_running(const char *dir);	/* a live kubsd-guest */
 
 #endif

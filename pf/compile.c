@@ -378,9 +378,14 @@ compile_gateway(struct anchor *a, const struct node *g)
 		compile_down(a, g);
 }
 
-/* What a gateway may send upstream, by role; anything towards it. */
-static void
-compile_role(struct anchor *a, const struct node *g)
+/*
+ * The rules that let a gateway send by its role: tor only TCP, wireguard
+ * only UDP to its peers' endpoints.  0 (nothing added) for a role that
+ * routes anything.  Shared by the host's port rules and a sys-net
+ * guest's rules for a gateway client (pf/guest.c).
+ */
+int
+compile_role_egress(struct anchor *a, const struct node *g)
 {
 	const struct wg_peer	*p;
 	struct rule		*r;
@@ -390,10 +395,10 @@ compile_role(struct anchor *a, const struct node *g)
 		r = rule_add(a, RK_FILTER, RV_PASS, RD_IN);
 		rule_protos(r, IPPROTO_TCP, 0);
 		r->comment = "tor: tcp only";
-		break;
+		return 1;
 	case ROLE_WIREGUARD:
 		if (g->wg == NULL)
-			break;
+			return 1;
 		TAILQ_FOREACH(p, &g->wg->peers, entry) {
 			if (p->endpoint.af == AF_INET6 &&
 			    (!g->ipv6 || g->addr6.af == 0))
@@ -406,8 +411,19 @@ compile_role(struct anchor *a, const struct node *g)
 			    p->endpoint_port);
 			r->comment = "wireguard: the peer's endpoint only";
 		}
-		break;
+		return 1;
 	default:
+		return 0;
+	}
+}
+
+/* What a gateway may send upstream, by role; anything towards it. */
+static void
+compile_role(struct anchor *a, const struct node *g)
+{
+	struct rule	*r;
+
+	if (!compile_role_egress(a, g)) {
 		r = rule_add(a, RK_FILTER, RV_PASS, RD_BOTH);
 		r->comment = "routes anything";
 		return;

@@ -88,18 +88,10 @@ guest_rule_used(const struct rule *r)
 	return r->kind == RK_FILTER && !r->reply && r->dir != RD_OUT;
 }
 
-static void
-proto1(struct rule *r, int p)
-{
-	r->protos = xcalloc(1, sizeof(*r->protos));
-	r->protos[r->nprotos++] = p;
-}
-
 /* What a node on a sys-net segment may send on through it. */
 static void
 client_rules(struct anchor *a, const struct node *n)
 {
-	const struct wg_peer	*p;
 	struct rule		*r;
 	char			 info[256];
 
@@ -131,29 +123,7 @@ client_rules(struct anchor *a, const struct node *n)
 	snprintf(info, sizeof(info), "gateway %s: role %s", n->name,
 	    role_name(n->role));
 	a->info = xstrdup(info);
-	switch (n->role) {
-	case ROLE_TOR:
-		r = rule_add(a, RK_FILTER, RV_PASS, RD_IN);
-		proto1(r, IPPROTO_TCP);
-		r->comment = "tor: tcp only";
-		break;
-	case ROLE_WIREGUARD:
-		if (n->wg == NULL)
-			break;
-		TAILQ_FOREACH(p, &n->wg->peers, entry) {
-			if (p->endpoint.af == AF_INET6 &&
-			    (!n->ipv6 || n->addr6.af == 0))
-				continue;
-			r = rule_add(a, RK_FILTER, RV_PASS, RD_IN);
-			r->af = p->endpoint.af;
-			proto1(r, IPPROTO_UDP);
-			raddrs_add(&r->dst, &p->endpoint);
-			kports_add(&r->dport, p->endpoint_port,
-			    p->endpoint_port);
-			r->comment = "wireguard: the peer's endpoint only";
-		}
-		break;
-	default:
+	if (!compile_role_egress(a, n)) {
 		r = rule_add(a, RK_FILTER, RV_PASS, RD_IN);
 		r->comment = "routes anything";
 		return;

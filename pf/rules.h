@@ -148,6 +148,9 @@ void			 kports_add(struct kport_list *, uint16_t, uint16_t);
 void			 compile_port(struct anchor *, const struct node *);
 void			 compile_dns(struct anchor *, const struct node *);
 
+/* compile.c: a gateway's egress by its role; 0: it routes anything */
+int			 compile_role_egress(struct anchor *, const struct node *);
+
 /* compile_vm.c */
 void			 compile_vm(struct anchor *, const struct node *);
 void			 compile_firewall(struct anchor *, const struct fw_rules *);
