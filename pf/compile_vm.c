@@ -12,37 +12,71 @@
 
 static void	 fw_rule_af(struct anchor *, const struct fw_rule *, int);
 static void	 fw_reply(struct anchor *, const struct rule *);
+static void	 compile_ident(struct anchor *, const struct node *);
 
 void
 compile_vm(struct anchor *a, const struct node *n)
 {
 	const struct node	*g;
 	struct rule		*r;
+	const char		*blocked = NULL;
+	size_t			 i, first;
 
-	if (a->where == PORT_NONE) {
-		r = rule_add(a, RK_FILTER, RV_BLOCK, RD_BOTH);
-		r->comment = "offline";
-		return;
-	}
+	if (a->where == PORT_NONE)
+		blocked = "offline";
 	/* A chain carries nothing until every gateway on it is ready. */
-	for (g = n->up; g != NULL && g->kind == NODE_GATEWAY; g = g->up)
-		if (g->unready) {
-			r = rule_add(a, RK_FILTER, RV_BLOCK, RD_BOTH);
-			r->comment = "chain not ready";
-			return;
-		}
-	compile_port(a, n);
-	compile_dns(a, n);
-	r = rule_add(a, RK_STATE, RV_PASS, RD_BOTH);
-	r->comment = "established, related";
+	for (g = n->up; blocked == NULL && g != NULL &&
+	    g->kind == NODE_GATEWAY; g = g->up)
+		if (g->unready)
+			blocked = "chain not ready";
+	if (blocked != NULL) {
+		r = rule_add(a, RK_FILTER, RV_BLOCK, RD_BOTH);
+		r->comment = blocked;
+	} else {
+		compile_port(a, n);
+		compile_dns(a, n);
+		compile_ident(a, n);
+		r = rule_add(a, RK_STATE, RV_PASS, RD_BOTH);
+		r->comment = "established, related";
+	}
+	/*
+	 * The firewall does not depend on where the VM is: it is compiled
+	 * even while the port is blocked, so that nft has its chains ready
+	 * before any attach (an attach then changes only set elements).
+	 */
+	a->has_fw = n->has_firewall;
 	if (!n->has_firewall) {
-		r = rule_add(a, RK_FILTER, RV_PASS, RD_BOTH);
-		r->comment = "no firewall";
+		if (blocked == NULL) {
+			r = rule_add(a, RK_FILTER, RV_PASS, RD_BOTH);
+			r->comment = "no firewall";
+		}
 		return;
 	}
+	first = a->nrules;
 	compile_firewall(a, &n->firewall);
 	r = rule_add(a, RK_FILTER, RV_BLOCK, RD_BOTH);
 	r->comment = "firewall default";
+	for (i = first; i < a->nrules; i++)
+		a->rules[i].fw = 1;
+}
+
+/* What compile_port() and compile_dns() check, as data (rules.h). */
+static void
+compile_ident(struct anchor *a, const struct node *n)
+{
+	const struct segment	*seg = n->up->seg;
+	struct rident		*id = &a->ident;
+
+	id->on = 1;
+	memcpy(id->mac, n->mac, sizeof(id->mac));
+	id->addr = n->addr;
+	if (n->ipv6 && n->addr6.af == AF_INET6)
+		id->addr6 = n->addr6;
+	if (seg == NULL || (n->chain != NULL && n->chain->dns == DNS_NONE))
+		return;
+	id->dns = seg->gw;
+	if (id->addr6.af == AF_INET6 && seg->gw6.af == AF_INET6)
+		id->dns6 = seg->gw6;
 }
 
 static int

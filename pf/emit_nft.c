@@ -4,14 +4,20 @@
  * talks to no client; uplink forwarding per gateway; NAT).
  *
  * Base chains drop whatever touches the interface group and no map entry
- * accepts; they dispatch through verdict maps keyed by interface name to
- * one regular chain per port, so a packet's cost does not grow with the
- * number of VMs.  Bridge chains of a port:
- *	vm_NAME / gw_NAME	frames from kp-NAME (forward; on an uplink
- *				segment: towards the host, bridge input)
- *	to_NAME			frames towards kp-NAME
+ * accepts; they dispatch through verdict maps keyed by interface name,
+ * so a packet's cost does not grow with the number of VMs.  Every VM port
+ * goes to the shared vmport_ chains (vmport.c), which check its frames
+ * against its elements in the vmport sets and then jump to its firewall.
+ * Bridge chains of one port:
+ *	gw_NAME			frames from a gateway's kp-NAME (forward; on an
+ *				uplink segment: towards the host, bridge input)
+ *	to_NAME			frames towards a gateway's kp-NAME
  *	down_NAME		frames from a gateway's own port kd-NAME;
- *				they go on to the destination's to_ chain
+ *				they go on to the destination's chain
+ *	vm_NAME, to_NAME	a VM's firewall, from and towards it (only a
+ *				VM with a firewall block)
+ * Nothing in the rules depends on where a VM is attached, so an attach
+ * changes set elements only (vmport-nl-linux.c).
  * Kernels without CONFIG_NF_CONNTRACK_BRIDGE have no "ct" in the bridge
  * family, so RK_STATE becomes ICMP errors and the firewall's "reply"
  * rules carry return traffic (TCP: never a bare SYN).
@@ -21,6 +27,7 @@
 
 #include "kubsd.h"
 #include "rules.h"
+#include "vmport.h"
 
 #define NFT_NAMSIZ	(KUBSD_IFNAMSIZ + 8)
 
@@ -92,7 +99,38 @@ nft_elem(FILE *f, struct elems *e, const char *key, const char *verb,
 	    e->indent, key, verb, c ? " " : "", c ? c : "");
 }
 
-enum bmap { BM_PORT_IN, BM_PORT_OUT, BM_HOST_IN, BM_HOST_OUT };
+enum bmap { BM_PORT_IN, BM_PORT_OUT, BM_HOST_IN, BM_HOST_OUT, BM_FW_IN,
+	BM_FW_OUT };
+
+/*
+ * A VM's: the shared chains, and its firewall's (or accept).  None of
+ * them depends on where it is attached.
+ */
+static void
+nft_vm_elements(FILE *f, const struct anchor *a, enum bmap m,
+    struct elems *e)
+{
+	char	 c[NFT_NAMSIZ];
+
+	switch (m) {
+	case BM_PORT_IN:
+		nft_elem(f, e, a->ifname, "jump vmport_in", NULL);
+		break;
+	case BM_PORT_OUT:
+		nft_elem(f, e, a->ifname, "jump vmport_out", NULL);
+		break;
+	case BM_FW_IN:
+	case BM_FW_OUT:
+		if (!a->has_fw)
+			nft_elem(f, e, a->ifname, "accept", NULL);
+		else
+			nft_elem(f, e, a->ifname, "jump", nft_name(c,
+			    m == BM_FW_IN ? "vm_" : "to_", a->name));
+		break;
+	default:
+		break;
+	}
+}
 
 /* An anchor's elements of one of the bridge maps. */
 static void
@@ -102,7 +140,14 @@ nft_elements(FILE *f, const struct anchor *a, enum bmap m, struct elems *e)
 
 	if (!is_port(a))
 		return;
+	if (a->kind == ANCHOR_VM) {
+		nft_vm_elements(f, a, m, e);
+		return;
+	}
 	switch (m) {
+	case BM_FW_IN:
+	case BM_FW_OUT:
+		break;
 	case BM_PORT_IN:
 		if (a->where == PORT_UPLINK)
 			nft_elem(f, e, a->ifname, "drop", NULL);
@@ -130,43 +175,6 @@ nft_elements(FILE *f, const struct anchor *a, enum bmap m, struct elems *e)
 			nft_elem(f, e, a->ifname, "jump",
 			    nft_name(c, "to_", a->name));
 		break;
-	}
-}
-
-/*
- * Delete what nft_elements() added for a port: the keys of each map it
- * has elements in.  With the ruleset that is loaded, this saves asking
- * the kernel (a full cache fetch) before a port is replaced.
- */
-void
-emit_nft_port_unmap(FILE *f, const struct ruleset *loaded, const char *name)
-{
-	const struct anchor	*a;
-
-	if ((a = rules_anchor(loaded, name)) != NULL)
-		emit_nft_anchor_unmap(f, a);
-}
-
-void
-emit_nft_anchor_unmap(FILE *f, const struct anchor *a)
-{
-	static const char	*maps[] = { "port_in", "port_out", "host_in",
-				    "host_out" };
-	const char		*keys[2];
-	size_t			 m, k;
-
-	if (!is_port(a))
-		return;
-	for (m = 0; m < 4; m++) {
-		keys[0] = keys[1] = NULL;
-		if (m < 2 || a->where == PORT_UPLINK)
-			keys[0] = a->ifname;
-		if (m == BM_PORT_IN && a->down_if[0] != '\0')
-			keys[1] = a->down_if;
-		for (k = 0; k < 2; k++)
-			if (keys[k] != NULL)
-				fprintf(f, "delete element bridge kubsd %s "
-				    "{ \"%s\" }\n", maps[m], keys[k]);
 	}
 }
 
@@ -200,10 +208,13 @@ nft_bridge(FILE *f, const struct ruleset *rs)
 
 	fprintf(f, "table bridge kubsd {\n");
 	nft_bridge_sets(f);
+	vmport_sets(f, rs);
 	nft_map(f, rs, "port_in", BM_PORT_IN);
 	nft_map(f, rs, "port_out", BM_PORT_OUT);
 	nft_map(f, rs, "host_in", BM_HOST_IN);
 	nft_map(f, rs, "host_out", BM_HOST_OUT);
+	nft_map(f, rs, "vmport_fw_in", BM_FW_IN);
+	nft_map(f, rs, "vmport_fw_out", BM_FW_OUT);
 
 	nft_base(f, "forward", "filter", "filter", "drop");
 	fprintf(f, "\t\tmeta iifgroup != %#x meta oifgroup != %#x accept\n",
@@ -216,6 +227,7 @@ nft_bridge(FILE *f, const struct ruleset *rs)
 	nft_base(f, "output", "filter", "filter", "drop");
 	fprintf(f, "\t\tmeta oifgroup != %#x accept\n", g);
 	fprintf(f, "\t\toifname vmap @host_out\n\t}\n");
+	vmport_chains(f);
 
 	for (i = 0; i < rs->nanchors; i++)
 		if (is_port(&rs->anchors[i]))
@@ -229,7 +241,10 @@ nft_port_chains(FILE *f, const struct anchor *a)
 {
 	char	 c[NFT_NAMSIZ];
 
-	fprintf(f, "\n\t# %s\n", a->info);
+	if (a->kind == ANCHOR_VM && !a->has_fw)
+		return;
+	fprintf(f, "\n\t# %s%s\n", a->info,
+	    a->kind == ANCHOR_VM ? ": its firewall" : "");
 	nft_chain(f, a, nft_name(c, from_prefix(a), a->name), 0, RD_IN);
 	nft_chain(f, a, nft_name(c, "to_", a->name), 0, RD_OUT);
 	if (a->down_if[0] != '\0')
@@ -390,18 +405,18 @@ nft_uplink_chains(FILE *f, const struct anchor *a, const char *gw)
 }
 
 /*
- * One port's chains and map elements, to inspect them or to replace
- * them in a running ruleset in one transaction.
+ * One node's part, to inspect it: a VM's elements and firewall chains; a
+ * gateway's chains and map elements; an uplink's chains.
  */
 void
 emit_nft_port(FILE *f, const struct ruleset *rs, const char *name)
 {
 	const struct anchor	*a;
-	char			 c[NFT_NAMSIZ];
 	size_t			 i;
 	static const struct { enum bmap m; const char *name; } maps[] = {
 		{ BM_PORT_IN, "port_in" }, { BM_PORT_OUT, "port_out" },
-		{ BM_HOST_IN, "host_in" }, { BM_HOST_OUT, "host_out" }
+		{ BM_HOST_IN, "host_in" }, { BM_HOST_OUT, "host_out" },
+		{ BM_FW_IN, "vmport_fw_in" }, { BM_FW_OUT, "vmport_fw_out" }
 	};
 
 	if ((a = rules_anchor(rs, name)) == NULL)
@@ -410,17 +425,15 @@ emit_nft_port(FILE *f, const struct ruleset *rs, const char *name)
 		emit_nft(f, rs, NULL);
 		return;
 	}
+	if (a->kind == ANCHOR_VM) {
+		fprintf(f, "# %s\n", a->info);
+		if (!a->ident.on)
+			fprintf(f, "# blocked: %s\n", a->nrules > 0 &&
+			    a->rules[0].comment != NULL ? a->rules[0].comment :
+			    "offline");
+		vmport_add_print(f, a);
+	}
 	if (is_port(a)) {
-		const char *pre[3] = { from_prefix(a), "to_", "down_" };
-
-		for (i = 0; i < (a->down_if[0] ? 3 : 2); i++) {
-			nft_name(c, pre[i], a->name);
-			fprintf(f, "add chain bridge kubsd %s\n", c);
-			fprintf(f, "flush chain bridge kubsd %s\n", c);
-		}
-		fprintf(f, "table bridge kubsd {");
-		nft_port_chains(f, a);
-		fprintf(f, "}\n");
 		for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 			char		 open[64];
 			struct elems	 e = { open, "\t", 0 };
@@ -431,6 +444,11 @@ emit_nft_port(FILE *f, const struct ruleset *rs, const char *name)
 			if (e.n > 0)
 				fprintf(f, "\n}\n");
 		}
+		if (a->kind != ANCHOR_VM || a->has_fw) {
+			fprintf(f, "table bridge kubsd {");
+			nft_port_chains(f, a);
+			fprintf(f, "}\n");
+		}
 	}
 	for (i = 0; i < rs->nanchors; i++) {
 		const struct anchor *u = &rs->anchors[i];
@@ -439,15 +457,6 @@ emit_nft_port(FILE *f, const struct ruleset *rs, const char *name)
 		if (u->kind != ANCHOR_UPLINK)
 			continue;
 		if (u == a) {
-			/* its chains are replaced, not appended to */
-			nft_name(c, "up_", u->name);
-			fprintf(f, "add chain inet kubsd %s\n"
-			    "flush chain inet kubsd %s\n", c, c);
-			for (j = 0; j < u->nfwd; j++) {
-				nft_name(c, "gw_", u->fwd[j].gw);
-				fprintf(f, "add chain inet kubsd %s\n"
-				    "flush chain inet kubsd %s\n", c, c);
-			}
 			fprintf(f, "table inet kubsd {");
 			nft_uplink_chains(f, u, NULL);
 			fprintf(f, "}\n");
@@ -458,43 +467,8 @@ emit_nft_port(FILE *f, const struct ruleset *rs, const char *name)
 				break;
 		if (j == u->nfwd)
 			continue;
-		nft_name(c, "gw_", a->name);
-		fprintf(f, "add chain inet kubsd %s\n", c);
-		fprintf(f, "flush chain inet kubsd %s\n", c);
 		fprintf(f, "table inet kubsd {");
 		nft_uplink_chains(f, u, a->name);
 		fprintf(f, "}\n");
 	}
-}
-
-/*
- * Detach one VM or gateway: its bridge chains, emptied and deleted.  The
- * caller deletes its map elements first, in the same transaction (which
- * of them exist only the running ruleset knows).  -1: not a port, or a
- * gateway with uplink rules (those go with a full load).
- */
-int
-emit_nft_port_remove(FILE *f, const struct ruleset *rs, const char *name)
-{
-	const struct anchor	*a;
-	const char		*pre[3];
-	char			 c[NFT_NAMSIZ];
-	size_t			 i, j;
-
-	if ((a = rules_anchor(rs, name)) == NULL || !is_port(a))
-		return -1;
-	for (i = 0; i < rs->nanchors; i++)
-		for (j = 0; j < rs->anchors[i].nfwd; j++)
-			if (strcmp(rs->anchors[i].fwd[j].gw, a->name) == 0)
-				return -1;
-	pre[0] = from_prefix(a);
-	pre[1] = "to_";
-	pre[2] = "down_";
-	for (i = 0; i < (a->down_if[0] ? 3 : 2); i++) {
-		nft_name(c, pre[i], a->name);
-		fprintf(f, "add chain bridge kubsd %s\n", c);
-		fprintf(f, "flush chain bridge kubsd %s\n", c);
-		fprintf(f, "delete chain bridge kubsd %s\n", c);
-	}
-	return 0;
 }

@@ -18,9 +18,13 @@
 #include "kubsd.h"
 #include "rules.h"
 
+/* A VM's chains hold only its firewall: vmport.c checks the rest. */
 static int
-in_chain(const struct rule *r, int down, enum rdir dir)
+in_chain(const struct anchor *a, const struct rule *r, int down,
+    enum rdir dir)
 {
+	if (a->kind == ANCHOR_VM && !r->fw)
+		return 0;
 	return r->down == down && (r->dir == RD_BOTH || r->dir == dir);
 }
 
@@ -79,7 +83,7 @@ nft_chain_rules(FILE *f, const struct anchor *a, int down, enum rdir dir)
 	v = xcalloc(a->nrules + 1, sizeof(*v));
 	skip = xcalloc(a->nrules + 1, sizeof(*skip));
 	for (i = 0; i < a->nrules; i++)
-		if (in_chain(&a->rules[i], down, dir))
+		if (in_chain(a, &a->rules[i], down, dir))
 			v[n++] = &a->rules[i];
 
 	/* k: the ethertype rule; p: the ARP pass after it. */

@@ -232,4 +232,8 @@ nft_bridge_sets(FILE *f)
 	fprintf(f, "\tset icmp6_err {\n\t\ttype icmpv6_type\n\t\tflags "
 	    "constant\n\t\telements = { destination-unreachable, "
 	    "packet-too-big, time-exceeded }\n\t}\n\n");
+	fprintf(f, "\tset nd6 {\n\t\ttype icmpv6_type\n\t\tflags "
+	    "constant\n\t\telements = { nd-router-solicit, "
+	    "nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert }"
+	    "\n\t}\n\n");
 }

@@ -53,6 +53,13 @@ pf_table(const struct raddrs *s)
 	return s->neg && s->n > 1;
 }
 
+/* A blocked VM's firewall: compiled for nft's sake, never reached. */
+static int
+pf_skip(const struct anchor *a, const struct rule *r)
+{
+	return a->kind == ANCHOR_VM && !a->ident.on && r->fw;
+}
+
 static void
 pf_anchor(FILE *f, const struct anchor *a)
 {
@@ -65,6 +72,8 @@ pf_anchor(FILE *f, const struct anchor *a)
 	for (i = 0; i < a->nrules; i++) {
 		const struct raddrs *s[2] = { &a->rules[i].src,
 		    &a->rules[i].dst };
+		if (pf_skip(a, &a->rules[i]))
+			continue;
 		for (j = 0; j < 2; j++) {
 			size_t k;
 
@@ -80,7 +89,8 @@ pf_anchor(FILE *f, const struct anchor *a)
 	if (a->kind == ANCHOR_UPLINK)
 		pf_uplink(f, a);
 	for (i = 0; i < a->nrules; i++)
-		pf_rule(f, a, &a->rules[i], i);
+		if (!pf_skip(a, &a->rules[i]))
+			pf_rule(f, a, &a->rules[i], i);
 }
 
 static void

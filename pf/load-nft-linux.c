@@ -19,16 +19,16 @@
 #include "kubsd.h"
 #include "load.h"
 #include "log.h"
-#include "replay-nft.h"
 #include "rules.h"
+#include "vmport.h"
+#include "vmport-nl.h"
 
 #define LOADER_ERRLINES	6
 
 struct loader {
-	struct nft_ctx	*nft;
-	struct replay	*rp;		/* NULL: text only */
-	char		*skel;		/* the replay's table */
-	char		 err[1024];
+	struct nft_ctx		*nft;
+	struct vmport_nl	*vnl;		/* NULL: attach by text */
+	char			 err[1024];
 };
 
 /* Text being built for one transaction. */
@@ -36,10 +36,6 @@ struct batch {
 	char		*buf;
 	size_t		 len;
 	FILE		*f;
-};
-
-static const char *bridge_maps[] = {
-	"port_in", "port_out", "host_in", "host_out"
 };
 
 static void
@@ -160,7 +156,7 @@ loader_open(void)
 		errno = ENOMEM;
 		return NULL;
 	}
-	l->rp = replay_open();
+	l->vnl = vmport_nl_open();
 	return l;
 }
 
@@ -170,8 +166,7 @@ loader_close(struct loader *l)
 	if (l == NULL)
 		return;
 	nft_ctx_free(l->nft);
-	replay_close(l->rp);
-	free(l->skel);
+	vmport_nl_close(l->vnl);
 	free(l);
 }
 
@@ -195,189 +190,53 @@ loader_load_full(struct loader *l, const struct ruleset *rs)
 	return rv;
 }
 
-/* Is key an element of bridge map "map" as loaded now? */
-static int
-has_element(struct loader *l, const char *map, const char *key)
+/* The text way: the same elements, through libnftables (and its cache). */
+static void
+swap_text(FILE *f, const struct anchor *a, const char *verb)
 {
-	char	 cmd[128];
+	struct velem	 e[VS_COUNT];
+	size_t		 i, n;
 
-	snprintf(cmd, sizeof(cmd), "get element bridge kubsd %s { \"%s\" }",
-	    map, key);
-	return run(l, cmd) == 0;
+	n = vmport_elems(a, e);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%s element bridge kubsd %s { ", verb,
+		    vmsets[e[i].set].name);
+		vmport_key_print(f, &e[i]);
+		fprintf(f, " }\n");
+	}
 }
 
 /*
- * Delete the elements the running ruleset has for the port's interfaces
- * (its own port, and a gateway's downstream one).  In the same batch as
- * the new elements this replaces them: nftables has no "replace element"
- * and rejects "add" of a key whose verdict differs.
+ * An attach: only the VMs' elements in the vmport sets change, in one
+ * batch (vmport-nl-linux.c), or as text when that socket is missing.
  */
-static void
-delete_elements(struct loader *l, FILE *f, const struct anchor *a)
-{
-	const char	*keys[2] = { a->ifname, a->down_if };
-	size_t		 i, k;
-
-	for (k = 0; k < 2; k++) {
-		if (keys[k][0] == '\0')
-			continue;
-		for (i = 0; i < sizeof(bridge_maps) / sizeof(bridge_maps[0]);
-		    i++)
-			if (has_element(l, bridge_maps[i], keys[k]))
-				fprintf(f, "delete element bridge kubsd %s "
-				    "{ \"%s\" }\n", bridge_maps[i], keys[k]);
-	}
-}
-
-static const struct anchor *
-port_anchor(struct loader *l, const struct ruleset *rs, const char *name)
-{
-	const struct anchor	*a;
-
-	if ((a = rules_anchor(rs, name)) == NULL) {
-		snprintf(l->err, sizeof(l->err), "%s: not in the ruleset",
-		    name);
-		return NULL;
-	}
-	return a;
-}
-
-int
-loader_load_port(struct loader *l, const struct ruleset *loaded,
-    const struct ruleset *rs, const char *name)
-{
-	const struct anchor	*a;
-	struct batch		 b;
-
-	if ((a = port_anchor(l, rs, name)) == NULL)
-		return -1;
-	if (a->kind == ANCHOR_BASE)
-		return loader_load_full(l, rs);
-	if (batch_open(l, &b) == -1)
-		return -1;
-	if (a->kind == ANCHOR_GATEWAY || a->kind == ANCHOR_VM) {
-		if (loaded != NULL && rules_anchor(loaded, name) != NULL)
-			emit_nft_port_unmap(b.f, loaded, name);
-		else
-			delete_elements(l, b.f, a);
-	}
-	emit_nft_port(b.f, rs, name);
-	return batch_run(l, &b, 0);
-}
-
-/* Close a batch's stream; its text, or NULL. */
-static char *
-batch_text(struct batch *b)
-{
-	int	 bad = ferror(b->f);
-
-	if (fclose(b->f) != 0 || bad) {
-		free(b->buf);
-		return NULL;
-	}
-	return b->buf;
-}
-
-/* VMs' ports through the replay (replay-nft-linux.c). */
-static int
-replay(struct loader *l, const struct ruleset *rs,
-    const struct anchor *const *a, size_t n)
-{
-	struct batch	 b;
-	const char	**keys;
-	char		*text;
-	size_t		 i, m;
-	int		 rv;
-
-	for (i = 0; i < n; i++)
-		if (a[i]->kind != ANCHOR_VM)
-			return -1;
-	/* what the ports' rules need of the table: sets and maps */
-	if (l->skel == NULL) {
-		if (batch_open(l, &b) == -1)
-			return -1;
-		fprintf(b.f, "table bridge kubsd {\n");
-		nft_bridge_sets(b.f);
-		for (m = 0; m < sizeof(bridge_maps) / sizeof(bridge_maps[0]);
-		    m++)
-			fprintf(b.f, "\tmap %s {\n\t\ttype ifname : verdict\n"
-			    "\t}\n", bridge_maps[m]);
-		fprintf(b.f, "}\n");
-		if ((l->skel = batch_text(&b)) == NULL)
-			return -1;
-	}
-	if (batch_open(l, &b) == -1)
-		return -1;
-	for (i = 0; i < n; i++)
-		emit_nft_port(b.f, rs, a[i]->name);
-	if ((text = batch_text(&b)) == NULL)
-		return -1;
-	keys = xcalloc(2 * n, sizeof(*keys));
-	for (i = 0; i < n; i++) {
-		keys[2 * i] = a[i]->ifname;
-		keys[2 * i + 1] = a[i]->down_if;
-	}
-	rv = replay_ports(l->rp, l->skel, text, keys, 2 * n, l->err,
-	    sizeof(l->err));
-	free(keys);
-	free(text);
-	return rv;
-}
-
 int
 loader_load_anchors(struct loader *l, const struct ruleset *rs,
     const struct anchor *const *old, const struct anchor *const *new,
     size_t n)
 {
 	struct batch	 b;
-	char		 why[sizeof(l->err)];
 	size_t		 i;
-	int		 rv;
+	int		 del;
 
-	if (l->rp != NULL) {
-		if (replay(l, rs, new, n) == 0)
-			return 0;
-		snprintf(why, sizeof(why), "%s", l->err);
-	}
+	(void)rs;
+	for (i = 0; i < n; i++)
+		if ((old[i] != NULL && old[i]->kind != ANCHOR_VM) ||
+		    (new[i] != NULL && new[i]->kind != ANCHOR_VM)) {
+			seterr(l, "not a vm: needs a full load");
+			return -1;
+		}
+	if (l->vnl != NULL)
+		return vmport_nl_swap(l->vnl, old, new, n, l->err,
+		    sizeof(l->err));
 	if (batch_open(l, &b) == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (old[i] != NULL)
-			emit_nft_anchor_unmap(b.f, old[i]);
-		else
-			delete_elements(l, b.f, new[i]);
-		emit_nft_port(b.f, rs, new[i]->name);
-	}
-	rv = batch_run(l, &b, 0);
-	/* The text went in where the replay did not: replay no more. */
-	if (rv == 0 && l->rp != NULL) {
-		log_warnx("rule loader: %s; loading text from now on", why);
-		replay_close(l->rp);
-		l->rp = NULL;
-	}
-	return rv;
-}
-
-int
-loader_remove_port(struct loader *l, const struct ruleset *rs,
-    const char *name)
-{
-	const struct anchor	*a;
-	struct batch		 b;
-	int			 failed = 0;
-
-	if ((a = port_anchor(l, rs, name)) == NULL)
-		return -1;
-	if (batch_open(l, &b) == -1)
-		return -1;
-	if (a->kind == ANCHOR_GATEWAY || a->kind == ANCHOR_VM)
-		delete_elements(l, b.f, a);
-	if (emit_nft_port_remove(b.f, rs, name) == -1) {
-		snprintf(l->err, sizeof(l->err), "%s: not a VM, or a gateway "
-		    "with uplink rules: needs a full load", name);
-		failed = 1;
-	}
-	return batch_run(l, &b, failed);
+	for (del = 1; del >= 0; del--)
+		for (i = 0; i < n; i++)
+			if ((del ? old[i] : new[i]) != NULL)
+				swap_text(b.f, del ? old[i] : new[i],
+				    del ? "delete" : "add");
+	return batch_run(l, &b, 0);
 }
 
 int

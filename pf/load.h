@@ -24,26 +24,14 @@ const char	*loader_error(struct loader *);
 int		 loader_load_full(struct loader *, const struct ruleset *);
 
 /*
- * One VM's or gateway's rules (and their dispatch entries), added or
- * replaced: traffic sees either the old rules or the new ones.  loaded is
- * the ruleset now in the kernel (NULL: ask the kernel, which is slower).
- */
-int		 loader_load_port(struct loader *, const struct ruleset *,
-		    const struct ruleset *, const char *);
-
-/*
- * VMs' rules replaced in one transaction (an attach: the VM, and any VM
- * whose address its move changed): new[i] is in rs, old[i] is what was
- * loaded for it (NULL: ask the kernel).
+ * VMs moved (an attach: the VM, and any VM whose address its move
+ * changed), in one transaction: old[i] is what is loaded for one of them
+ * (NULL: nothing), new[i] what replaces it (NULL: nothing).  Only VMs'
+ * identities change (vmport.h): their firewalls stay as loaded.
  */
 int		 loader_load_anchors(struct loader *, const struct ruleset *,
 		    const struct anchor *const *old,
 		    const struct anchor *const *new, size_t);
-
-/* Detach: the port's dispatch entries and rules, from the ruleset that
- * loaded them. */
-int		 loader_remove_port(struct loader *, const struct ruleset *,
-		    const char *);
 
 /* Teardown: all of kubsd's rules; nothing loaded is not an error. */
 int		 loader_remove_all(struct loader *);

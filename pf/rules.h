@@ -66,6 +66,9 @@ struct rule {
 	int			 reply;		/* return traffic of a pass rule of
 						   the other direction: stateless
 						   backends only */
+	int			 fw;		/* from a VM's firewall block, or
+						   its default: nft's vm_/to_
+						   chains of that VM */
 	int			 lineno;	/* netd.conf line, 0: generated */
 	const char		*comment;	/* static text or NULL */
 };
@@ -95,6 +98,19 @@ struct rfwd {
 	size_t			 ndst;
 };
 
+/*
+ * A VM port's identity where it is attached: the only part of its rules
+ * that depends on the attachment.  nft keeps it as elements of shared
+ * sets (pf/vmport.c), so moving a VM changes data, never rules.
+ */
+struct rident {
+	int			 on;		/* attached and its chain ready */
+	uint8_t			 mac[6];
+	struct kaddr		 addr;		/* IPv4 */
+	struct kaddr		 addr6;		/* af 0: no IPv6 */
+	struct kaddr		 dns, dns6;	/* DNS server; af 0: no DNS */
+};
+
 struct anchor {
 	enum anchor_kind	 kind;
 	char			*name;
@@ -108,6 +124,8 @@ struct anchor {
 	enum port_where		 where;
 	struct rule		*rules;
 	size_t			 nrules, caprules;
+	struct rident		 ident;		/* VM */
+	int			 has_fw;	/* VM: its own firewall */
 	struct rnat		*nat;		/* uplink */
 	size_t			 nnat;
 	struct rfwd		*fwd;		/* uplink */
@@ -158,14 +176,9 @@ void			 compile_firewall(struct anchor *, const struct fw_rules *);
 /* emit_pf.c: only: an anchor name, NULL: all */
 void			 emit_pf(FILE *, const struct ruleset *, const char *);
 
-/* emit_nft.c: only: one VM's/gateway's chains, NULL: the full ruleset */
+/* emit_nft.c: only: one node's part (to inspect), NULL: the full ruleset */
 void			 emit_nft(FILE *, const struct ruleset *, const char *);
 void			 emit_nft_port(FILE *, const struct ruleset *, const char *);
-void			 emit_nft_port_unmap(FILE *, const struct ruleset *,
-			    const char *);
-void			 emit_nft_anchor_unmap(FILE *, const struct anchor *);
-int			 emit_nft_port_remove(FILE *, const struct ruleset *,
-			    const char *);
 
 /* emit_nft_rule.c: one rule in a bridge chain of direction dir; the named
  * sets of constants those rules use; the one of ether types t (RET_*) */

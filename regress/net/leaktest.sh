@@ -142,21 +142,21 @@ import json, sys
 print([n["mac"] for n in json.load(sys.stdin)["nodes"] if n["name"] == "other"][0])')
 inh bridge link set dev kp-work isolated off
 inh bridge link set dev kp-other isolated off
-inh nft insert rule bridge kubsd vm_work ether daddr "$OTHERMAC" accept
+inh nft insert rule bridge kubsd vmport_in iifname kp-work ether daddr "$OTHERMAC" accept
 leaktest c2c -p 8080 work
 if [ "$(rc c2c)" = 1 ] && row c2c vm-other | grep -q 'kp-other.*LEAK$' &&
     grep -q 'probe vm-other seen on kp-other' "$T/c2c.err"; then
 	ok "client -> client hole: exit 1, vm-other named as a leak"
 else fail "client -> client hole: exit $(rc c2c)"; fi
 show c2c
-h=$(inh nft -a list chain bridge kubsd vm_work | sed -n 's/.* accept # handle \([0-9]*\)$/\1/p' | head -1)
-inh nft delete rule bridge kubsd vm_work handle "$h"
+h=$(inh nft -a list chain bridge kubsd vmport_in | sed -n 's/.*"kp-work" ether daddr .* accept # handle \([0-9]*\)$/\1/p' | head -1)
+inh nft delete rule bridge kubsd vmport_in handle "$h"
 inh bridge link set dev kp-work isolated on
 inh bridge link set dev kp-other isolated on
 
 # A hole for everything work sends: dns, the forged source and ipv6
 # reach the gateway.
-inh nft insert rule bridge kubsd vm_work accept
+inh nft insert rule bridge kubsd vmport_in iifname kp-work accept
 leaktest open -j -p 8080 work
 if [ "$(rc open)" = 1 ] && python3 -c '
 import json, sys
@@ -165,8 +165,8 @@ leaks = sorted(p["probe"] for p in d["probes"] if p["verdict"] == "leak")
 assert d["leaks"] == len(leaks) and "dns" in leaks and "spoof" in leaks, leaks' "$T/open.out"; then
 	ok "work's port open: exit 1, dns and spoof leak"
 else fail "work's port open: exit $(rc open)"; show open; fi
-h=$(inh nft -a list chain bridge kubsd vm_work | sed -n 's/^[[:space:]]*accept # handle \([0-9]*\)$/\1/p' | head -1)
-inh nft delete rule bridge kubsd vm_work handle "$h"
+h=$(inh nft -a list chain bridge kubsd vmport_in | sed -n 's/^[[:space:]]*iifname "kp-work" accept # handle \([0-9]*\)$/\1/p' | head -1)
+inh nft delete rule bridge kubsd vmport_in handle "$h"
 
 leaktest again -p 8080 work
 [ "$(rc again)" = 0 ] && ok "holes closed: no leak again" ||

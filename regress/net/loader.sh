@@ -95,12 +95,15 @@ noexpect() {
 
 tables() { inns nft list tables | sort | tr '\n' ' '; }
 
-A=$TMP/a.conf B=$TMP/b.conf
+A=$TMP/a.conf B=$TMP/b.conf C=$TMP/c.conf
 cp regress/conf/good/design.conf "$A"
-# the same, but VM work on chain tor instead of vpn
+# the same, but VM work on chain tor instead of vpn; and offline
 sed 's/^vm "work"  { template "debian"; chain "vpn";/vm "work"  { template "debian"; chain "tor";/' \
     "$A" >"$B"
+sed 's/^vm "work"  { template "debian"; chain "vpn";/vm "work"  { template "debian"; chain none;/' \
+    "$A" >"$C"
 cmp -s "$A" "$B" && fail "sed made no second config"
+cmp -s "$A" "$C" && fail "sed made no third config"
 
 inns nft -f - <<'EOF'
 table inet other {
@@ -120,38 +123,59 @@ same "loaded = compiled" "$A"
 step "full load again (replaces)" full "$A"
 same "loaded = compiled, after a reload" "$A"
 
-step "port load of work" port "$A" work
-same "loaded = compiled, after a port load" "$A"
-step "port load of gateway sys-tor" port "$A" sys-tor
-step "port load of uplink wan" port "$A" wan
-same "loaded = compiled, after gateway/uplink loads" "$A"
+step "move of work onto itself" move "$A" "$A" work
+same "loaded = compiled, after a move onto itself" "$A"
 
-# attach work to chain tor: one transaction replaces its chains + elements
-step "chain switch of work" port "$B" work
-expect "switch: work reaches kd-sys-tor" 'oifname != "kd-sys-tor" drop' \
-    inns nft list chain bridge kubsd vm_work
-noexpect "switch: no trace of kd-sys-wg in vm_work" 'kd-sys-wg' \
-    inns nft list chain bridge kubsd vm_work
-expect "switch: port_in still jumps to vm_work" '"kp-work" : jump vm_work' \
-    inns nft list map bridge kubsd port_in
+# attach work to chain tor: one transaction swaps its set elements
+inns nft list ruleset >"$TMP/before"
+step "chain switch of work" move "$A" "$B" work
+expect "switch: work's source is tied to kd-sys-tor" \
+    '"kp-work" \. "kd-sys-tor" \. ' inns nft list set bridge kubsd vmport_ip4
+noexpect "switch: no trace of kd-sys-wg for work" '"kp-work" \. "kd-sys-wg"' \
+    inns nft list table bridge kubsd
+inns nft list ruleset >"$TMP/after"
+# only set elements changed: every chain's rules are as they were
+if diff "$TMP/before" "$TMP/after" | grep '^[<>]' |
+    grep -v '"kp-work" \. ' | grep -q .; then
+	fail "switch: more than work's elements changed:"
+	diff "$TMP/before" "$TMP/after" | head -n 20 | sed 's/^/#   /'
+else ok "switch: only work's elements changed"; fi
 same "loaded = compiled B, after the switch" "$B"
-step "switch back" port "$A" work
+step "switch back" move "$B" "$A" work
 same "loaded = compiled A, after switching back" "$A"
 
-if tl port "$A" no-such-vm; then fail "port load of an unknown name"
+if tl move "$A" "$A" no-such-vm; then fail "move of an unknown name"
 else expect "unknown name: error text" "no-such-vm" cat "$TMP/err"; fi
-if tl remove "$A" sys-net; then fail "remove of a gateway with uplink rules"
-else ok "remove of a gateway with uplink rules refused"; fi
+if tl move "$B" "$A" work; then fail "move from what is not loaded"
+else expect "a move from what is not loaded names the element" \
+    'deleting vmport_.* element of kp-work' cat "$TMP/err"; fi
+same "loaded = compiled A, after the refused move" "$A"
 
-step "remove port work" remove "$A" work
-noexpect "removed: no kp-work element" 'kp-work' \
+step "detach work" move "$A" "$C" work
+noexpect "detached: work in no vmport set" '"kp-work" \. ' \
     inns nft list table bridge kubsd
-noexpect "removed: no vm_work/to_work chain" 'chain (vm|to)_work' \
+expect "detached: its firewall chain stays" 'chain vm_work' \
     inns nft list table bridge kubsd
-expect "removed: vault still there" '"kp-vault" : jump vm_vault' \
+expect "detached: vault's dispatch still there" '"kp-vault" : jump vmport_in' \
     inns nft list map bridge kubsd port_in
-step "re-attach work" port "$A" work
+same "loaded = compiled C, after the detach" "$C"
+step "re-attach work" move "$C" "$A" work
 same "loaded = compiled, after re-attach" "$A"
+
+# IPv6: VM new moves from the dual chain to the IPv4-only one and back
+D=$TMP/d.conf E=$TMP/e.conf
+cp regress/conf/good/ipv6.conf "$D"
+sed 's/^	chain "dual"$/	chain "v4only"/' "$D" >"$E"
+cmp -s "$D" "$E" && fail "sed made no ipv4-only config"
+step "ipv6: full load" full "$D"
+step "ipv6: move new to v4only" move "$D" "$E" new
+noexpect "ipv6: new has no ipv6 elements" '"kp-new"' \
+    inns nft list set bridge kubsd vmport_ip6
+same "ipv6: loaded = compiled, after the move" "$E"
+step "ipv6: move new back" move "$E" "$D" new
+expect "ipv6: new's ipv6 source again" '"kp-new" \. "kd-sys-net6" \. .* \. fd00:' \
+    inns nft list set bridge kubsd vmport_ip6
+same "ipv6: loaded = compiled, after moving back" "$D"
 
 step "remove all" clear
 t=$(tables)
@@ -160,16 +184,16 @@ else fail "tables after remove all: $t"; fi
 expect "other table's rule survives" 'tcp dport 22 accept' \
     inns nft list table inet other
 step "remove all, nothing loaded" clear
-if tl port "$A" work; then fail "port load with nothing loaded"
-else expect "port load with nothing loaded: nft's error" 'Error' \
-    cat "$TMP/err"; fi
+if tl move "$A" "$A" work; then fail "move with nothing loaded"
+else expect "move with nothing loaded: the kernel's error" \
+    'No such file or directory' cat "$TMP/err"; fi
 
-# scale: a full load and port loads with 1000 VMs
+# scale: a full load and moves with 1000 VMs
 if sh regress/genconf.sh 1000 >"$TMP/big.conf"; then
 	start=$(date +%s)
 	if tl time "$TMP/big.conf" vm500 20 >"$TMP/out"; then
 		sed 's/^/# /' "$TMP/out"
-		ok "1000 VMs: full load and 20 port loads ($(($(date +%s) - start)) s)"
+		ok "1000 VMs: full load and 20 moves ($(($(date +%s) - start)) s)"
 	else
 		fail "1000 VMs: $(head -n 3 "$TMP/err")"
 	fi

@@ -3,16 +3,16 @@
  * inside a scratch network namespace and checks the result with nft(8).
  *
  * usage: test_loader full CONF
- *	  test_loader port CONF NAME
- *	  test_loader remove CONF NAME
+ *	  test_loader move CONF-OLD CONF-NEW VM
  *	  test_loader clear
  *	  test_loader dump
- *	  test_loader time CONF NAME COUNT
+ *	  test_loader time CONF VM COUNT
  *
- * full, port and remove load CONF's compiled ruleset (all of it, or one
- * VM's or gateway's part); clear removes kubsd's tables; dump prints
- * what is loaded; time does a full load and then COUNT port loads of
- * NAME, and prints how long each took.  Exit 0 on success, 1 with the
+ * full loads CONF's compiled ruleset; move changes VM from what
+ * CONF-OLD's ruleset has for it (and is loaded) to what CONF-NEW's has,
+ * as an attach does; clear removes kubsd's tables; dump prints what is
+ * loaded; time does a full load and then COUNT moves of VM onto itself,
+ * and prints how long each took.  Exit 0 on success, 1 with the
  * loader's error on stderr, 2 on a usage or configuration error.
  */
 #include <stdio.h>
@@ -27,8 +27,8 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: test_loader full|port|remove|clear|dump|time"
-	    " [CONF [NAME [COUNT]]]\n");
+	fprintf(stderr, "usage: test_loader full|move|clear|dump|time"
+	    " [CONF [CONF|VM [VM|COUNT]]]\n");
 	exit(2);
 }
 
@@ -63,6 +63,22 @@ fail(struct loader *l, const char *what)
 	return 1;
 }
 
+/* Move VM name from what rs_old has for it to what rs_new has. */
+static int
+move(struct loader *l, const struct ruleset *rs_old,
+    const struct ruleset *rs_new, const char *name)
+{
+	const struct anchor	*o, *n;
+
+	o = rules_anchor(rs_old, name);
+	n = rules_anchor(rs_new, name);
+	if (o == NULL || n == NULL) {
+		fprintf(stderr, "test_loader: %s: not in the ruleset\n", name);
+		return -1;
+	}
+	return loader_load_anchors(l, rs_new, &o, &n, 1);
+}
+
 static int
 timing(struct loader *l, const struct ruleset *rs, const char *name, int n)
 {
@@ -75,15 +91,15 @@ timing(struct loader *l, const struct ruleset *rs, const char *name, int n)
 	printf("full load: %.3f s\n", now() - t0);
 	for (i = 0; i < n; i++) {
 		t0 = now();
-		if (loader_load_port(l, NULL, rs, name) == -1)
-			return fail(l, "port load");
+		if (move(l, rs, rs, name) == -1)
+			return fail(l, "move");
 		t = now() - t0;
 		sum += t;
 		if (t > max)
 			max = t;
 	}
 	if (n > 0)
-		printf("port load of %s: %.4f s mean, %.4f s max (%d)\n",
+		printf("move of %s: %.4f s mean, %.4f s max (%d)\n",
 		    name, sum / n, max, n);
 	return 0;
 }
@@ -92,8 +108,8 @@ int
 main(int argc, char *argv[])
 {
 	struct loader	*l;
-	struct ruleset	*rs = NULL;
-	struct netd_config *conf = NULL;
+	struct ruleset	*rs = NULL, *rs2 = NULL;
+	struct netd_config *conf = NULL, *conf2 = NULL;
 	const char	*cmd;
 	char		*text;
 	int		 rv = 0, need = 0;
@@ -105,9 +121,7 @@ main(int argc, char *argv[])
 		need = 2;
 	else if (strcmp(cmd, "full") == 0)
 		need = 3;
-	else if (strcmp(cmd, "port") == 0 || strcmp(cmd, "remove") == 0)
-		need = 4;
-	else if (strcmp(cmd, "time") == 0)
+	else if (strcmp(cmd, "time") == 0 || strcmp(cmd, "move") == 0)
 		need = 5;
 	else
 		usage();
@@ -115,6 +129,8 @@ main(int argc, char *argv[])
 		usage();
 	if (need > 2)
 		rs = compile(argv[2], &conf);
+	if (strcmp(cmd, "move") == 0)
+		rs2 = compile(argv[3], &conf2);
 	if ((l = loader_open()) == NULL) {
 		perror("test_loader: loader_open");
 		return 1;
@@ -123,12 +139,9 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "full") == 0) {
 		if (loader_load_full(l, rs) == -1)
 			rv = fail(l, "full load");
-	} else if (strcmp(cmd, "port") == 0) {
-		if (loader_load_port(l, NULL, rs, argv[3]) == -1)
-			rv = fail(l, argv[3]);
-	} else if (strcmp(cmd, "remove") == 0) {
-		if (loader_remove_port(l, rs, argv[3]) == -1)
-			rv = fail(l, argv[3]);
+	} else if (strcmp(cmd, "move") == 0) {
+		if (move(l, rs, rs2, argv[4]) == -1)
+			rv = fail(l, argv[4]);
 	} else if (strcmp(cmd, "clear") == 0) {
 		if (loader_remove_all(l) == -1)
 			rv = fail(l, "remove all");
@@ -146,6 +159,10 @@ main(int argc, char *argv[])
 	if (rs != NULL) {
 		rules_free(rs);
 		config_free(conf);
+	}
+	if (rs2 != NULL) {
+		rules_free(rs2);
+		config_free(conf2);
 	}
 	return rv;
 }
