@@ -145,6 +145,8 @@ obj/bench_compile: regress/bench/bench_compile.c $(LIBOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 obj/bench_attach: regress/bench/bench_attach.c $(LIBOBJS)
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+obj/bench_linkmove: regress/bench/bench_linkmove.c $(LIBOBJS)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # check and demo run deps first, then a fresh make: the Makefile is read
 # again once pkg-config and the libraries exist (and -j cannot reorder).
@@ -161,7 +163,7 @@ bench: all
 		if [ -f regress/bench/bench_compile.c ]; then \
 			$(MAKE) obj/bench_compile || exit 1; fi; \
 		if [ -f regress/bench/bench_attach.c ]; then \
-			$(MAKE) obj/bench_attach || exit 1; fi; \
+			$(MAKE) obj/bench_attach obj/bench_linkmove || exit 1; fi; \
 		sh regress/bench/bench.sh; sh regress/bench/gateways.sh; \
 	else echo "bench: regress/bench/bench.sh not present"; fi
 

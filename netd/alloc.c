@@ -217,9 +217,11 @@ alloc_segment(struct netd_config *conf, struct segment *s)
 	int		 rv = 0;
 	char		 a[KADDR_STRLEN];
 
-	usable = (1UL << (32 - conf->segprefix)) - 3;	/* .0 .1 bcast */
+	usable = alloc_usable(conf);
 	bm_init(&bm, usable);
 	s->nclients = 0;
+	free(s->occ);		/* graph_move() makes it again */
+	s->occ = NULL;
 	for (i = 0; i < conf->nbyname; i++) {
 		n = conf->byname[i];
 		if (n->up != s->owner)
@@ -235,19 +237,33 @@ alloc_segment(struct netd_config *conf, struct segment *s)
 			break;
 		}
 		s->nclients++;
-		n->slot = (unsigned)idx + 2;
-		n->addr = s->net;
-		n->addr.prefixlen = 32;
-		kaddr_add(&n->addr, n->slot, 0);
-		memset(&n->addr6, 0, sizeof(n->addr6));
-		if (n->ipv6 && s->ipv6) {
-			n->addr6 = s->net6;
-			n->addr6.prefixlen = 128;
-			kaddr_add(&n->addr6, n->slot, 0);
-		}
+		alloc_set_slot(s, n, (unsigned)idx);
 	}
 	free(bm.bits);
 	return rv;
+}
+
+/* Client n takes index idx of segment s: its slot and addresses. */
+void
+alloc_set_slot(const struct segment *s, struct node *n, unsigned idx)
+{
+	n->slot = idx + 2;
+	n->addr = s->net;
+	n->addr.prefixlen = 32;
+	kaddr_add(&n->addr, n->slot, 0);
+	memset(&n->addr6, 0, sizeof(n->addr6));
+	if (n->ipv6 && s->ipv6) {
+		n->addr6 = s->net6;
+		n->addr6.prefixlen = 128;
+		kaddr_add(&n->addr6, n->slot, 0);
+	}
+}
+
+/* How many client slots a segment has (.0, .1 and broadcast are not). */
+size_t
+alloc_usable(const struct netd_config *conf)
+{
+	return (1UL << (32 - conf->segprefix)) - 3;
 }
 
 static int

@@ -318,6 +318,8 @@ graph_reset(struct netd_config *conf)
 	TAILQ_FOREACH(c, &conf->chains, entry)
 		for (i = 0; i < c->nhops; i++)
 			c->hops[i].node = NULL;
+	for (i = 0; i < conf->nsegments; i++)
+		free(conf->segments[i].occ);
 	free(conf->segments);
 	conf->segments = NULL;
 	conf->nsegments = 0;

@@ -33,20 +33,158 @@ place(struct netd_config *conf, struct node *n)
 	n->ipv6 = n->chain->ipv6;
 }
 
+/* The segment's clients by index, made on its first move. */
+static struct node **
+occupancy(struct netd_config *conf, struct segment *s)
+{
+	size_t	 i, usable = alloc_usable(conf);
+
+	if (s->occ != NULL)
+		return s->occ;
+	s->occ = xcalloc(usable, sizeof(*s->occ));
+	for (i = 0; i < conf->nbyname; i++)
+		if (conf->byname[i]->kind == NODE_VM &&
+		    conf->byname[i]->up == s->owner &&
+		    conf->byname[i]->slot >= 2)
+			s->occ[conf->byname[i]->slot - 2] = conf->byname[i];
+	return s->occ;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	const struct node *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* The clients a move gave another slot, with the one each had. */
+struct moved {
+	struct node	**v;
+	unsigned	 *was;
+	size_t		  n;
+};
+
+static void
+note_moved(struct moved *mv, struct node *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < mv->n; i++)
+		if (mv->v[i] == m)
+			return;
+	mv->v = xreallocarray(mv->v, mv->n + 1, sizeof(*mv->v));
+	mv->was = xreallocarray(mv->was, mv->n + 1, sizeof(*mv->was));
+	mv->was[mv->n] = m->slot;
+	mv->v[mv->n++] = m;
+}
+
+/*
+ * Give the clients of one probe run [lo, lo + len) (and add, if not
+ * NULL) their slots again, in name order, as alloc_segment() would:
+ * with linear probing, which cells are taken does not depend on the
+ * order, and a client's probe never leaves its run, so every other run
+ * keeps its assignment and the result is the full allocation's.
+ */
+static void
+reassign(struct netd_config *conf, struct segment *s, size_t lo, size_t len,
+    struct node *add, struct moved *mv)
+{
+	struct node	**occ = s->occ, **v;
+	size_t		  usable = alloc_usable(conf), i, k, nv = 0, c;
+
+	v = xcalloc(len + 1, sizeof(*v));
+	for (i = 0; i < len; i++) {
+		c = (lo + i) % usable;
+		if (occ[c] != NULL) {
+			v[nv++] = occ[c];
+			occ[c] = NULL;
+		}
+	}
+	if (add != NULL)
+		v[nv++] = add;
+	qsort(v, nv, sizeof(*v), cmp_name);
+	for (i = 0; i < nv; i++) {
+		c = alloc_home_slot(conf, v[i]) - 2;
+		for (k = 0; k < usable && occ[c] != NULL; k++)
+			c = (c + 1) % usable;
+		occ[c] = v[i];
+		if (v[i]->slot != c + 2) {
+			if (v[i] != add)
+				note_moved(mv, v[i]);
+			alloc_set_slot(s, v[i], (unsigned)c);
+		}
+	}
+	free(v);
+}
+
+/* The run of taken cells through cell c (which may be free): its start
+ * and length; the whole segment if every cell is taken. */
+static size_t
+run_of(struct node **occ, size_t usable, size_t c, size_t *lo)
+{
+	size_t	 l = 0, r = 0;
+
+	while (l < usable && occ[(c + usable - l - 1) % usable] != NULL)
+		l++;
+	while (l + r + 1 < usable && occ[(c + r + 1) % usable] != NULL)
+		r++;
+	*lo = (c + usable - l) % usable;
+	return l + r + 1 > usable ? usable : l + r + 1;
+}
+
+/* n leaves s (if it is there). */
+static void
+seg_leave(struct netd_config *conf, struct segment *s, struct node *n,
+    unsigned slot, struct moved *mv)
+{
+	struct node	**occ = occupancy(conf, s);
+	size_t		  usable = alloc_usable(conf), lo, len;
+
+	if (slot < 2 || slot - 2 >= usable || occ[slot - 2] != n)
+		return;
+	occ[slot - 2] = NULL;
+	s->nclients--;
+	len = run_of(occ, usable, slot - 2, &lo);
+	reassign(conf, s, lo, len, NULL, mv);
+}
+
+/* n joins s; -1: s is full (nothing changed). */
+static int
+seg_join(struct netd_config *conf, struct segment *s, struct node *n,
+    struct moved *mv)
+{
+	struct node	**occ = occupancy(conf, s);
+	size_t		  usable = alloc_usable(conf), home, f, k, lo, len;
+
+	home = alloc_home_slot(conf, n) - 2;
+	for (f = home, k = 0; k < usable && occ[f] != NULL; k++)
+		f = (f + 1) % usable;
+	if (k == usable)
+		return -1;
+	/* the run n's cell f joins: from before home to after f */
+	len = run_of(occ, usable, f, &lo);
+	s->nclients++;
+	reassign(conf, s, lo, len, n, mv);
+	return 0;
+}
+
 /*
  * Place VM n where its chain_name now says.  Clients of the two segments
  * whose slot changed (a probe run n joined or left) are returned in
  * *others, n not among them.  -1: the new segment is full (the caller
  * puts chain_name back and calls again, which restores everything).
+ * Only the probe runs n leaves and joins are allocated again: the cost
+ * does not grow with the number of clients on the segments.
  */
 int
 graph_move(struct netd_config *conf, struct node *n, struct node ***others,
     size_t *nothers)
 {
-	struct segment	*seg[2] = { NULL, NULL };
-	struct node	*m;
-	unsigned	*slot;
-	size_t		 i, k;
+	struct segment	*old = NULL, *new = NULL;
+	struct moved	 mv = { NULL, NULL, 0 };
+	unsigned	 slot = n->slot;
+	size_t		 i;
 	int		 rv = 0;
 
 	*others = NULL;
@@ -54,25 +192,19 @@ graph_move(struct netd_config *conf, struct node *n, struct node ***others,
 	if (n->kind != NODE_VM || conf->byname == NULL)
 		return -1;
 	if (n->up != NULL)
-		seg[0] = n->up->seg;
+		old = n->up->seg;
 	place(conf, n);
-	if (n->up != NULL && n->up->seg != seg[0])
-		seg[1] = n->up->seg;
-
-	slot = xcalloc(conf->nbyname, sizeof(*slot));
-	for (i = 0; i < conf->nbyname; i++)
-		slot[i] = conf->byname[i]->slot;
-	for (k = 0; k < 2; k++)
-		if (seg[k] != NULL && alloc_segment(conf, seg[k]) == -1)
-			rv = -1;
-	for (i = 0; i < conf->nbyname && rv == 0; i++) {
-		m = conf->byname[i];
-		if (m == n || m->slot == slot[i])
-			continue;
-		*others = xreallocarray(*others, *nothers + 1,
-		    sizeof(**others));
-		(*others)[(*nothers)++] = m;
-	}
-	free(slot);
+	if (n->up != NULL)
+		new = n->up->seg;
+	if (old != NULL)
+		seg_leave(conf, old, n, slot, &mv);
+	if (new != NULL && seg_join(conf, new, n, &mv) == -1)
+		rv = -1;
+	/* one that left its slot and came back did not move */
+	for (i = 0; i < mv.n; i++)
+		if (mv.v[i]->slot != mv.was[i])
+			mv.v[(*nothers)++] = mv.v[i];
+	*others = mv.v;
+	free(mv.was);
 	return rv;
 }

@@ -194,6 +194,8 @@ struct segment {
 	int			 ipv6;
 	unsigned		 index;		/* subnet number in the pool */
 	size_t			 nclients;
+	struct node		**occ;		/* slot - 2 -> client; NULL
+						   until a move (graph_move.c) */
 };
 
 struct chain_hop {

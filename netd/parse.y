@@ -2117,6 +2117,8 @@ config_free(struct netd_config *c)
 	for (i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
 	free(c->files);
+	for (i = 0; i < c->nsegments; i++)
+		free(c->segments[i].occ);
 	free(c->segments);
 	free(c->byname);
 	free(c->statedir);

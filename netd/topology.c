@@ -54,19 +54,63 @@ adopt(struct link_ctx *ctx, const char *ifname, int mtu)
 	return 1;
 }
 
+/*
+ * A bridge's own MAC, from its name (0a: locally administered, apart
+ * from the nodes' 02 and the veth host ends' 06).  A bridge without one
+ * takes its lowest port's, and looks at every port for it whenever one
+ * joins or leaves; so with its MTU: an attach would cost more with more
+ * VMs.
+ */
+static void
+bridge_mac(const char *name, uint8_t mac[6])
+{
+	uint32_t	 h = 2166136261u;		/* FNV-1a */
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	mac[0] = 0x0a;
+	mac[1] = 0x6b;
+	mac[2] = h >> 24;
+	mac[3] = h >> 16;
+	mac[4] = h >> 8;
+	mac[5] = h;
+}
+
 static int
 ensure_bridge(struct link_ctx *ctx, const struct node *owner)
 {
-	int	 mtu = node_seg_mtu(owner);
+	struct link_state	 st;
+	uint8_t			 mac[6];
+	int			 mtu = node_seg_mtu(owner);
 
+	bridge_mac(owner->bridge_if, mac);
 	switch (adopt(ctx, owner->bridge_if, mtu)) {
 	case 0:
-		TRY(ctx, link_bridge_create(ctx, owner->bridge_if, NULL, mtu),
+		/* a MAC given at creation is the bridge's own for good */
+		TRY(ctx, link_bridge_create(ctx, owner->bridge_if, mac, 0),
 		    "bridge", owner->bridge_if);
+		/*
+		 * Only an MTU changed after creation stays (else the kernel
+		 * follows the ports': see bridge_mac()).
+		 */
+		if (mtu <= 0)
+			mtu = 1500;
+		if (mtu == 1500)
+			TRY(ctx, link_set_mtu(ctx, owner->bridge_if, mtu - 1),
+			    "mtu", owner->bridge_if);
+		TRY(ctx, link_set_mtu(ctx, owner->bridge_if, mtu), "mtu",
+		    owner->bridge_if);
 		break;
 	case -1:
 		log_warnx("bridge %s: %s", owner->bridge_if, link_error(ctx));
 		return -1;
+	default:
+		TRY(ctx, link_get(ctx, owner->bridge_if, &st), "bridge",
+		    owner->bridge_if);
+		if (memcmp(st.mac, mac, 6) != 0)
+			TRY(ctx, link_set_mac(ctx, owner->bridge_if, mac),
+			    "mac", owner->bridge_if);
+		break;
 	}
 	TRY(ctx, link_set_group(ctx, owner->bridge_if, KUBSD_IFGROUP),
 	    "group", owner->bridge_if);
@@ -176,6 +220,27 @@ ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
 	return 0;
 }
 
+/*
+ * A port in the group, on bridge (NULL: none), up.  Only what differs is
+ * set: a needless change still makes the kernel tell every listener.
+ */
+static int
+port_wire(struct link_ctx *ctx, const char *port, const char *bridge,
+    int isolated)
+{
+	struct link_state	 st;
+
+	TRY(ctx, link_get(ctx, port, &st), "port", port);
+	if (st.group != KUBSD_IFGROUP)
+		TRY(ctx, link_set_group(ctx, port, KUBSD_IFGROUP), "group",
+		    port);
+	TRY(ctx, link_set_master(ctx, port, bridge, isolated),
+	    bridge != NULL ? "attach" : "detach", port);
+	if (!st.up)
+		TRY(ctx, link_set_up(ctx, port, 1), "up", port);
+	return 0;
+}
+
 static int
 apply_node(struct link_ctx *ctx, const struct node *n)
 {
@@ -185,28 +250,15 @@ apply_node(struct link_ctx *ctx, const struct node *n)
 		return 0;		/* its bridge: topo_apply() */
 	upmtu = n->up != NULL ? node_seg_mtu(n->up) : 0;
 	downmtu = node_seg_mtu(n);
-	if (ensure_port(ctx, n, n->port_if, n->mac, "eth0", upmtu) == -1)
+	if (ensure_port(ctx, n, n->port_if, n->mac, "eth0", upmtu) == -1 ||
+	    port_wire(ctx, n->port_if, n->up != NULL ? n->up->bridge_if : NULL,
+	    1) == -1)
 		return -1;
-	TRY(ctx, link_set_group(ctx, n->port_if, KUBSD_IFGROUP), "group",
-	    n->port_if);
-	if (n->up != NULL)
-		TRY(ctx, link_set_master(ctx, n->port_if, n->up->bridge_if, 1),
-		    "attach", n->port_if);
-	else
-		TRY(ctx, link_set_master(ctx, n->port_if, NULL, 0),
-		    "detach", n->port_if);
-	TRY(ctx, link_set_up(ctx, n->port_if, 1), "up", n->port_if);
-
-	if (n->kind == NODE_GATEWAY) {
-		if (ensure_port(ctx, n, n->down_if, n->down_mac, "eth1",
-		    downmtu) == -1)
-			return -1;
-		TRY(ctx, link_set_group(ctx, n->down_if, KUBSD_IFGROUP),
-		    "group", n->down_if);
-		TRY(ctx, link_set_master(ctx, n->down_if, n->bridge_if, 0),
-		    "attach", n->down_if);
-		TRY(ctx, link_set_up(ctx, n->down_if, 1), "up", n->down_if);
-	}
+	if (n->kind == NODE_GATEWAY &&
+	    (ensure_port(ctx, n, n->down_if, n->down_mac, "eth1",
+	    downmtu) == -1 ||
+	    port_wire(ctx, n->down_if, n->bridge_if, 0) == -1))
+		return -1;
 	if (n->driver != DRIVER_NETNS || n->up == NULL)
 		return 0;
 
