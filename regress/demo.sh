@@ -170,8 +170,13 @@ heading "kubsd-net leaktest work  (chain tor)"
 net leaktest work || exit 1
 
 heading "kubsd-net attach work vpn"
+inh nft list set bridge kubsd vmport_ip4 | grep -o '"kp-work" \. [^,}]*' | sed 's/ *$//' >"$T/ip4.before"
 net attach work vpn
 net status | sed -n '/^NAME/p;/^work /p'
+echo "(what changed in the kernel: work's elements, nothing else)"
+inh nft list set bridge kubsd vmport_ip4 | grep -o '"kp-work" \. [^,}]*' | sed 's/ *$//' >"$T/ip4.after"
+echo "vmport_ip4 before: $(cat "$T/ip4.before")"
+echo "vmport_ip4 after:  $(cat "$T/ip4.after")"
 fetch work "$TN_WG_SERVER"
 echo "(through WireGuard: the tunnel's address $TN_WG_CLIENT)"
 
