@@ -186,3 +186,80 @@ revert:
 	return -1;
 }
 
+
+/*
+ * Gateways became ready or stopped being so: the VMs whose chain did
+ * get their elements, or lose them, in one transaction.  Nothing else in
+ * the rules depends on readiness (compile_vm()).  -1: not done, and the
+ * caller loads the whole ruleset instead.
+ */
+int
+netd_regate(void)
+{
+	struct netd	 *d = netd_mutable();
+	struct node	 *n;
+	struct anchor	 *a, *old = NULL;
+	const struct anchor **oldp = NULL, **newp = NULL;
+	size_t		  i = 0, k, nv = 0, count = 0;
+	int		  on, rv;
+
+	if (d->rs == NULL)
+		return -1;
+	TAILQ_FOREACH(n, &d->conf->nodes, entry)
+		if (n->kind == NODE_VM)
+			count++;
+	if (count == 0)
+		return 0;
+	old = xcalloc(count, sizeof(*old));
+	oldp = xcalloc(count, sizeof(*oldp));
+	newp = xcalloc(count, sizeof(*newp));
+	/* rules_compile() makes one anchor per node, in order, after _base */
+	TAILQ_FOREACH(n, &d->conf->nodes, entry) {
+		if (++i >= d->rs->nanchors)
+			goto fail;
+		a = &d->rs->anchors[i];
+		if (n->kind != NODE_VM)
+			continue;
+		if (a->kind != ANCHOR_VM || strcmp(a->name, n->name) != 0)
+			goto fail;
+		on = compile_vm_blocked(n) == NULL;
+		if (on == a->ident.on)
+			continue;
+		old[nv] = *a;
+		memset(a, 0, sizeof(*a));
+		anchor_init(a, n, ANCHOR_VM);
+		compile_vm(a, n);
+		oldp[nv] = &old[nv];
+		newp[nv++] = a;
+	}
+	rv = loader_load_anchors(d->loader, d->rs, oldp, newp, nv);
+	if (rv == -1)
+		log_warnx("gateway readiness: %s", loader_error(d->loader));
+	for (k = 0; k < nv; k++) {
+		a = (struct anchor *)newp[k];
+		if (rv == 0) {
+			anchor_free(&old[k]);
+			anchor_strip(a);
+		} else {
+			anchor_free(a);
+			*a = old[k];
+		}
+	}
+	if (rv == 0 && nv > 0)
+		log_info("gateway readiness: %zu vm%s %s", nv, nv == 1 ? "" :
+		    "s", "changed");
+	free(old);
+	free(oldp);
+	free(newp);
+	return rv;
+fail:
+	for (k = 0; k < nv; k++) {
+		a = (struct anchor *)newp[k];
+		anchor_free(a);
+		*a = old[k];
+	}
+	free(old);
+	free(oldp);
+	free(newp);
+	return -1;
+}

@@ -115,7 +115,8 @@ netd_apply(struct netd_config *conf, struct ruleset **rsp)
 
 /*
  * A gateway became ready or stopped being so: the clients of its
- * chains are let through or blocked, in one transaction.
+ * chains are let through or blocked, in one transaction: their
+ * elements (netd_regate()), or else the whole ruleset.
  */
 static void
 on_guest_poll(evutil_socket_t fd, short ev, void *arg)
@@ -127,7 +128,7 @@ on_guest_poll(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	evtimer_add(guest_ev, &tv);
-	if (!gw_guests_poll(netd.conf))
+	if (!gw_guests_poll(netd.conf) || netd_regate() == 0)
 		return;
 	if ((rs = rules_compile(netd.conf)) == NULL) {
 		log_warnx("gateway readiness: cannot compile the rules");

@@ -33,6 +33,7 @@ struct netd {
 int	netd_main(struct netd_config *, const struct netd_opts *);
 int	netd_reload(void);
 int	netd_attach(const char *, const char *, char *, size_t);
+int	netd_regate(void);
 int	netd_teardown(int, char *, size_t);
 const struct netd *netd_state(void);
 

@@ -14,21 +14,29 @@ static void	 fw_rule_af(struct anchor *, const struct fw_rule *, int);
 static void	 fw_reply(struct anchor *, const struct rule *);
 static void	 compile_ident(struct anchor *, const struct node *);
 
+/* Why VM n's port carries nothing now; NULL: it carries its traffic. */
+const char *
+compile_vm_blocked(const struct node *n)
+{
+	const struct node	*g;
+
+	if (n->up == NULL)
+		return "offline";
+	/* A chain carries nothing until every gateway on it is ready. */
+	for (g = n->up; g != NULL && g->kind == NODE_GATEWAY; g = g->up)
+		if (g->unready)
+			return "chain not ready";
+	return NULL;
+}
+
 void
 compile_vm(struct anchor *a, const struct node *n)
 {
-	const struct node	*g;
 	struct rule		*r;
-	const char		*blocked = NULL;
+	const char		*blocked;
 	size_t			 i, first;
 
-	if (a->where == PORT_NONE)
-		blocked = "offline";
-	/* A chain carries nothing until every gateway on it is ready. */
-	for (g = n->up; blocked == NULL && g != NULL &&
-	    g->kind == NODE_GATEWAY; g = g->up)
-		if (g->unready)
-			blocked = "chain not ready";
+	blocked = compile_vm_blocked(n);
 	if (blocked != NULL) {
 		r = rule_add(a, RK_FILTER, RV_BLOCK, RD_BOTH);
 		r->comment = blocked;

@@ -171,6 +171,7 @@ int			 compile_role_egress(struct anchor *, const struct node *);
 
 /* compile_vm.c */
 void			 compile_vm(struct anchor *, const struct node *);
+const char		*compile_vm_blocked(const struct node *);
 void			 compile_firewall(struct anchor *, const struct fw_rules *);
 
 /* emit_pf.c: only: an anchor name, NULL: all */

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +31,15 @@
 #include "vmport.h"
 #include "vmport-nl.h"
 
-#define BATCHSZ		(64 * 1024)	/* the buffer is twice the limit */
+#define MSGMAX		256		/* one element's message, at most */
 #define RECVSZ		(64 * 1024)
 #define KEYMAX		64		/* NFT_REG32_COUNT * 4 */
 
 struct vmport_nl {
 	struct mnl_socket	*nl;
 	uint32_t		 seq;
-	char			*buf;		/* the batch */
 	char			*rbuf;		/* the answers */
+	int			 sndbuf;	/* what the socket takes */
 };
 
 /* What each message of the batch does, to name the one that failed. */
@@ -53,10 +54,10 @@ struct vmport_nl *
 vmport_nl_open(void)
 {
 	struct vmport_nl	*v;
+	socklen_t		 len;
 	int			 on = 1;
 
 	v = xcalloc(1, sizeof(*v));
-	v->buf = xcalloc(2, BATCHSZ);
 	v->rbuf = xcalloc(1, RECVSZ);
 	if ((v->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
 	    mnl_socket_bind(v->nl, 0, MNL_SOCKET_AUTOPID) == -1) {
@@ -66,6 +67,10 @@ vmport_nl_open(void)
 	/* short acks: an error need not carry the whole message back */
 	(void)setsockopt(mnl_socket_get_fd(v->nl), SOL_NETLINK,
 	    NETLINK_CAP_ACK, &on, sizeof(on));
+	len = sizeof(v->sndbuf);
+	if (getsockopt(mnl_socket_get_fd(v->nl), SOL_SOCKET, SO_SNDBUF,
+	    &v->sndbuf, &len) == -1)
+		v->sndbuf = 0;
 	return v;
 }
 
@@ -76,7 +81,6 @@ vmport_nl_close(struct vmport_nl *v)
 		return;
 	if (v->nl != NULL)
 		mnl_socket_close(v->nl);
-	free(v->buf);
 	free(v->rbuf);
 	free(v);
 }
@@ -138,9 +142,11 @@ elem_msg(struct vmport_nl *v, struct mnl_nlmsg_batch *b, int del,
 	op->del = del;
 	op->set = vmsets[e->set].name;
 	op->port = e->v[0].ifname;
+	/* no NLM_F_ACK: only a failure answers, so a batch of any size
+	 * leaves nothing to read when it went in */
 	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b),
 	    del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, NFPROTO_BRIDGE,
-	    (del ? 0 : NLM_F_CREATE) | NLM_F_ACK, v->seq++);
+	    del ? 0 : NLM_F_CREATE, v->seq++);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
 	return mnl_nlmsg_batch_next(b) ? 1 : 0;
@@ -154,9 +160,16 @@ send_batch(struct vmport_nl *v, struct mnl_nlmsg_batch *b,
 	struct nlmsghdr		*nlh;
 	struct nlmsgerr		*me;
 	ssize_t			 got;
-	size_t			 i;
-	int			 n, bad = 0;
+	size_t			 i, len = mnl_nlmsg_batch_size(b);
+	int			 n, bad = 0, want;
 
+	/* the kernel takes a batch only in one message (readiness: many) */
+	if (len + 1024 > (size_t)v->sndbuf && len < (size_t)INT_MAX / 2) {
+		want = (int)len * 2;
+		if (setsockopt(mnl_socket_get_fd(v->nl), SOL_SOCKET,
+		    SO_SNDBUFFORCE, &want, sizeof(want)) == 0)
+			v->sndbuf = want;
+	}
 	if (mnl_socket_sendto(v->nl, mnl_nlmsg_batch_head(b),
 	    mnl_nlmsg_batch_size(b)) == -1) {
 		snprintf(err, errlen, "netlink: %s", strerror(errno));
@@ -196,11 +209,15 @@ vmport_nl_swap(struct vmport_nl *v, const struct anchor *const *old,
 	struct mnl_nlmsg_batch	*b;
 	struct velem		 e[VS_COUNT];
 	struct op		*ops;
-	size_t			 i, j, ne, nops = 0;
+	char			*buf;
+	size_t			 i, j, ne, nops = 0, size;
 	int			 del, fits = 1, rv = -1;
 
 	ops = xcalloc(2 * n * VS_COUNT + 1, sizeof(*ops));
-	b = mnl_nlmsg_batch_start(v->buf, BATCHSZ);
+	/* every message fits: the buffer is twice the batch's limit */
+	size = (2 * n * VS_COUNT + 2) * MSGMAX;
+	buf = xcalloc(2, size);
+	b = mnl_nlmsg_batch_start(buf, size);
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), v->seq++);
 	mnl_nlmsg_batch_next(b);
 	/* all deletions first: a VM's new key may be another's old one */
@@ -226,6 +243,7 @@ vmport_nl_swap(struct vmport_nl *v, const struct anchor *const *old,
 	else
 		rv = send_batch(v, b, ops, nops, err, errlen);
 	mnl_nlmsg_batch_stop(b);
+	free(buf);
 	free(ops);
 	return rv;
 }

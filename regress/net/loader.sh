@@ -197,6 +197,18 @@ if sh regress/genconf.sh 1000 >"$TMP/big.conf"; then
 	else
 		fail "1000 VMs: $(head -n 3 "$TMP/err")"
 	fi
+	# every VM blocked and let through again in one transaction each,
+	# as a gateway's readiness does (a batch far over a socket buffer)
+	sed 's/{ chain "[a-z]*"/{ chain none/' "$TMP/big.conf" >"$TMP/bigoff.conf"
+	step "1000 VMs: all blocked at once" moveall "$TMP/big.conf" "$TMP/bigoff.conf"
+	n=$(inns nft list set bridge kubsd vmport_ip4 | grep -c '"kp-vm')
+	[ "$n" = 0 ] && ok "1000 VMs: no vmport_ip4 element left" ||
+	    fail "1000 VMs: $n vmport_ip4 elements left"
+	step "1000 VMs: all let through at once" moveall "$TMP/bigoff.conf" "$TMP/big.conf"
+	n=$(inns nft list set bridge kubsd vmport_ip4 | grep -c '"kp-vm')
+	[ "$n" = 1000 ] && ok "1000 VMs: 1000 vmport_ip4 elements again" ||
+	    fail "1000 VMs: $n vmport_ip4 elements"
+	same "1000 VMs: loaded = compiled, after both" "$TMP/big.conf"
 	step "1000 VMs: remove all" clear
 fi
 t=$(tables)

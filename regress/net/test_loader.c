@@ -4,13 +4,15 @@
  *
  * usage: test_loader full CONF
  *	  test_loader move CONF-OLD CONF-NEW VM
+ *	  test_loader moveall CONF-OLD CONF-NEW
  *	  test_loader clear
  *	  test_loader dump
  *	  test_loader time CONF VM COUNT
  *
  * full loads CONF's compiled ruleset; move changes VM from what
  * CONF-OLD's ruleset has for it (and is loaded) to what CONF-NEW's has,
- * as an attach does; clear removes kubsd's tables; dump prints what is
+ * as an attach does; moveall does that for every VM in one transaction
+ * (as a change of gateway readiness does); clear removes kubsd's tables; dump prints what is
  * loaded; time does a full load and then COUNT moves of VM onto itself,
  * and prints how long each took.  Exit 0 on success, 1 with the
  * loader's error on stderr, 2 on a usage or configuration error.
@@ -27,7 +29,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: test_loader full|move|clear|dump|time"
+	fprintf(stderr, "usage: test_loader full|move|moveall|clear|dump|time"
 	    " [CONF [CONF|VM [VM|COUNT]]]\n");
 	exit(2);
 }
@@ -79,6 +81,32 @@ move(struct loader *l, const struct ruleset *rs_old,
 	return loader_load_anchors(l, rs_new, &o, &n, 1);
 }
 
+/* Every VM of rs_new from what rs_old has for it, in one transaction. */
+static int
+move_all(struct loader *l, const struct ruleset *rs_old,
+    const struct ruleset *rs_new)
+{
+	const struct anchor	**o, **n;
+	size_t			  i, k = 0;
+	int			  rv;
+
+	o = calloc(rs_new->nanchors, sizeof(*o));
+	n = calloc(rs_new->nanchors, sizeof(*n));
+	if (o == NULL || n == NULL)
+		return -1;
+	for (i = 0; i < rs_new->nanchors; i++) {
+		if (rs_new->anchors[i].kind != ANCHOR_VM)
+			continue;
+		n[k] = &rs_new->anchors[i];
+		o[k] = rules_anchor(rs_old, n[k]->name);
+		k++;
+	}
+	rv = loader_load_anchors(l, rs_new, o, n, k);
+	free(o);
+	free(n);
+	return rv;
+}
+
 static int
 timing(struct loader *l, const struct ruleset *rs, const char *name, int n)
 {
@@ -123,13 +151,15 @@ main(int argc, char *argv[])
 		need = 3;
 	else if (strcmp(cmd, "time") == 0 || strcmp(cmd, "move") == 0)
 		need = 5;
+	else if (strcmp(cmd, "moveall") == 0)
+		need = 4;
 	else
 		usage();
 	if (argc != need)
 		usage();
 	if (need > 2)
 		rs = compile(argv[2], &conf);
-	if (strcmp(cmd, "move") == 0)
+	if (strcmp(cmd, "move") == 0 || strcmp(cmd, "moveall") == 0)
 		rs2 = compile(argv[3], &conf2);
 	if ((l = loader_open()) == NULL) {
 		perror("test_loader: loader_open");
@@ -142,6 +172,9 @@ main(int argc, char *argv[])
 	} else if (strcmp(cmd, "move") == 0) {
 		if (move(l, rs, rs2, argv[4]) == -1)
 			rv = fail(l, argv[4]);
+	} else if (strcmp(cmd, "moveall") == 0) {
+		if (move_all(l, rs, rs2) == -1)
+			rv = fail(l, "move all");
 	} else if (strcmp(cmd, "clear") == 0) {
 		if (loader_remove_all(l) == -1)
 			rv = fail(l, "remove all");
