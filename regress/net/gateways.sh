@@ -125,6 +125,11 @@ if sb_wait_ready 180; then ok "every gateway ready"; else
 		echo "--- $g"; tail -5 "$T/state/gateways/$g/guest.log"; done
 	exit 1
 fi
+# Readiness let the clients through by their elements alone (no reload).
+if grep -q 'gateway readiness: [0-9]* vms* changed' "$T/netd.log" &&
+    ! grep -q 'gateway readiness: .*[Ee]rror\|loading rules' "$T/netd.log"
+then ok "readiness changes swapped only the clients' elements"
+else fail "readiness: no element swap logged"; grep 'readiness' "$T/netd.log"; fi
 
 # Tor: the page comes from an exit relay, DNS goes through the DNSPort,
 # .onion names map into the virtual network.
