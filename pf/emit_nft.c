@@ -103,7 +103,7 @@ enum bmap { BM_PORT_IN, BM_PORT_OUT, BM_HOST_IN, BM_HOST_OUT, BM_FW_IN,
 	BM_FW_OUT };
 
 /*
- * A VM's: the shared chains, and its firewall's (or accept).  None of
+ * A VM's: the shared chains of its family, and its firewall's.  None of
  * them depends on where it is attached.
  */
 static void
@@ -114,16 +114,16 @@ nft_vm_elements(FILE *f, const struct anchor *a, enum bmap m,
 
 	switch (m) {
 	case BM_PORT_IN:
-		nft_elem(f, e, a->ifname, "jump vmport_in", NULL);
+		nft_elem(f, e, a->ifname, a->has_fw ? "jump vmfw_in" :
+		    "jump vmport_in", NULL);
 		break;
 	case BM_PORT_OUT:
-		nft_elem(f, e, a->ifname, "jump vmport_out", NULL);
+		nft_elem(f, e, a->ifname, a->has_fw ? "jump vmfw_out" :
+		    "jump vmport_out", NULL);
 		break;
 	case BM_FW_IN:
 	case BM_FW_OUT:
-		if (!a->has_fw)
-			nft_elem(f, e, a->ifname, "accept", NULL);
-		else
+		if (a->has_fw)
 			nft_elem(f, e, a->ifname, "jump", nft_name(c,
 			    m == BM_FW_IN ? "vm_" : "to_", a->name));
 		break;

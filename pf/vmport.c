@@ -141,65 +141,83 @@ vmport_add_print(FILE *f, const struct anchor *a)
  * hop, MAC and address in one lookup; IPv6 likewise where enabled;
  * anything else is dropped.  Then DNS only to the first hop, ICMP errors
  * (no bridge conntrack), and its firewall.  Towards a VM: only from its
- * first hop's port.
+ * first hop's port.  Two families of the same chains: "vmport_" for VMs
+ * without a firewall block, which end in accept, and "vmfw_", which end
+ * in the VM's firewall (a VM's family never changes: its port_in element
+ * is fixed).  The common frame so needs one lookup less.
  */
-void
-vmport_chains(FILE *f)
+static void
+vmport_family(FILE *f, const char *p, int fw)
 {
+	static const char	*in = "iifname vmap @vmport_fw_in\t# its "
+				    "firewall\n\t\tdrop";
+	static const char	*out = "oifname vmap @vmport_fw_out\t# its "
+				    "firewall\n\t\tdrop";
 	fprintf(f,
-	    "\n\t# VM ports: what a frame may carry is in the vmport sets\n"
-	    "\tchain vmport_in {\n"
+	    "\tchain %s_in {\n"
 	    "\t\tether type ip iifname . oifname . ether saddr . ip saddr "
-	    "@vmport_ip4 goto vmport_in4\t# its first hop only, its own "
+	    "@vmport_ip4 goto %s_in4\t# its first hop only, its own "
 	    "mac and address\n"
 	    "\t\tether type arp iifname . oifname . ether saddr . arp saddr "
 	    "ip @vmport_ip4 iifname . oifname . arp saddr ether . arp saddr "
 	    "ip @vmport_ip4 accept\t# arp: its own sender only\n"
 	    "\t\tether type ip6 iifname . oifname . ether saddr . ip6 saddr "
-	    "@vmport_ip6 goto vmport_in6\t# ipv6 where enabled\n"
+	    "@vmport_ip6 goto %s_in6\t# ipv6 where enabled\n"
 	    "\t\tether type ip6 ip6 saddr fe80::/10 iifname . oifname . "
-	    "ether saddr @vmport_ll6 goto vmport_in6\t# link-local\n"
+	    "ether saddr @vmport_ll6 goto %s_in6\t# link-local\n"
 	    "\t\tdrop\t# spoofed, elsewhere, blocked, or another type\n"
-	    "\t}\n"
-	    "\tchain vmport_in4 {\n"
+	    "\t}\n", p, p, p, p);
+	fprintf(f,
+	    "\tchain %s_in4 {\n"
 	    "\t\tth dport 53 meta l4proto @tcp_udp iifname . ip daddr != "
 	    "@vmport_dns4 drop\t# dns only to the first hop\n"
 	    "\t\tmeta l4proto icmp icmp type @icmp_err accept\t# "
 	    "established, related (stateless)\n"
-	    "\t\tiifname vmap @vmport_fw_in\t# its firewall\n"
-	    "\t\tdrop\n"
-	    "\t}\n"
-	    "\tchain vmport_in6 {\n"
+	    "\t\t%s\n"
+	    "\t}\n", p, fw ? in : "accept\t# no firewall");
+	fprintf(f,
+	    "\tchain %s_in6 {\n"
 	    "\t\tmeta l4proto ipv6-icmp icmpv6 type @nd6 accept\t# "
 	    "neighbour discovery\n"
 	    "\t\tth dport 53 meta l4proto @tcp_udp iifname . ip6 daddr != "
 	    "@vmport_dns6 drop\t# dns only to the first hop\n"
 	    "\t\tmeta l4proto ipv6-icmp icmpv6 type @icmp6_err accept\t# "
 	    "established, related (stateless)\n"
-	    "\t\tiifname vmap @vmport_fw_in\t# its firewall\n"
-	    "\t\tdrop\n"
-	    "\t}\n"
-	    "\tchain vmport_out {\n"
+	    "\t\t%s\n"
+	    "\t}\n", p, fw ? in : "accept\t# no firewall");
+	fprintf(f,
+	    "\tchain %s_out {\n"
 	    "\t\tether type ip oifname . iifname @vmport_path goto "
-	    "vmport_out4\t# only from its first hop's port\n"
+	    "%s_out4\t# only from its first hop's port\n"
 	    "\t\tether type arp oifname . iifname @vmport_path accept\t# "
 	    "arp\n"
 	    "\t\tether type ip6 oifname . iifname @vmport_path6 goto "
-	    "vmport_out6\t# ipv6 where enabled\n"
+	    "%s_out6\t# ipv6 where enabled\n"
 	    "\t\tdrop\n"
-	    "\t}\n"
-	    "\tchain vmport_out4 {\n"
+	    "\t}\n", p, p, p);
+	fprintf(f,
+	    "\tchain %s_out4 {\n"
 	    "\t\tmeta l4proto icmp icmp type @icmp_err accept\t# "
 	    "established, related (stateless)\n"
-	    "\t\toifname vmap @vmport_fw_out\t# its firewall\n"
-	    "\t\tdrop\n"
-	    "\t}\n"
-	    "\tchain vmport_out6 {\n"
+	    "\t\t%s\n"
+	    "\t}\n", p, fw ? out : "accept\t# no firewall");
+	fprintf(f,
+	    "\tchain %s_out6 {\n"
 	    "\t\tmeta l4proto ipv6-icmp icmpv6 type @nd6 accept\t# "
 	    "neighbour discovery\n"
 	    "\t\tmeta l4proto ipv6-icmp icmpv6 type @icmp6_err accept\t# "
 	    "established, related (stateless)\n"
-	    "\t\toifname vmap @vmport_fw_out\t# its firewall\n"
-	    "\t\tdrop\n"
-	    "\t}\n");
+	    "\t\t%s\n"
+	    "\t}\n", p, fw ? out : "accept\t# no firewall");
+}
+
+void
+vmport_chains(FILE *f)
+{
+	fprintf(f, "\n\t# VM ports: what a frame may carry is in the vmport "
+	    "sets\n");
+	vmport_family(f, "vmport", 0);
+	fprintf(f, "\n\t# VM ports with a firewall block: the same, then "
+	    "the firewall\n");
+	vmport_family(f, "vmfw", 1);
 }
