@@ -307,6 +307,13 @@ nft_inet(FILE *f, const struct ruleset *rs)
 	}
 	fprintf(f, "%s\t}\n\n", n > 0 ? "\n\t\t}\n" : "");
 
+	/*
+	 * Those bridged frames get no conntrack state on the host: nothing
+	 * here uses it, and a client could otherwise fill the host's table.
+	 */
+	nft_base(f, "prerouting", "filter", "raw", "accept");
+	fprintf(f, "\t\tiifname . iifname @bridged notrack\t# bridged "
+	    "client frames\n\t}\n\n");
 	nft_base(f, "input", "filter", "filter", "drop");
 	fprintf(f, "\t\tmeta iifgroup != %#x accept\n\t}\n\n", g);
 	nft_base(f, "output", "filter", "filter", "drop");

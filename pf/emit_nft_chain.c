@@ -72,10 +72,48 @@ ip6_only(const struct rule *r)
 	    (r->kind == RK_L2TYPE && r->etypes == RET_IP6);
 }
 
+/*
+ * The MAC rule of a chain that passes every IPv4 frame from that MAC
+ * (a gateway's own port: kd-NAME), so that one rule in front can say so;
+ * NULL if the chain does anything else to IPv4.
+ */
+static const struct rule *
+ipv4_pass(const struct rule **v, size_t n)
+{
+	const struct rule	*mac = NULL;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		switch (v[i]->kind) {
+		case RK_L2ARP:
+			continue;
+		case RK_L2MAC:
+			if (!v[i]->neg || mac != NULL)
+				return NULL;
+			mac = v[i];
+			continue;
+		case RK_L2TYPE:
+			if (v[i]->neg && v[i]->verdict == RV_BLOCK &&
+			    (v[i]->etypes & RET_IP))
+				continue;
+			return NULL;
+		case RK_FILTER:
+			if (v[i]->af == AF_INET6 && v[i]->verdict == RV_BLOCK)
+				continue;
+			if (i == n - 1 && pass_all(v[i]))
+				return mac;
+			return NULL;
+		default:
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
 void
 nft_chain_rules(FILE *f, const struct anchor *a, int down, enum rdir dir)
 {
-	const struct rule	**v, *arp = NULL;
+	const struct rule	**v, *arp = NULL, *fast;
 	size_t			 n = 0, i, j, k, p, ia = 0;
 	int			*skip, merge = 0;
 	unsigned		 allowed = RET_IP | RET_ARP | RET_IP6;
@@ -133,6 +171,13 @@ nft_chain_rules(FILE *f, const struct anchor *a, int down, enum rdir dir)
 			skip[i] = 1;
 	}
 
+	if (down && dir == RD_IN && (fast = ipv4_pass(v, n)) != NULL) {
+		char	 mac[32];
+
+		fprintf(f, "\t\tether type ip ether saddr %s return\t# ipv4 "
+		    "from its own mac: the common frame first\n",
+		    mac_str(fast->mac, mac, sizeof(mac)));
+	}
 	for (i = 0; i < n; i++) {
 		if (i == k && k < n)
 			allowed = v[k]->etypes;

@@ -149,10 +149,10 @@ vmport_add_print(FILE *f, const struct anchor *a)
 static void
 vmport_family(FILE *f, const char *p, int fw)
 {
-	static const char	*in = "iifname vmap @vmport_fw_in\t# its "
-				    "firewall\n\t\tdrop";
-	static const char	*out = "oifname vmap @vmport_fw_out\t# its "
-				    "firewall\n\t\tdrop";
+	/* with no firewall after them, passes before "accept" go */
+	const char	*last_in = fw ? "iifname vmap @vmport_fw_in\t# its "
+			    "firewall\n\t\tdrop" : "accept\t# no firewall";
+
 	fprintf(f,
 	    "\tchain %s_in {\n"
 	    "\t\tether type ip iifname . oifname . ether saddr . ip saddr "
@@ -167,24 +167,37 @@ vmport_family(FILE *f, const char *p, int fw)
 	    "ether saddr @vmport_ll6 goto %s_in6\t# link-local\n"
 	    "\t\tdrop\t# spoofed, elsewhere, blocked, or another type\n"
 	    "\t}\n", p, p, p, p);
-	fprintf(f,
-	    "\tchain %s_in4 {\n"
+	fprintf(f, "\tchain %s_in4 {\n"
 	    "\t\tth dport 53 meta l4proto @tcp_udp iifname . ip daddr != "
-	    "@vmport_dns4 drop\t# dns only to the first hop\n"
-	    "\t\tmeta l4proto icmp icmp type @icmp_err accept\t# "
-	    "established, related (stateless)\n"
-	    "\t\t%s\n"
-	    "\t}\n", p, fw ? in : "accept\t# no firewall");
-	fprintf(f,
-	    "\tchain %s_in6 {\n"
-	    "\t\tmeta l4proto ipv6-icmp icmpv6 type @nd6 accept\t# "
-	    "neighbour discovery\n"
-	    "\t\tth dport 53 meta l4proto @tcp_udp iifname . ip6 daddr != "
-	    "@vmport_dns6 drop\t# dns only to the first hop\n"
-	    "\t\tmeta l4proto ipv6-icmp icmpv6 type @icmp6_err accept\t# "
-	    "established, related (stateless)\n"
-	    "\t\t%s\n"
-	    "\t}\n", p, fw ? in : "accept\t# no firewall");
+	    "@vmport_dns4 drop\t# dns only to the first hop\n", p);
+	if (fw)
+		fprintf(f, "\t\tmeta l4proto icmp icmp type @icmp_err "
+		    "accept\t# established, related (stateless)\n");
+	fprintf(f, "\t\t%s\n\t}\n", last_in);
+	fprintf(f, "\tchain %s_in6 {\n", p);
+	if (fw)
+		fprintf(f, "\t\tmeta l4proto ipv6-icmp icmpv6 type @nd6 "
+		    "accept\t# neighbour discovery\n");
+	fprintf(f, "\t\tth dport 53 meta l4proto @tcp_udp iifname . ip6 "
+	    "daddr != @vmport_dns6 drop\t# dns only to the first hop\n");
+	if (fw)
+		fprintf(f, "\t\tmeta l4proto ipv6-icmp icmpv6 type "
+		    "@icmp6_err accept\t# established, related "
+		    "(stateless)\n");
+	fprintf(f, "\t\t%s\n\t}\n", last_in);
+	if (!fw) {
+		fprintf(f,
+		    "\tchain %s_out {\n"
+		    "\t\tether type ip oifname . iifname @vmport_path "
+		    "accept\t# only from its first hop's port\n"
+		    "\t\tether type arp oifname . iifname @vmport_path "
+		    "accept\t# arp\n"
+		    "\t\tether type ip6 oifname . iifname @vmport_path6 "
+		    "accept\t# ipv6 where enabled\n"
+		    "\t\tdrop\n"
+		    "\t}\n", p);
+		return;
+	}
 	fprintf(f,
 	    "\tchain %s_out {\n"
 	    "\t\tether type ip oifname . iifname @vmport_path goto "
@@ -194,21 +207,21 @@ vmport_family(FILE *f, const char *p, int fw)
 	    "\t\tether type ip6 oifname . iifname @vmport_path6 goto "
 	    "%s_out6\t# ipv6 where enabled\n"
 	    "\t\tdrop\n"
-	    "\t}\n", p, p, p);
-	fprintf(f,
+	    "\t}\n"
 	    "\tchain %s_out4 {\n"
 	    "\t\tmeta l4proto icmp icmp type @icmp_err accept\t# "
 	    "established, related (stateless)\n"
-	    "\t\t%s\n"
-	    "\t}\n", p, fw ? out : "accept\t# no firewall");
-	fprintf(f,
+	    "\t\toifname vmap @vmport_fw_out\t# its firewall\n"
+	    "\t\tdrop\n"
+	    "\t}\n"
 	    "\tchain %s_out6 {\n"
 	    "\t\tmeta l4proto ipv6-icmp icmpv6 type @nd6 accept\t# "
 	    "neighbour discovery\n"
 	    "\t\tmeta l4proto ipv6-icmp icmpv6 type @icmp6_err accept\t# "
 	    "established, related (stateless)\n"
-	    "\t\t%s\n"
-	    "\t}\n", p, fw ? out : "accept\t# no firewall");
+	    "\t\toifname vmap @vmport_fw_out\t# its firewall\n"
+	    "\t\tdrop\n"
+	    "\t}\n", p, p, p, p, p);
 }
 
 void
