@@ -344,14 +344,32 @@ on_bundles(evutil_socket_t fd, short ev, void *arg)
 	gw_guests_sync(netd.conf);
 }
 
-/* What an attach leaves for after its reply. */
+/*
+ * What an attach leaves for after its reply.  The bundles are rewritten
+ * 10 ms after the last attach of a burst, but never later than 50 ms
+ * after its first: a bundle names every client of its gateway, and
+ * rewriting it at every attach would hold up the next ones.
+ */
 void
 netd_attached(void)
 {
-	struct timeval	 tv = { 0, 10000 };
+	static struct timespec	 first;
+	struct timespec		 now;
+	struct timeval		 tv = { 0, 10000 };
+	long			 ms;
 
-	if (bundles_ev != NULL && !evtimer_pending(bundles_ev, NULL))
-		evtimer_add(bundles_ev, &tv);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (bundles_ev != NULL) {
+		if (!evtimer_pending(bundles_ev, NULL)) {
+			first = now;
+			evtimer_add(bundles_ev, &tv);
+		} else {
+			ms = (now.tv_sec - first.tv_sec) * 1000 +
+			    (now.tv_nsec - first.tv_nsec) / 1000000;
+			if (ms < 40)
+				evtimer_add(bundles_ev, &tv);
+		}
+	}
 	schedule_sync();
 	schedule_shed();
 }
