@@ -137,11 +137,12 @@ GW_TOR=$(net status -j | python3 -c '
 import json, sys
 for n in json.load(sys.stdin)["nodes"]:
     if n["name"] == "work": print(n["upstream"])')
-# (The first circuits may take a moment after "Bootstrapped 100%".)
+# (The first circuits may take a while after "Bootstrapped 100%": a
+# five-relay test network sometimes has to discard a few paths.)
 capture_start "$H" kp-sys-tor
 tries=0
-while ! reaches work 10 && [ $tries -lt 3 ]; do tries=$((tries + 1)); done
-if [ $tries -lt 3 ]; then ok "work ($GW_TOR) fetches a page through Tor ($tries retries)"
+while ! reaches work 15 && [ $tries -lt 6 ]; do tries=$((tries + 1)); done
+if [ $tries -lt 6 ]; then ok "work ($GW_TOR) fetches a page through Tor ($tries retries)"
 else fail "work through Tor"; fi
 capture_stop
 src=$(last_http)
@@ -184,7 +185,9 @@ else fail "sys-wg sent: $other"; fi
 reaches plain && [ "$(last_http)" = 192.0.2.1 ] &&
     ok "plain fetches through sys-net (the server sees the host)" ||
     fail "plain through sys-net ($(last_http))"
-if reaches deep 20; then
+tries=0
+while ! reaches deep 20 && [ $tries -lt 4 ]; do tries=$((tries + 1)); done
+if [ $tries -lt 4 ]; then
 	src=$(last_http)
 	case " $TN_TOR_EXITS " in *" $src "*) ok "deep fetches through Tor over WireGuard (exit $src)" ;;
 	*) fail "deep: the server saw $src" ;; esac
