@@ -16,17 +16,11 @@ struct anchor *
 rules_recompile(struct ruleset *rs, const struct node *n, struct anchor *old)
 {
 	struct anchor	*a;
-	size_t		 i;
 
-	if (n->kind != NODE_VM)
+	if (n->kind != NODE_VM ||
+	    (a = (struct anchor *)rules_anchor(rs, n->name)) == NULL ||
+	    a->kind != ANCHOR_VM)
 		return NULL;
-	for (i = 0; i < rs->nanchors; i++)
-		if (rs->anchors[i].kind == ANCHOR_VM &&
-		    strcmp(rs->anchors[i].name, n->name) == 0)
-			break;
-	if (i == rs->nanchors)
-		return NULL;
-	a = &rs->anchors[i];
 	*old = *a;
 	memset(a, 0, sizeof(*a));
 	anchor_init(a, n, ANCHOR_VM);
@@ -110,6 +104,7 @@ rules_free(struct ruleset *rs)
 	for (i = 0; i < rs->nanchors; i++)
 		anchor_free(&rs->anchors[i]);
 	free(rs->anchors);
+	free(rs->byname);
 	free(rs);
 }
 

@@ -15,6 +15,7 @@ static void	 compile_uplink(struct anchor *, const struct netd_config *,
 static void	 compile_gateway(struct anchor *, const struct node *);
 static void	 compile_role(struct anchor *, const struct node *);
 static void	 compile_down(struct anchor *, const struct node *);
+static void	 rules_index(struct ruleset *);
 
 static void
 ifcopy(char *dst, const char *src)
@@ -104,17 +105,56 @@ rules_compile(const struct netd_config *conf)
 		}
 		anchor_shrink(a);
 	}
+	rules_index(rs);
 	return rs;
+}
+
+/* qsort(3) has no argument: the ruleset being sorted. */
+static const struct ruleset *sorting;
+
+static int
+cmp_index(const void *x, const void *y)
+{
+	return strcmp(sorting->anchors[*(const size_t *)x].name,
+	    sorting->anchors[*(const size_t *)y].name);
+}
+
+/* The anchors by name, for rules_anchor(): an attach finds its VM's. */
+static void
+rules_index(struct ruleset *rs)
+{
+	size_t	 i;
+
+	rs->byname = xcalloc(rs->nanchors, sizeof(*rs->byname));
+	for (i = 0; i < rs->nanchors; i++)
+		rs->byname[i] = i;
+	sorting = rs;
+	qsort(rs->byname, rs->nanchors, sizeof(*rs->byname), cmp_index);
+	sorting = NULL;
 }
 
 const struct anchor *
 rules_anchor(const struct ruleset *rs, const char *name)
 {
-	size_t	 i;
+	size_t	 lo = 0, hi = rs->nanchors, mid;
+	int	 c;
 
-	for (i = 0; i < rs->nanchors; i++)
-		if (strcmp(rs->anchors[i].name, name) == 0)
-			return &rs->anchors[i];
+	if (rs->byname == NULL) {	/* a guest's ruleset (guest.c) */
+		for (mid = 0; mid < rs->nanchors; mid++)
+			if (strcmp(rs->anchors[mid].name, name) == 0)
+				return &rs->anchors[mid];
+		return NULL;
+	}
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(name, rs->anchors[rs->byname[mid]].name);
+		if (c == 0)
+			return &rs->anchors[rs->byname[mid]];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 

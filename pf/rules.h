@@ -137,6 +137,7 @@ struct ruleset {
 	const char		*group_name;	/* OpenBSD interface group */
 	struct anchor		*anchors;
 	size_t			 nanchors;
+	size_t			*byname;	/* anchor indices by name */
 };
 
 /* compile.c (rules_free: anchor.c) */
