@@ -159,10 +159,11 @@ done
 heading "kubsd-net graph"
 net graph
 
-# the first circuits may take a moment after "Bootstrapped 100%"
+# the first circuits may take a while after "Bootstrapped 100%" (a
+# five-relay test network sometimes discards a few paths first)
 i=0
-while ! inns kubsd-work curl -s -m 10 -o /dev/null "http://$TN_HTTP:$TN_HTTP_PORT/" &&
-    [ $i -lt 3 ]; do i=$((i + 1)); done
+while ! inns kubsd-work curl -s -m 15 -o /dev/null "http://$TN_HTTP:$TN_HTTP_PORT/" &&
+    [ $i -lt 6 ]; do i=$((i + 1)); done
 fetch work "$TN_HTTP"
 echo "(through Tor: one of the exits $TN_TOR_EXITS)"
 
