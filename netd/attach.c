@@ -97,6 +97,7 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	struct netd	*d = netd_mutable();
 	struct node	*n, **others;
 	struct moved	 mv;
+	struct ruleset	*full = NULL;
 	char		*old, *want = NULL;
 	size_t		 nothers, i;
 	double		 t[5];
@@ -147,10 +148,21 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	t[2] = now_ms();
 	if (loader_load_anchors(d->loader, d->rs, mv.oldp, mv.newp,
 	    mv.n) == -1) {
-		snprintf(err, errlen, "attach %s: loading rules: %s", vm,
+		/*
+		 * The kernel does not hold what netd loaded (kubsd's sets
+		 * changed by hand?): the whole ruleset, which has the move,
+		 * puts it back in line.
+		 */
+		log_warnx("attach %s: %s; loading the whole ruleset", vm,
 		    loader_error(d->loader));
-		moved_done(&mv, 0);
-		goto revert;
+		if ((full = rules_compile(d->conf)) == NULL ||
+		    loader_load_full(d->loader, full) == -1) {
+			snprintf(err, errlen, "attach %s: loading rules: %s",
+			    vm, loader_error(d->loader));
+			rules_free(full);
+			moved_done(&mv, 0);
+			goto revert;
+		}
 	}
 	t[3] = now_ms();
 	free(old);
@@ -166,6 +178,11 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 			    "blocked", vm, mv.node[i]->port_if);
 	}
 	moved_done(&mv, 1);
+	if (full != NULL) {
+		rules_strip_vms(full);
+		rules_free(d->rs);
+		d->rs = full;
+	}
 	if (topo_reattach(d->link, n) == -1) {
 		snprintf(err, errlen, "attach %s: moving port %s failed; it "
 		    "stays blocked", vm, n->port_if);

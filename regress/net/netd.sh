@@ -155,6 +155,16 @@ ip netns del kubsd-tc-$$
 if diff -u "$T/compiled2.nft" "$T/live2.nft" >"$T/drift2.diff"; then
 	ok "no drift after attach"
 else fail "drift after attach"; head -20 "$T/drift2.diff"; fi
+# Someone removes one of work's elements by hand: the next attach finds
+# the kernel out of line, loads the whole ruleset instead, and works.
+inh nft delete element bridge kubsd vmport_path '{ "kp-work" . "kd-gw-b" }'
+if "$NET" -s "$SOCK" attach work a >/dev/null 2>&1 &&
+    grep -q 'attach work: deleting vmport_path element of kp-work.*loading the whole ruleset' "$T/netd.log" &&
+    fetch work | grep -q "test internet"; then
+	ok "an element removed by hand: the attach loads the whole ruleset, work gets out via a"
+else fail "attach after an element was removed by hand"; tail -3 "$T/netd.log"; fi
+"$NET" -s "$SOCK" attach work b >/dev/null 2>&1 ||
+    fail "attach work b again"
 # A spoofed source MAC: the same allowed probe, from another MAC.
 # (ip, not /sys: nsenter --net keeps the host's sysfs)
 MAC=$(inns kubsd-work ip -o link show eth0 | sed 's/.*link\/ether \([0-9a-f:]*\).*/\1/')
