@@ -32,17 +32,23 @@ struct moved {
 	size_t			  n;
 };
 
+static void
+moved_alloc(struct moved *mv, size_t n)
+{
+	mv->n = n;
+	mv->node = xcalloc(n + 1, sizeof(*mv->node));
+	mv->old = xcalloc(n + 1, sizeof(*mv->old));
+	mv->oldp = xcalloc(n + 1, sizeof(*mv->oldp));
+	mv->newp = xcalloc(n + 1, sizeof(*mv->newp));
+}
+
 static int
 moved_compile(struct netd *d, struct moved *mv, struct node *n,
     struct node **others, size_t nothers)
 {
 	size_t	 i;
 
-	mv->n = nothers + 1;
-	mv->node = xcalloc(mv->n, sizeof(*mv->node));
-	mv->old = xcalloc(mv->n, sizeof(*mv->old));
-	mv->oldp = xcalloc(mv->n, sizeof(*mv->oldp));
-	mv->newp = xcalloc(mv->n, sizeof(*mv->newp));
+	moved_alloc(mv, nothers + 1);
 	mv->node[0] = n;
 	for (i = 0; i < nothers; i++)
 		mv->node[i + 1] = others[i];
@@ -213,70 +219,39 @@ revert:
 int
 netd_regate(void)
 {
-	struct netd	 *d = netd_mutable();
-	struct node	 *n;
-	struct anchor	 *a, *old = NULL;
-	const struct anchor **oldp = NULL, **newp = NULL;
-	size_t		  i = 0, k, nv = 0, count = 0;
-	int		  on, rv;
+	struct netd		*d = netd_mutable();
+	struct moved		 mv;
+	struct node		*n;
+	const struct anchor	*a;
+	size_t			 count = 0;
+	int			 rv;
 
 	if (d->rs == NULL)
 		return -1;
 	TAILQ_FOREACH(n, &d->conf->nodes, entry)
-		if (n->kind == NODE_VM)
-			count++;
-	if (count == 0)
-		return 0;
-	old = xcalloc(count, sizeof(*old));
-	oldp = xcalloc(count, sizeof(*oldp));
-	newp = xcalloc(count, sizeof(*newp));
-	/* rules_compile() makes one anchor per node, in order, after _base */
+		count += n->kind == NODE_VM;
+	moved_alloc(&mv, count);
+	mv.n = 0;		/* those whose readiness changed */
 	TAILQ_FOREACH(n, &d->conf->nodes, entry) {
-		if (++i >= d->rs->nanchors)
-			goto fail;
-		a = &d->rs->anchors[i];
 		if (n->kind != NODE_VM)
 			continue;
-		if (a->kind != ANCHOR_VM || strcmp(a->name, n->name) != 0)
-			goto fail;
-		on = compile_vm_blocked(n) == NULL;
-		if (on == a->ident.on)
+		if ((a = rules_anchor(d->rs, n->name)) == NULL) {
+			moved_done(&mv, 0);
+			return -1;
+		}
+		if ((compile_vm_blocked(n) == NULL) == a->ident.on)
 			continue;
-		old[nv] = *a;
-		memset(a, 0, sizeof(*a));
-		anchor_init(a, n, ANCHOR_VM);
-		compile_vm(a, n);
-		oldp[nv] = &old[nv];
-		newp[nv++] = a;
+		mv.node[mv.n] = n;
+		mv.newp[mv.n] = rules_recompile(d->rs, n, &mv.old[mv.n]);
+		mv.oldp[mv.n] = &mv.old[mv.n];
+		mv.n++;
 	}
-	rv = loader_load_anchors(d->loader, d->rs, oldp, newp, nv);
+	rv = loader_load_anchors(d->loader, d->rs, mv.oldp, mv.newp, mv.n);
 	if (rv == -1)
 		log_warnx("gateway readiness: %s", loader_error(d->loader));
-	for (k = 0; k < nv; k++) {
-		a = (struct anchor *)newp[k];
-		if (rv == 0) {
-			anchor_free(&old[k]);
-			anchor_strip(a);
-		} else {
-			anchor_free(a);
-			*a = old[k];
-		}
-	}
-	if (rv == 0 && nv > 0)
-		log_info("gateway readiness: %zu vm%s %s", nv, nv == 1 ? "" :
-		    "s", "changed");
-	free(old);
-	free(oldp);
-	free(newp);
+	else if (mv.n > 0)
+		log_info("gateway readiness: %zu vm%s changed", mv.n,
+		    mv.n == 1 ? "" : "s");
+	moved_done(&mv, rv == 0);
 	return rv;
-fail:
-	for (k = 0; k < nv; k++) {
-		a = (struct anchor *)newp[k];
-		anchor_free(a);
-		*a = old[k];
-	}
-	free(old);
-	free(oldp);
-	free(newp);
-	return -1;
 }
