@@ -19,7 +19,7 @@
 # test (or skip once for the whole group when its inputs do not exist yet),
 # and add NAME to TEST_GROUPS.
 
-TEST_GROUPS="bad good roundtrip nft guest unit net fuzz man install"
+TEST_GROUPS="bad good roundtrip nft guest obsd unit net fuzz man install"
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -495,6 +495,9 @@ t_determinism() {
 		fail_out determinism "exit $?" "$TMP/out"
 	fi
 }
+
+# The OpenBSD checker's group, t_obsd.
+. regress/obsd/group.sh
 
 for g in ${*:-$TEST_GROUPS}; do
 	if ! declare -F "t_$g" >/dev/null; then

@@ -1,0 +1,84 @@
+#
+# Copyright (c) 2026 The kubsd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+#
+# The "obsd" group of regress/run.sh (sourced by it): kubsd's OpenBSD
+# output against pfcheck.py, a checker written from OpenBSD's manuals.
+# First the checker itself: every line of its bad corpora must be refused,
+# its good lines accepted.  Then kubsd's output, when it exists: each
+# -t openbsd plan golden and every gateway's rules.pf.
+
+PFCHECK="python3 regress/obsd/pfcheck.py"
+
+t_obsd() {
+	local kind f
+	command -v python3 >/dev/null || { skip obsd "no python3"; return; }
+	for kind in pf hostname vmconf; do
+		f=regress/obsd/bad.$kind
+		if $PFCHECK corpus $kind "$f" -u _tor >"$TMP/out" 2>&1; then
+			ok "obsd/bad.$kind"
+		else
+			fail_out "obsd/bad.$kind" "a known-bad case passes" "$TMP/out"
+		fi
+	done
+	if $PFCHECK pf -u _tor -g kubsd regress/obsd/good.pf >"$TMP/out" 2>&1
+	then
+		ok obsd/good.pf
+	else
+		fail_out obsd/good.pf "the checker refuses good pf" "$TMP/out"
+	fi
+	t_obsd_plans
+	t_obsd_guest
+}
+
+# Each NAME.openbsd.ok (kubsd-netd -t openbsd, compared by t_good) passes
+# the checker: pf.conf lines, anchors, hostname.if files, vm.conf.
+t_obsd_plans() {
+	local f
+	for f in $(find regress/conf/good -name '*.openbsd.ok' | sort); do
+		if $PFCHECK plan -u _tor "$f" >"$TMP/out" 2>&1; then
+			ok "obsd/plan/$(basename "$f")"
+		else
+			fail_out "obsd/plan/$(basename "$f")" "the checker refuses it" \
+			    "$TMP/out"
+		fi
+	done
+}
+
+# Every gateway's rules.pf in the bundle goldens, loaded whole as pfctl -f
+# would in the guest (where tor runs as _tor).
+t_obsd_guest() {
+	local f gw name
+	for f in $(find regress -name '*.bundle.ok' | sort); do
+		rm -rf "$TMP/gpf"
+		mkdir -p "$TMP/gpf"
+		awk -v dir="$TMP/gpf" '
+			/^==> .*\/rules\.pf <==$/ {
+				out = $2; sub(/\/rules\.pf$/, "", out)
+				out = dir "/" out ".pf"; next
+			}
+			/^==> / { out = ""; next }
+			out != "" { print > out }
+		' "$f"
+		for gw in "$TMP"/gpf/*.pf; do
+			[ -f "$gw" ] || continue
+			name=obsd/${f#regress/}/$(basename "$gw" .pf)
+			if $PFCHECK pf -u _tor "$gw" >"$TMP/out" 2>&1; then
+				ok "$name"
+			else
+				fail_out "$name" "the checker refuses rules.pf" "$TMP/out"
+			fi
+		done
+	done
+}
