@@ -22,9 +22,15 @@ emit_guest_pf(FILE *f, const struct guest_fw *g)
 	fprintf(f, "# load with pfctl -f; name the interfaces with -D\n");
 	fprintf(f, "up_if = \"vio0\"\t\t# %s: upstream\n", GUEST_UP_IF);
 	fprintf(f, "down_if = \"vio1\"\t# %s: the segment\n", GUEST_DOWN_IF);
-	if (g->role == ROLE_WIREGUARD)
+	if (g->role == ROLE_WIREGUARD) {
 		fprintf(f, "tun_if = \"wg0\"\t\t# %s: the tunnel\n",
 		    g->tun_if);
+		fprintf(f, "# wg(4) kill switch: $up_if in rdomain 1, $tun_if "
+		    "with wgrtable 1,\n# so forwarded traffic has no route "
+		    "to the endpoint in clear\n");
+	}
+	if (g->role == ROLE_TOR)
+		fprintf(f, "# torrc: TransProxyType pf-divert, User _tor\n");
 	fprintf(f, "\nset skip on lo\n");
 	fprintf(f, "set block-policy drop\n");
 	gpf_role(f, g);
@@ -40,6 +46,17 @@ gpf_endpoints(FILE *f, const struct guest_fw *g, const char *fmt)
 		fprintf(f, fmt, g->endpoints[i].addr.af == AF_INET ? "inet" :
 		    "inet6", kaddr_host(&g->endpoints[i].addr, a, sizeof(a)),
 		    g->endpoints[i].port);
+}
+
+/* Forwarded by the gateway: "! (self)", since "! self" matches all. */
+static void
+gpf_forward(FILE *f, const struct guest_fw *g)
+{
+	fprintf(f, "pass in quick on $down_if inet to ! (self)\t# forwarded "
+	    "into the tunnel only\n");
+	if (g->ipv6)
+		fprintf(f, "pass in quick on $down_if inet6 to ! (self)\t# "
+		    "forwarded into the tunnel only\n");
 }
 
 static void
@@ -58,9 +75,6 @@ gpf_role(FILE *f, const struct guest_fw *g)
 		fprintf(f, "match in on $down_if inet proto udp to port 53 "
 		    "rdr-to %s port %u\t# dns to tor's DNSPort\n", d,
 		    g->gw->tor_dnsport);
-		fprintf(f, "match in on $down_if inet proto tcp flags S/SA "
-		    "rdr-to %s port %u\t# tcp to tor's TransPort\n", d,
-		    g->gw->tor_transport);
 		break;
 	case ROLE_WIREGUARD:
 	case ROLE_SYSNET:
@@ -69,7 +83,7 @@ gpf_role(FILE *f, const struct guest_fw *g)
 			    "} to port 53 rdr-to %s\t# dns to the %s\n", r,
 			    g->role == ROLE_WIREGUARD ? "tunnel's resolver" :
 			    "resolver");
-		fprintf(f, "match out on %s nat-to (%s)\n",
+		fprintf(f, "match out on %s inet nat-to (%s:0)\n",
 		    g->role == ROLE_WIREGUARD ? "$tun_if" : "$up_if",
 		    g->role == ROLE_WIREGUARD ? "$tun_if" : "$up_if");
 		break;
@@ -86,8 +100,10 @@ gpf_role(FILE *f, const struct guest_fw *g)
 
 	switch (g->role) {
 	case ROLE_TOR:
-		fprintf(f, "pass in quick on $down_if inet proto tcp to %s port "
-		    "%u\t# tor's TransPort\n", d, g->gw->tor_transport);
+		fprintf(f, "pass in quick on $down_if inet proto tcp divert-to "
+		    "%s port %u\t# tcp to tor's TransPort (TransProxyType "
+		    "pf-divert: tor needs no /dev/pf)\n", d,
+		    g->gw->tor_transport);
 		fprintf(f, "pass in quick on $down_if inet proto udp to %s port "
 		    "%u\t# tor's DNSPort\n", d, g->gw->tor_dnsport);
 		fprintf(f, "pass out quick on $up_if proto tcp user %s\t# tor "
@@ -97,11 +113,12 @@ gpf_role(FILE *f, const struct guest_fw *g)
 		if (g->resolver.af == 0)
 			fprintf(f, "block in quick on $down_if proto { tcp udp } "
 			    "to port 53\t# no resolver in the tunnel\n");
-		fprintf(f, "pass in quick on $down_if to ! self\t# forwarded "
-		    "into the tunnel only\n");
+		gpf_forward(f, g);
 		fprintf(f, "pass out quick on $tun_if\t# through the tunnel\n");
+		fprintf(f, "block out quick on $up_if received-on $down_if\t"
+		    "# never in clear\n");
 		gpf_endpoints(f, g, "pass out quick on $up_if %s proto udp to "
-		    "%s port %u\t# the tunnel itself\n");
+		    "%s port %u\t# the tunnel itself (wgrtable 1)\n");
 		gpf_endpoints(f, g, "pass in quick on $up_if %s proto udp from "
 		    "%s port %u\t# from the peers\n");
 		break;
@@ -167,6 +184,42 @@ gpf_ports(FILE *f, const struct kport_list *l)
 		fprintf(f, " }");
 }
 
+/* The other family's ICMP is left out: pfctl refuses icmp6 under inet. */
+static int
+gpf_proto_fits(int p, int af)
+{
+	return !(p == IPPROTO_ICMPV6 && af == AF_INET) &&
+	    !(p == IPPROTO_ICMP && af == AF_INET6);
+}
+
+/* How many of the rule's protocols fit af; any: 1. */
+static size_t
+gpf_af_protos(const struct rule *r, int af)
+{
+	size_t	 i, n = 0;
+
+	if (r->nprotos == 0)
+		return 1;
+	for (i = 0; i < r->nprotos; i++)
+		n += gpf_proto_fits(r->protos[i], af);
+	return n;
+}
+
+static void
+gpf_protos(FILE *f, const struct rule *r, int af)
+{
+	size_t	 i, n = r->nprotos == 0 ? 0 : gpf_af_protos(r, af);
+
+	if (n == 0)
+		return;
+	fprintf(f, n == 1 ? " proto" : " proto {");
+	for (i = 0; i < r->nprotos; i++)
+		if (gpf_proto_fits(r->protos[i], af))
+			fprintf(f, " %s", proto_name(r->protos[i]));
+	if (n > 1)
+		fprintf(f, " }");
+}
+
 /* Does the rule's source set admit the client's address? */
 static int
 src_admits(const struct raddrs *s, const struct kaddr *a)
@@ -194,7 +247,7 @@ gpf_client(FILE *f, const struct guest_fw *g, size_t idx)
 	const struct anchor	*a = &g->rs->anchors[idx];
 	const struct kaddr	*src;
 	char			 buf[KADDR_STRLEN], table[64];
-	size_t			 i, j, k;
+	size_t			 i, k;
 	int			 v;
 
 	fprintf(f, "\n# %s\n", a->info);
@@ -209,6 +262,12 @@ gpf_client(FILE *f, const struct guest_fw *g, size_t idx)
 			if (!guest_rule_used(r) ||
 			    (r->af != 0 && r->af != src->af))
 				continue;
+			if (!gpf_af_protos(r, src->af)) {
+				fprintf(f, "# line %d: no protocol of %s\n",
+				    r->lineno, src->af == AF_INET ? "inet" :
+				    "inet6");
+				continue;
+			}
 			if (!src_admits(&r->src, src)) {
 				fprintf(f, "# line %d: never matches %s\n",
 				    r->lineno, buf);
@@ -228,15 +287,7 @@ gpf_client(FILE *f, const struct guest_fw *g, size_t idx)
 			fprintf(f, "%s in quick on $down_if %s",
 			    r->verdict == RV_PASS ? "pass" : "block",
 			    src->af == AF_INET ? "inet" : "inet6");
-			if (r->nprotos == 1)
-				fprintf(f, " proto %s", proto_name(r->protos[0]));
-			else if (r->nprotos > 1) {
-				fprintf(f, " proto {");
-				for (j = 0; j < r->nprotos; j++)
-					fprintf(f, " %s",
-					    proto_name(r->protos[j]));
-				fprintf(f, " }");
-			}
+			gpf_protos(f, r, src->af);
 			fprintf(f, " from %s", buf);
 			gpf_ports(f, &r->sport);
 			fprintf(f, " to ");
