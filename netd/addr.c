@@ -149,6 +149,16 @@ role_name(enum role r)
 }
 
 const char *
+restart_name(enum restart r)
+{
+	switch (r) {
+	case RESTART_ON_FAILURE:	return "on-failure";
+	case RESTART_ALWAYS:		return "always";
+	default:			return "no";
+	}
+}
+
+const char *
 kind_name(enum node_kind k)
 {
 	switch (k) {

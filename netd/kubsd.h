@@ -45,6 +45,9 @@
 #define KUBSD_TOR_DNSPORT	5353
 #define KUBSD_TOR_VIRTNET	"10.192.0.0/10"
 #define KUBSD_MEMORY		(1024ULL * 1024 * 1024)
+#define KUBSD_PRIVATE_MIN	(16ULL * 1024 * 1024)
+#define KUBSD_PRIVATE_MOUNT	"/home"
+#define KUBSD_CRED_MAX		28	/* fw_cfg: 55 - "opt/io.systemd.credentials/" */
 #define KUBSD_MTU_MIN		1280	/* IPv6's minimum */
 #define KUBSD_MTU_MAX		65535
 #define KUBSD_MTU_ETHER		1500	/* an uplink's, when unknown */
@@ -104,6 +107,16 @@ TAILQ_HEAD(fw_rules, fw_rule);
 enum role	{ ROLE_NONE, ROLE_TOR, ROLE_WIREGUARD, ROLE_SYSNET };
 enum driver	{ DRIVER_QEMU, DRIVER_NETNS };
 enum dnspolicy	{ DNS_FIRSTHOP, DNS_NONE };
+enum restart	{ RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
+
+/* "credential NAME file PATH": a secret handed to the guest (fw_cfg). */
+struct vm_cred {
+	TAILQ_ENTRY(vm_cred)	 entry;
+	char			*name;		/* systemd credential name */
+	char			*path;		/* on the host */
+	int			 lineno;
+};
+TAILQ_HEAD(vm_creds, vm_cred);
 
 struct wg_peer {
 	TAILQ_ENTRY(wg_peer)	 entry;
@@ -176,6 +189,12 @@ struct node {
 	int			 chain_lineno;
 	int			 has_firewall;	/* a firewall block was given */
 	struct fw_rules		 firewall;
+	uint64_t		 private_size;	/* bytes, 0: no private disk */
+	char			*private_mount;	/* in the guest; NULL: /home */
+	int			 sealed;	/* -snapshot -no-reboot */
+	enum restart		 restart;	/* default RESTART_NO */
+	int			 autostart;	/* start with the daemon */
+	struct vm_creds		 creds;
 
 	/* --- derived by graph_build() --- */
 	struct chain		*chain;		/* vm: its chain, NULL offline */
@@ -283,6 +302,7 @@ const char		*kaddr_host(const struct kaddr *, char *, size_t);	/* no /len */
 void			 kaddr_mask(struct kaddr *);
 const char		*mac_str(const uint8_t[6], char *, size_t);
 const char		*role_name(enum role);
+const char		*restart_name(enum restart);
 const char		*kind_name(enum node_kind);
 const char		*proto_name(int);
 uint32_t		 name_hash(const char *, uint32_t seed);

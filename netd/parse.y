@@ -72,7 +72,7 @@ enum {
 	O_INTERFACE, O_NAT, O_NETWORK, O_MTU,
 	O_ROLE, O_DRIVER, O_TEMPLATE, O_MEMORY, O_TRANSPORT, O_DNSPORT,
 	O_VIRTUAL, O_WIREGUARD, O_CHAIN, O_FIREWALL,
-	O_RESOLVER, O_TORRC,
+	O_RESOLVER, O_TORRC, O_PRIVATE, O_SEALED, O_RESTART, O_AUTOSTART,
 	O_NODEMAX
 };
 enum { O_KEYFILE, O_LISTEN, O_ADDRESS, O_WGDNS, O_WGMAX };
@@ -135,6 +135,7 @@ static int		 opt_once(int *, int, const char *, int);
 static int		 check_name(const char *, const char *, int);
 static void		 new_node(enum node_kind, char *, int, int);
 static void		 end_node(void);
+static void		 qemu_only(const struct node *);
 static void		 new_chain(char *, int);
 static void		 end_chain(void);
 static void		 add_hop(char *, int);
@@ -149,6 +150,11 @@ static int		 get_net(const char *, struct kaddr *, int, int);
 static long long	 get_port(long long, int);
 static void		 set_mtu(long long, int, int);
 static void		 set_memory(const char *, long long, int);
+static int		 get_size(const char *, const char *, long long, int,
+			    unsigned long long *);
+static void		 set_private(char *, long long, char *, int, int);
+static void		 set_restart(char *, int);
+static void		 add_cred(char *, char *, int, int);
 static void		 add_addr(char *, int);
 static void		 host_addr(char *, int, int);
 static void		 add_port(const char *, long long, int);
@@ -169,11 +175,13 @@ static void		 set_tunnel_address(char *, int);
 %token	POOL POOL6 PORT PREFIXLEN PRESHARED PRIVATE PROTO PUBLIC ROLE
 %token	STATEDIR TEMPLATE TO TRANSPORT UPLINK VIRTUAL VM WIREGUARD
 %token	ADDRESS RESOLVER TORRC
+%token	AUTOSTART CREDENTIAL MOUNT RESTART SEALED
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.string>	string
 %type	<v.number>	prefixlen
+%type	<v.string>	optmount
 
 %destructor { free($$); } <v.string>
 
@@ -595,7 +603,31 @@ vmitem		: template
 			opt_once(nodeopt, O_FIREWALL, "firewall", $<lineno>1);
 			cur_node->has_firewall = 1;
 		    } optnl fwblock
+		| PRIVATE NUMBER optmount	{
+			set_private(NULL, $2, $3, $<lineno>1, $<lineno>2);
+		}
+		| PRIVATE STRING optmount	{
+			set_private($2, 0, $3, $<lineno>1, $<lineno>2);
+			free($2);
+		}
+		| SEALED		{
+			if (opt_once(nodeopt, O_SEALED, "sealed", $<lineno>1))
+				cur_node->sealed = 1;
+		}
+		| AUTOSTART		{
+			if (opt_once(nodeopt, O_AUTOSTART, "autostart",
+			    $<lineno>1))
+				cur_node->autostart = 1;
+		}
+		| RESTART STRING	{ set_restart($2, $<lineno>1); }
+		| CREDENTIAL STRING KFILE STRING	{
+			add_cred($2, $4, $<lineno>1, $<lineno>4);
+		}
 		| error
+		;
+
+optmount	: /* empty */		{ $$ = NULL; }
+		| MOUNT STRING		{ $$ = $2; }
 		;
 
 fwblock		: '{' optsep '}'
@@ -704,8 +736,10 @@ struct keyword {
 static const struct keyword keywords[] = {
 	{ "address",		ADDRESS },
 	{ "allowed",		ALLOWED },
+	{ "autostart",		AUTOSTART },
 	{ "block",		BLOCK },
 	{ "chain",		CHAIN },
+	{ "credential",		CREDENTIAL },
 	{ "disposable",		DISPOSABLE },
 	{ "dns",		DNS },
 	{ "driver",		DRIVER },
@@ -726,6 +760,7 @@ static const struct keyword keywords[] = {
 	{ "key",		KEY },
 	{ "listen",		LISTEN },
 	{ "memory",		MEMORY },
+	{ "mount",		MOUNT },
 	{ "mtu",		MTU },
 	{ "nat",		NAT },
 	{ "network",		NETWORK },
@@ -742,7 +777,9 @@ static const struct keyword keywords[] = {
 	{ "proto",		PROTO },
 	{ "public",		PUBLIC },
 	{ "resolver",		RESOLVER },
+	{ "restart",		RESTART },
 	{ "role",		ROLE },
+	{ "sealed",		SEALED },
 	{ "statedir",		STATEDIR },
 	{ "template",		TEMPLATE },
 	{ "to",			TO },
@@ -1360,6 +1397,7 @@ new_node(enum node_kind kind, char *name, int line, int disposable)
 	n->tor_dnsport = KUBSD_TOR_DNSPORT;
 	kaddr_parse(KUBSD_TOR_VIRTNET, &n->tor_virtnet);
 	TAILQ_INIT(&n->firewall);
+	TAILQ_INIT(&n->creds);
 
 	if (check_name(node_word(n), name, line) == 0) {
 		TAILQ_FOREACH(o, &conf->nodes, entry) {
@@ -1424,8 +1462,28 @@ end_node(void)
 			    "requires a wireguard block", n->name);
 		break;
 	case NODE_VM:
+		if (n->driver == DRIVER_NETNS)
+			qemu_only(n);
 		break;
 	}
+}
+
+/* Disks, sealing and credentials need a real VM. */
+static void
+qemu_only(const struct node *n)
+{
+	static const struct { int opt; const char *what; } o[] = {
+		{ O_PRIVATE, "private" }, { O_SEALED, "sealed" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(o) / sizeof(o[0]); i++)
+		if (nodeopt[o[i].opt])
+			yyerror_at(nodeopt[o[i].opt], "%s is only valid for "
+			    "driver qemu", o[i].what);
+	if (!TAILQ_EMPTY(&n->creds))
+		yyerror_at(TAILQ_FIRST(&n->creds)->lineno, "credential is "
+		    "only valid for driver qemu");
 }
 
 static void
@@ -1776,9 +1834,10 @@ set_pool6(char *s, int line)
 	conf->pool6 = ka;
 }
 
-/* NUMBER bytes, or "NUMBER[KMG]". */
-static void
-set_memory(const char *s, long long n, int line)
+/* NUMBER bytes, or "NUMBER[KMG]": 0 and *out, or -1 (reported). */
+static int
+get_size(const char *what, const char *s, long long n, int line,
+    unsigned long long *out)
 {
 	unsigned long long	 v, mult = 1;
 	const char		*p;
@@ -1817,18 +1876,128 @@ set_memory(const char *s, long long n, int line)
 		goto bad;
 	if (v > (1ULL << 50) / mult)
 		goto toolarge;
-	v *= mult;
+	*out = v * mult;
+	return 0;
+ toolarge:
+	yyerror_at(line, "%s size %s too large", what, s);
+	return -1;
+ bad:
+	yyerror_at(line, "invalid %s size \"%s\"", what, s);
+	return -1;
+}
+
+static void
+set_memory(const char *s, long long n, int line)
+{
+	unsigned long long	 v;
+
+	if (get_size("memory", s, n, line, &v) == -1)
+		return;
 	if (v < 64ULL * 1024 * 1024) {
-		yyerror_at(line, "memory size %s too small (min 64M)", s);
+		if (s != NULL)
+			yyerror_at(line, "memory size %s too small (min 64M)",
+			    s);
+		else
+			yyerror_at(line, "memory size %lld too small (min 64M)",
+			    n);
 		return;
 	}
 	cur_node->memory = v;
+}
+
+/* "private SIZE [mount PATH]": the VM's persistent disk. */
+static void
+set_private(char *s, long long n, char *mnt, int line, int sline)
+{
+	unsigned long long	 v;
+
+	if (!opt_once(nodeopt, O_PRIVATE, "private", line) ||
+	    get_size("private", s, n, sline, &v) == -1) {
+		free(mnt);
+		return;
+	}
+	if (v < KUBSD_PRIVATE_MIN)
+		yyerror_at(sline, "private disk size too small (min 16M)");
+	else if (mnt != NULL && !check_path("private mount", mnt, sline))
+		;
+	else if (mnt != NULL && strcmp(mnt, "/") == 0)
+		yyerror_at(sline, "private mount must not be \"/\"");
+	else {
+		cur_node->private_size = v;
+		cur_node->private_mount = mnt;
+		return;
+	}
+	free(mnt);
+}
+
+static void
+set_restart(char *s, int line)
+{
+	enum restart	 r = RESTART_NO;
+
+	if (strcmp(s, "on-failure") == 0)
+		r = RESTART_ON_FAILURE;
+	else if (strcmp(s, "always") == 0)
+		r = RESTART_ALWAYS;
+	else if (strcmp(s, "no") != 0)
+		yyerror_at(line, "invalid restart policy \"%s\" "
+		    "(on-failure, always or no)", s);
+	if (opt_once(nodeopt, O_RESTART, "restart", line))
+		cur_node->restart = r;
+	free(s);
+}
+
+/* A systemd credential name that fits a fw_cfg file name. */
+static int
+check_cred_name(const char *s, int line)
+{
+	const char	*p;
+
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') ||
+		    (p != s && (*p == '_' || *p == '.' || *p == '-'))))
+			break;
+	if (p == s || *p != '\0') {
+		yyerror_at(line, "invalid credential name \"%s\"", s);
+		return -1;
+	}
+	if (strlen(s) > KUBSD_CRED_MAX) {
+		yyerror_at(line, "credential name \"%s\" is too long (max %d "
+		    "characters)", s, KUBSD_CRED_MAX);
+		return -1;
+	}
+	if (strncmp(s, "kubsd.", 6) == 0) {
+		yyerror_at(line, "credential name \"%s\": the prefix "
+		    "\"kubsd.\" is kubsd's own", s);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+add_cred(char *name, char *path, int line, int pline)
+{
+	struct vm_cred	*c;
+
+	if (check_cred_name(name, line) == -1 ||
+	    !check_path("credential file", path, pline))
+		goto fail;
+	TAILQ_FOREACH(c, &cur_node->creds, entry)
+		if (strcmp(c->name, name) == 0) {
+			yyerror_at(line, "duplicate credential \"%s\" (first "
+			    "at line %d)", name, c->lineno);
+			goto fail;
+		}
+	c = xcalloc(1, sizeof(*c));
+	c->name = name;
+	c->path = path;
+	c->lineno = line;
+	TAILQ_INSERT_TAIL(&cur_node->creds, c, entry);
 	return;
- toolarge:
-	yyerror_at(line, "memory size %s too large", s);
-	return;
- bad:
-	yyerror_at(line, "invalid memory size \"%s\"", s);
+ fail:
+	free(name);
+	free(path);
 }
 
 static void
@@ -2082,6 +2251,19 @@ fw_host_free(struct fw_host *h)
 	free(h->ports.v);
 }
 
+static void
+vm_creds_free(struct vm_creds *l)
+{
+	struct vm_cred	*c;
+
+	while ((c = TAILQ_FIRST(l)) != NULL) {
+		TAILQ_REMOVE(l, c, entry);
+		free(c->name);
+		free(c->path);
+		free(c);
+	}
+}
+
 void
 config_free(struct netd_config *c)
 {
@@ -2120,6 +2302,8 @@ config_free(struct netd_config *c)
 		free(n->ifname);
 		free(n->template);
 		free(n->chain_name);
+		free(n->private_mount);
+		vm_creds_free(&n->creds);
 		free(n);
 	}
 	while ((ch = TAILQ_FIRST(&c->chains)) != NULL) {

@@ -289,6 +289,35 @@ print_chain(FILE *fp, const struct chain *c)
 	fputs("}\n", fp);
 }
 
+/* The VM layer's options: disks, sealing, restart, credentials. */
+static void
+print_vm_options(FILE *fp, const struct node *n)
+{
+	const struct vm_cred	*c;
+
+	if (n->private_size != 0) {
+		fputs("\tprivate ", fp);
+		print_memory(fp, n->private_size);
+		fputs(" mount ", fp);
+		print_string(fp, n->private_mount != NULL ?
+		    n->private_mount : KUBSD_PRIVATE_MOUNT);
+		fputc('\n', fp);
+	}
+	if (n->sealed)
+		fputs("\tsealed\n", fp);
+	if (n->restart != RESTART_NO)
+		fprintf(fp, "\trestart %s\n", restart_name(n->restart));
+	if (n->autostart)
+		fputs("\tautostart\n", fp);
+	TAILQ_FOREACH(c, &n->creds, entry) {
+		fputs("\tcredential ", fp);
+		print_string(fp, c->name);
+		fputs(" file ", fp);
+		print_string(fp, c->path);
+		fputc('\n', fp);
+	}
+}
+
 static void
 print_vm(FILE *fp, const struct node *n)
 {
@@ -311,6 +340,7 @@ print_vm(FILE *fp, const struct node *n)
 	print_memory(fp, n->memory);
 	fprintf(fp, "\n\tdriver %s\n", n->driver == DRIVER_NETNS ?
 	    "netns" : "qemu");
+	print_vm_options(fp, n);
 	if (n->has_firewall) {
 		fputs("\tfirewall {\n", fp);
 		TAILQ_FOREACH(r, &n->firewall, entry)
