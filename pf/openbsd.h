@@ -1,0 +1,86 @@
+/*
+ * Copyright (c) 2026 The kubsd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The OpenBSD host: real interface units for the graph (tapN per VM
+ * port, vebN per segment, vportN where the host has an address), and
+ * the plan that configures them: hostname.if(5) files, pf.conf lines
+ * and anchors kubsd/NODE, vm.conf(5), rc.conf.local and rc.d(8).
+ * OpenBSD interfaces are driver+unit and cannot be renamed; kubsd's
+ * names (kp-work) become their descriptions, and every one is in the
+ * group "kubsd".
+ */
+#ifndef OPENBSD_H
+#define OPENBSD_H
+
+#include <stdio.h>
+
+#include "kubsd.h"
+#include "rules.h"
+
+/* in the order netstart(8) must create them: a veb adds the others */
+enum obsd_kind	{ OBSD_TAP, OBSD_VPORT, OBSD_VEB, OBSD_NKINDS };
+
+struct obsd_unit {
+	enum obsd_kind		 kind;
+	char			 key[KUBSD_IFNAMSIZ];	/* kubsd's name */
+	unsigned		 unit;
+	char			 name[KUBSD_IFNAMSIZ];	/* tap3 */
+};
+
+struct obsd_units {
+	struct obsd_unit	*v;
+	size_t			 n;
+};
+
+#define OBSD_UNITS_FILE	"openbsd-units"	/* in STATEDIR */
+#define OBSD_MAX_DISKS	4		/* vmd.h: VM_MAX_DISKS_PER_VM */
+#define OBSD_MAX_NICS	4		/* VM_MAX_NICS_PER_VM */
+#define OBSD_ANCHORS	512		/* pf's default "set limit anchors" */
+
+/*
+ * openbsd_units.c: units for every interface of the ruleset.  Units
+ * in statefile (NULL: none) are kept, new ones take the lowest free
+ * unit in the ruleset's order: the same config gives the same units,
+ * and with the file kept, adding or removing a node moves no other.
+ */
+void		 obsd_units_alloc(struct obsd_units *, const struct ruleset *,
+		    const char *statefile);
+int		 obsd_units_save(const struct obsd_units *, const char *);
+const char	*obsd_unit(const struct obsd_units *, enum obsd_kind,
+		    const char *key);
+void		 obsd_units_free(struct obsd_units *);
+const char	*obsd_egress(const char *ifname);
+
+/* emit_pf.c: one anchor with real names; the pf.conf lines */
+void		 pf_anchor_obsd(FILE *, const struct anchor *,
+		    const struct obsd_units *);
+void		 pf_conf_lines(FILE *, const struct ruleset *, const char *pfx);
+
+/* openbsd_veb.c: hostname.if(5) of every kubsd interface */
+void		 obsd_hostname_files(FILE *, const struct netd_config *,
+		    const struct ruleset *, const struct obsd_units *);
+
+/* openbsd_vm.c: vmd's limits (file:line errors, 0 ok), vm.conf */
+int		 obsd_vm_check(const struct netd_config *);
+void		 obsd_vm_conf(FILE *, const struct netd_config *,
+		    const struct obsd_units *);
+void		 obsd_vm_disks(FILE *, const struct netd_config *);
+
+/* openbsd_plan.c: kubsd-netd -t openbsd */
+int		 emit_openbsd(FILE *, const struct netd_config *);
+
+#endif
