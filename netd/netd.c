@@ -32,8 +32,10 @@
 #include "ctl.h"
 #include "log.h"
 #include "rules.h"
+#include "openbsd.h"
 
-enum target { TARGET_NONE, TARGET_PF, TARGET_NFT, TARGET_DOT, TARGET_BUNDLE };
+enum target { TARGET_NONE, TARGET_PF, TARGET_NFT, TARGET_DOT, TARGET_BUNDLE,
+	TARGET_OPENBSD };
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -41,7 +43,7 @@ usage(void)
 	extern const char *__progname;
 
 	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file] "
-	    "[-s socket] [-t pf|nft|dot|bundle]\n", __progname);
+	    "[-s socket] [-t pf|nft|dot|bundle|openbsd]\n", __progname);
 	exit(1);
 }
 
@@ -56,8 +58,10 @@ parse_target(const char *s)
 		return TARGET_DOT;
 	if (strcmp(s, "bundle") == 0)
 		return TARGET_BUNDLE;
+	if (strcmp(s, "openbsd") == 0)
+		return TARGET_OPENBSD;
 	fprintf(stderr, "kubsd-netd: unknown target \"%s\": "
-	    "use pf, nft, dot or bundle\n", s);
+	    "use pf, nft, dot, bundle or openbsd\n", s);
 	exit(1);
 }
 
@@ -75,6 +79,8 @@ show_target(FILE *fp, const struct netd_config *conf, enum target t)
 		bundle_print(fp, conf);
 		return 0;
 	}
+	if (t == TARGET_OPENBSD)
+		return emit_openbsd(fp, conf);
 	if ((rs = rules_compile(conf)) == NULL)
 		return -1;
 	if (t == TARGET_PF)

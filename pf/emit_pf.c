@@ -16,51 +16,91 @@
 
 /*
  * Intermediate rules -> pf anchors under kubsd/, one section per anchor,
- * each loadable with pfctl -a kubsd/NAME -f -.  pf cannot match MACs or
- * ethertypes: those rules become commented ifconfig(8) bridge rules.
+ * each loadable with pfctl -a kubsd/NAME -f -, on OpenBSD's own
+ * interfaces (openbsd_units.c: tapN, vebN, vportN, egress).  The base
+ * anchor is not one: its default block goes into pf.conf itself, quick,
+ * right after the kubsd anchors (a non-quick block in an anchor loses to
+ * any later pass, the stock pf.conf's included).  Pass rules keep their
+ * states on their interface (if-bound), so that no client rides
+ * another's state.  pf cannot match MACs or ethertypes: veb(4) does, in
+ * hostname.vebN (openbsd_veb.c).
  */
 #include <arpa/inet.h>
 #include <string.h>
 
 #include "kubsd.h"
 #include "rules.h"
+#include "openbsd.h"
 
-static void	 pf_anchor(FILE *, const struct anchor *);
-static void	 pf_rule(FILE *, const struct anchor *, const struct rule *,
+struct pfctx {
+	const struct anchor	*a;
+	const struct obsd_units	*u;
+};
+
+static void	 pf_rule(FILE *, const struct pfctx *, const struct rule *,
 		    size_t);
-static void	 pf_l2(FILE *, const struct anchor *, const struct rule *);
-static void	 pf_uplink(FILE *, const struct anchor *);
+static void	 pf_l2(FILE *, const struct pfctx *, const struct rule *);
+static void	 pf_uplink(FILE *, const struct pfctx *);
 
 void
 emit_pf(FILE *f, const struct ruleset *rs, const char *only)
 {
-	size_t	 i;
+	struct obsd_units	 u;
+	size_t			 i;
 
-	if (only == NULL) {
-		fprintf(f, "# add to pf.conf (once):\n");
-		fprintf(f, "# anchor \"kubsd/*\"\n");
-	}
+	obsd_units_alloc(&u, rs, NULL);
+	if (only == NULL)
+		pf_conf_lines(f, rs, "# ");
 	for (i = 0; i < rs->nanchors; i++) {
-		if (only != NULL && strcmp(only, rs->anchors[i].name) != 0)
+		if (rs->anchors[i].kind == ANCHOR_BASE ||
+		    (only != NULL && strcmp(only, rs->anchors[i].name) != 0))
 			continue;
 		if (only == NULL)
 			fprintf(f, "\n");
-		pf_anchor(f, &rs->anchors[i]);
+		fprintf(f, "# anchor kubsd/%s\n", rs->anchors[i].name);
+		pf_anchor_obsd(f, &rs->anchors[i], &u);
 	}
+	obsd_units_free(&u);
+}
+
+/*
+ * What the administrator adds to pf.conf, ahead of the site's rules:
+ * kubsd's anchors, then the default block of every kubsd interface and
+ * of whatever they would have the host route out.  pfx "# " prints them
+ * as comments.
+ */
+void
+pf_conf_lines(FILE *f, const struct ruleset *rs, const char *pfx)
+{
+	size_t	 limit = OBSD_ANCHORS;
+
+	fprintf(f, "%s# kubsd: ahead of the site's own rules\n", pfx);
+	/* pf needs room for kubsd's anchors and the site's own */
+	if (rs->nanchors + 12 > OBSD_ANCHORS) {
+		while (limit < rs->nanchors + OBSD_ANCHORS / 2)
+			limit *= 2;
+		fprintf(f, "%sset limit anchors %zu\t# %zu of kubsd's, and "
+		    "the site's\n", pfx, limit, rs->nanchors - 1);
+	}
+	fprintf(f, "%sanchor \"kubsd/*\"\n", pfx);
+	fprintf(f, "%sblock drop log quick on %s\n", pfx, rs->group_name);
+	fprintf(f, "%sblock drop log quick on egress received-on %s\n", pfx,
+	    rs->group_name);
+}
+
+/* An interface of kubsd's by its OpenBSD name. */
+static const char *
+pf_unit(const struct pfctx *c, enum obsd_kind k, const char *key)
+{
+	const char	*n = obsd_unit(c->u, k, key);
+
+	return n != NULL ? n : key;
 }
 
 static const char *
-pf_if(const struct anchor *a, const struct rule *r)
+pf_if(const struct pfctx *c, const struct rule *r)
 {
-	return r->down ? a->down_if : a->ifname;
-}
-
-static const char *
-pf_bridge(const struct anchor *a, const struct rule *r)
-{
-	const char	*b = r->down ? a->down_bridge : a->bridge;
-
-	return b[0] != '\0' ? b : "(none)";
+	return pf_unit(c, OBSD_TAP, r->down ? c->a->down_if : c->a->ifname);
 }
 
 static int
@@ -76,23 +116,20 @@ pf_skip(const struct anchor *a, const struct rule *r)
 	return a->kind == ANCHOR_VM && !a->ident.on && r->fw;
 }
 
+/* pf expands "! { a b }" into an OR: negated lists become tables. */
 static void
-pf_anchor(FILE *f, const struct anchor *a)
+pf_tables(FILE *f, const struct anchor *a)
 {
 	char	 buf[KADDR_STRLEN];
-	size_t	 i, j;
+	size_t	 i, j, k;
 
-	fprintf(f, "# anchor kubsd/%s\n", a->name);
-	fprintf(f, "# %s\n", a->info);
-	/* pf expands "! { a b }" into an OR: negated lists become tables */
 	for (i = 0; i < a->nrules; i++) {
 		const struct raddrs *s[2] = { &a->rules[i].src,
 		    &a->rules[i].dst };
+
 		if (pf_skip(a, &a->rules[i]))
 			continue;
 		for (j = 0; j < 2; j++) {
-			size_t k;
-
 			if (!pf_table(s[j]) || a->rules[i].reply)
 				continue;
 			fprintf(f, "table <k%zu%c> const {", i, "sd"[j]);
@@ -102,11 +139,21 @@ pf_anchor(FILE *f, const struct anchor *a)
 			fprintf(f, " }\n");
 		}
 	}
+}
+
+void
+pf_anchor_obsd(FILE *f, const struct anchor *a, const struct obsd_units *u)
+{
+	struct pfctx	 c = { a, u };
+	size_t		 i;
+
+	fprintf(f, "# %s\n", a->info);
+	pf_tables(f, a);
 	if (a->kind == ANCHOR_UPLINK)
-		pf_uplink(f, a);
+		pf_uplink(f, &c);
 	for (i = 0; i < a->nrules; i++)
 		if (!pf_skip(a, &a->rules[i]))
-			pf_rule(f, a, &a->rules[i], i);
+			pf_rule(f, &c, &a->rules[i], i);
 }
 
 static void
@@ -116,6 +163,23 @@ pf_proto(FILE *f, int p)
 		fprintf(f, "%d", p);
 	else
 		fprintf(f, "%s", proto_name(p));
+}
+
+static void
+pf_protos(FILE *f, const int *p, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0)
+		return;
+	fprintf(f, n == 1 ? " proto " : " proto {");
+	for (i = 0; i < n; i++) {
+		if (n > 1)
+			fprintf(f, " ");
+		pf_proto(f, p[i]);
+	}
+	if (n > 1)
+		fprintf(f, " }");
 }
 
 static void
@@ -173,17 +237,23 @@ pf_ports(FILE *f, const struct kport_list *l)
 	fprintf(f, " }");
 }
 
-static void
-pf_comment(FILE *f, const struct rule *r)
+/* A stateless backend's reply rule: pf keeps state instead. */
+static int
+pf_reply(FILE *f, const struct anchor *a, const struct rule *r, size_t idx)
 {
-	rule_print_comment(f, r);
+	if (!r->reply)
+		return 0;
+	/* once per firewall line */
+	if (idx == 0 || !a->rules[idx - 1].reply ||
+	    a->rules[idx - 1].lineno != r->lineno)
+		fprintf(f, "# reply traffic of line %d: pf keeps state\n",
+		    r->lineno);
+	return 1;
 }
 
 static void
-pf_rule(FILE *f, const struct anchor *a, const struct rule *r, size_t idx)
+pf_rule(FILE *f, const struct pfctx *c, const struct rule *r, size_t idx)
 {
-	size_t	 i;
-
 	switch (r->kind) {
 	case RK_FILTER:
 		break;
@@ -191,17 +261,11 @@ pf_rule(FILE *f, const struct anchor *a, const struct rule *r, size_t idx)
 		fprintf(f, "# established, related: pf keeps state\n");
 		return;
 	default:
-		pf_l2(f, a, r);
+		pf_l2(f, c, r);
 		return;
 	}
-	if (r->reply) {
-		/* once per firewall line */
-		if (idx == 0 || !a->rules[idx - 1].reply ||
-		    a->rules[idx - 1].lineno != r->lineno)
-			fprintf(f, "# reply traffic of line %d: pf keeps "
-			    "state\n", r->lineno);
+	if (pf_reply(f, c->a, r, idx))
 		return;
-	}
 	fprintf(f, "%s", r->verdict == RV_PASS ? "pass" : "block drop");
 	if (r->dir != RD_BOTH)
 		fprintf(f, " %s", r->dir == RD_IN ? "in" : "out");
@@ -209,20 +273,10 @@ pf_rule(FILE *f, const struct anchor *a, const struct rule *r, size_t idx)
 		fprintf(f, " log");
 	if (r->quick)
 		fprintf(f, " quick");
-	fprintf(f, " on %s", pf_if(a, r));
+	fprintf(f, " on %s", pf_if(c, r));
 	if (r->af != 0)
 		fprintf(f, " %s", r->af == AF_INET ? "inet" : "inet6");
-	if (r->nprotos == 1) {
-		fprintf(f, " proto ");
-		pf_proto(f, r->protos[0]);
-	} else if (r->nprotos > 1) {
-		fprintf(f, " proto {");
-		for (i = 0; i < r->nprotos; i++) {
-			fprintf(f, " ");
-			pf_proto(f, r->protos[i]);
-		}
-		fprintf(f, " }");
-	}
+	pf_protos(f, r->protos, r->nprotos);
 	if (r->src.n == 0 && r->dst.n == 0 && r->sport.n == 0 &&
 	    r->dport.n == 0)
 		fprintf(f, " all");
@@ -237,89 +291,101 @@ pf_rule(FILE *f, const struct anchor *a, const struct rule *r, size_t idx)
 	if (r->icmp_type >= 0)
 		fprintf(f, " %s %d", r->af == AF_INET6 ? "icmp6-type" :
 		    "icmp-type", r->icmp_type);
-	pf_comment(f, r);
+	if (r->verdict == RV_PASS)
+		fprintf(f, " keep state (if-bound)");
+	rule_print_comment(f, r);
 }
 
-/* What pf cannot filter, as bridge rules for the administrator. */
+/* Layer 2 is veb(4)'s, in the bridge's hostname.if: say where. */
 static void
-pf_l2(FILE *f, const struct anchor *a, const struct rule *r)
+pf_l2(FILE *f, const struct pfctx *c, const struct rule *r)
 {
-	char		 mac[32], ip[KADDR_STRLEN];
-	const char	*br = pf_bridge(a, r), *ifn = pf_if(a, r);
+	const char	*br = r->down ? c->a->down_bridge : c->a->bridge;
 
-	switch (r->kind) {
-	case RK_ISOLATE:
-		if (a->where == PORT_UPLINK)
-			fprintf(f, "# isolation: %s reaches only the host "
-			    "(ifconfig %s protected 1 %s)\n", ifn, br, ifn);
-		else
-			fprintf(f, "# isolation: %s reaches only %s "
-			    "(ifconfig %s protected 1 %s)\n", ifn,
-			    a->peer[0] ? a->peer : "nothing", br, ifn);
-		break;
-	case RK_L2ARP:
-		mac_str(r->mac, mac, sizeof(mac));
-		kaddr_host(&r->src.v[0], ip, sizeof(ip));
-		fprintf(f, "# ifconfig %s rule pass in on %s src %s "
-		    "arp sha %s spa %s\n", br, ifn, mac, mac, ip);
-		fprintf(f, "# ifconfig %s rule block in on %s arp\n", br, ifn);
-		break;
-	case RK_L2MAC:
-		mac_str(r->mac, mac, sizeof(mac));
-		fprintf(f, "# ifconfig %s rule pass in on %s src %s\n",
-		    br, ifn, mac);
-		fprintf(f, "# ifconfig %s rule block in on %s\n", br, ifn);
-		break;
-	case RK_L2TYPE:
-		fprintf(f, "# ethertypes%s%s%s%s: %s (pf sees only IP)\n",
-		    r->neg ? " other than" : "",
-		    r->etypes & RET_IP ? " ip" : "",
-		    r->etypes & RET_ARP ? " arp" : "",
-		    r->etypes & RET_IP6 ? " ip6" : "",
-		    r->verdict == RV_PASS ? "pass" : "block");
-		break;
-	default:
-		break;
+	if (r->kind != RK_ISOLATE || br[0] == '\0')
+		return;
+	fprintf(f, "# layer 2: hostname.%s (%s %s: locked, static MAC, "
+	    "MAC/ARP rules%s)\n", pf_unit(c, OBSD_VEB, br),
+	    c->a->where == PORT_UPLINK && !r->down ? "uplink port" : "port",
+	    pf_if(c, r), c->a->where == PORT_GATEWAY && !r->down ?
+	    ", protected" : "");
+}
+
+static void
+pf_fwd_match(FILE *f, const struct rfwd *w, const char *src,
+    const struct rdest *d)
+{
+	char	 b[KADDR_STRLEN];
+
+	fprintf(f, " %s", w->af == AF_INET ? "inet" : "inet6");
+	if (w->proto != 0) {
+		fprintf(f, " proto ");
+		pf_proto(f, w->proto);
 	}
+	if (d == NULL)
+		fprintf(f, " from %s to ! (self)", src);
+	else
+		fprintf(f, " from %s to %s port %u", src,
+		    kaddr_str(&d->addr, b, sizeof(b)), d->port);
 }
 
+/* nat-to for the gateway at src, if the uplink NATs it. */
 static void
-pf_uplink(FILE *f, const struct anchor *a)
+pf_fwd_nat(FILE *f, const struct anchor *a, const struct rfwd *w,
+    const char *out)
 {
-	char	 buf[KADDR_STRLEN];
-	size_t	 i, j;
+	size_t	 i;
 
 	for (i = 0; i < a->nnat; i++)
-		fprintf(f, "match out on %s %s from %s nat-to (%s)\t# %s\n",
-		    a->nat[i].oif, a->nat[i].src.af == AF_INET ? "inet" :
-		    "inet6", kaddr_str(&a->nat[i].src, buf, sizeof(buf)),
-		    a->nat[i].oif, a->nat[i].gw);
+		if (memcmp(&a->nat[i].src, &w->src, sizeof(w->src)) == 0) {
+			fprintf(f, " nat-to (%s:0)", out);
+			return;
+		}
+}
+
+/*
+ * An uplink: its gateways reach the host on the segment's vport, and
+ * only their narrowed traffic passes out, NATed; nothing else from the
+ * segment passes here.
+ */
+static void
+pf_uplink_fwd(FILE *f, const struct pfctx *c, const struct rfwd *w,
+    const struct rdest *d)
+{
+	const char	*vp = pf_unit(c, OBSD_VPORT, c->a->ifname);
+	const char	*out = obsd_egress(c->a->uplink_if);
+	char		 src[KADDR_STRLEN];
+
+	kaddr_str(&w->src, src, sizeof(src));
+	fprintf(f, "pass in quick on %s", vp);
+	pf_fwd_match(f, w, src, d);
+	fprintf(f, " keep state (if-bound)\t# %s (%s)\n", w->gw,
+	    role_name(w->role));
+	fprintf(f, "pass out quick on %s", out);
+	pf_fwd_match(f, w, src, d);
+	fprintf(f, " received-on %s", vp);
+	pf_fwd_nat(f, c->a, w, out);
+	fprintf(f, "\t# %s, out\n", w->gw);
+}
+
+static void
+pf_uplink(FILE *f, const struct pfctx *c)
+{
+	const struct anchor	*a = c->a;
+	const char		*vp = pf_unit(c, OBSD_VPORT, a->ifname);
+	size_t			 i, j;
+
+	if (strcmp(obsd_egress(a->uplink_if), a->uplink_if) != 0)
+		fprintf(f, "# %s is not an OpenBSD interface: egress stands "
+		    "for it\n", a->uplink_if);
 	for (i = 0; i < a->nfwd; i++) {
-		const struct rfwd *w = &a->fwd[i];
-		const char *af = w->af == AF_INET ? "inet" : "inet6";
-
-		kaddr_str(&w->src, buf, sizeof(buf));
-		if (w->ndst == 0) {
-			fprintf(f, "pass in quick on %s %s", w->iif, af);
-			if (w->proto != 0) {
-				fprintf(f, " proto ");
-				pf_proto(f, w->proto);
-			}
-			fprintf(f, " from %s to ! self\t# %s (%s)\n", buf,
-			    w->gw, role_name(w->role));
-			continue;
-		}
-		for (j = 0; j < w->ndst; j++) {
-			char	 d[KADDR_STRLEN];
-
-			fprintf(f, "pass in quick on %s %s", w->iif, af);
-			if (w->proto != 0) {
-				fprintf(f, " proto ");
-				pf_proto(f, w->proto);
-			}
-			fprintf(f, " from %s to %s port %u\t# %s (%s)\n", buf,
-			    kaddr_str(&w->dst[j].addr, d, sizeof(d)),
-			    w->dst[j].port, w->gw, role_name(w->role));
-		}
+		if (a->fwd[i].ndst == 0)
+			pf_uplink_fwd(f, c, &a->fwd[i], NULL);
+		for (j = 0; j < a->fwd[i].ndst; j++)
+			pf_uplink_fwd(f, c, &a->fwd[i], &a->fwd[i].dst[j]);
 	}
+	fprintf(f, "block drop log quick on %s\t# nothing else from the "
+	    "segment\n", vp);
+	fprintf(f, "block drop log quick on %s received-on %s\n",
+	    obsd_egress(a->uplink_if), vp);
 }

@@ -162,7 +162,7 @@ good_confs() {
 }
 
 # b. Each good config checks OK; its goldens match -nv/-t pf/-t nft/-t dot/
-# -t bundle.
+# -t bundle/-t openbsd.
 t_good() {
 	local f dir base name t args
 	have_netd good || return
@@ -179,7 +179,7 @@ t_good() {
 			continue
 		fi
 		ok "$name"
-		for t in nv pf nft dot bundle; do
+		for t in nv pf nft dot bundle openbsd; do
 			[ -f "$dir/$base.$t.ok" ] || continue
 			case $t in
 			nv)	args="-nv" ;;
@@ -473,9 +473,10 @@ t_installed_unit() {
 t_installed_example() {
 	local netd=$1 conf=$2
 	"$netd" -n -t pf -f "$conf" >"$TMP/pf" 2>&1
-	if grep -q '^# anchor kubsd/_base' "$TMP/pf" &&
+	if grep -q '^# anchor kubsd/work$' "$TMP/pf" &&
 	    grep -q '^# anchor "kubsd/\*"' "$TMP/pf" &&
-	    grep -q ' on kp-work ' "$TMP/pf"; then
+	    grep -q ' on tap[0-9]* ' "$TMP/pf" &&
+	    ! grep -q '_base\| on k[pdb]-' "$TMP/pf"; then
 		ok install/pf-anchors
 	else
 		fail_out install/pf-anchors "no kubsd/ anchors" "$TMP/pf"

@@ -46,7 +46,7 @@ t_obsd() {
 # the checker: pf.conf lines, anchors, hostname.if files, vm.conf.
 t_obsd_plans() {
 	local f
-	for f in $(find regress/conf/good -name '*.openbsd.ok' | sort); do
+	for f in $(find regress/conf/good etc -name '*.openbsd.ok' | sort); do
 		if $PFCHECK plan -u _tor "$f" >"$TMP/out" 2>&1; then
 			ok "obsd/plan/$(basename "$f")"
 		else

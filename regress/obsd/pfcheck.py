@@ -1007,6 +1007,9 @@ def check_plan(text, name, users, errs):
             kinds.add("vm.conf")
             check_vmconf(body, where, Ctx(users), sub, kubsd=True)
         errs.extend(sub)
+    for k in ("pf.conf", "hostname", "anchor", "vm.conf"):
+        if k not in kinds:
+            errs.append("%s: the plan has no %s section" % (name, k))
     return kinds
 
 

@@ -1,0 +1,169 @@
+/*
+ * Copyright (c) 2026 The kubsd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * hostname.if(5) files for kubsd's interfaces on OpenBSD: a tap(4) per
+ * VM port, a veb(4) per segment with link1 (so pf sees the bridged
+ * traffic), a vport(4) with the host's address on uplink segments only.
+ * Each veb port: -learn -discover, a static entry for its one MAC,
+ * locked (nothing else may send from it), blocknonip, MAC/ARP rules
+ * (first match wins), and clients in protected domain 1, so they reach
+ * only their gateway (or on an uplink, the host) and never each other.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "kubsd.h"
+#include "rules.h"
+#include "openbsd.h"
+
+#define OBSD_PROTECTED	1	/* the clients' protected domain */
+
+static void
+hn_head(FILE *f, const char *unit, const char *descr)
+{
+	fprintf(f, "\n==> /etc/hostname.%s <==\n", unit);
+	fprintf(f, "description \"%s\"\n", descr);
+	fprintf(f, "group %s\n", KUBSD_IFGROUP_NAME);
+}
+
+/* The dotted netmask of a prefix length, for hostname.if's inet line. */
+static const char *
+hn_mask(int prefixlen, char *buf, size_t len)
+{
+	uint32_t	 m = prefixlen == 0 ? 0 :
+			    0xffffffffu << (32 - prefixlen);
+
+	snprintf(buf, len, "%u.%u.%u.%u", m >> 24, (m >> 16) & 0xff,
+	    (m >> 8) & 0xff, m & 0xff);
+	return buf;
+}
+
+/* One port of a veb: its MAC and IPv4 address are all it may use. */
+static void
+hn_port(FILE *f, const char *tap, const uint8_t mac[6],
+    const struct kaddr *ip, int protect)
+{
+	char	 m[32], a[KADDR_STRLEN];
+
+	mac_str(mac, m, sizeof(m));
+	fprintf(f, "add %s\n", tap);
+	fprintf(f, "-learn %s\n-discover %s\n", tap, tap);
+	fprintf(f, "static %s %s\n", tap, m);
+	fprintf(f, "locked %s\n", tap);
+	fprintf(f, "blocknonip %s\n", tap);
+	if (protect)
+		fprintf(f, "protected %s %d\n", tap, OBSD_PROTECTED);
+	if (ip != NULL && ip->af == AF_INET) {
+		kaddr_host(ip, a, sizeof(a));
+		fprintf(f, "rule pass in on %s src %s arp sha %s spa %s\n",
+		    tap, m, m, a);
+	}
+	fprintf(f, "rule block in on %s arp\n", tap);
+	fprintf(f, "rule pass in on %s src %s\n", tap, m);
+	fprintf(f, "rule block in on %s\n", tap);
+}
+
+/* The nodes whose upstream is seg's owner: the segment's clients. */
+static void
+hn_clients(FILE *f, const struct netd_config *conf,
+    const struct obsd_units *u, const struct node *owner)
+{
+	const struct node	*n;
+	const char		*tap;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->up != owner || n->kind == NODE_UPLINK ||
+		    (tap = obsd_unit(u, OBSD_TAP, n->port_if)) == NULL)
+			continue;
+		hn_port(f, tap, n->mac, &n->addr, 1);
+	}
+}
+
+static void
+hn_veb(FILE *f, const struct netd_config *conf, const struct obsd_units *u,
+    const struct node *owner)
+{
+	const char	*veb = obsd_unit(u, OBSD_VEB, owner->bridge_if);
+	const char	*p;
+
+	if (veb == NULL)
+		return;
+	hn_head(f, veb, owner->bridge_if);
+	if (owner->kind == NODE_UPLINK &&
+	    (p = obsd_unit(u, OBSD_VPORT, owner->bridge_if)) != NULL)
+		fprintf(f, "add %s\n", p);
+	if (owner->kind == NODE_GATEWAY &&
+	    (p = obsd_unit(u, OBSD_TAP, owner->down_if)) != NULL)
+		hn_port(f, p, owner->down_mac, owner->seg != NULL ?
+		    &owner->seg->gw : NULL, 0);
+	hn_clients(f, conf, u, owner);
+	fprintf(f, "link1\nup\n");
+}
+
+/* The host's side of an uplink segment: its only address on kubsd's. */
+static void
+hn_vport(FILE *f, const struct obsd_units *u, const struct node *up)
+{
+	const char	*vp = obsd_unit(u, OBSD_VPORT, up->bridge_if);
+	char		 a[KADDR_STRLEN], m[32];
+
+	if (vp == NULL || up->seg == NULL)
+		return;
+	hn_head(f, vp, up->name);
+	fprintf(f, "inet %s %s\n", kaddr_host(&up->seg->gw, a, sizeof(a)),
+	    hn_mask(up->seg->net.prefixlen, m, sizeof(m)));
+	if (up->seg->ipv6 && up->seg->gw6.af == AF_INET6)
+		fprintf(f, "inet6 %s %d\n", kaddr_host(&up->seg->gw6, a,
+		    sizeof(a)), up->seg->net6.prefixlen);
+	else
+		fprintf(f, "-inet6\n");
+	fprintf(f, "up\n");
+}
+
+static void
+hn_tap(FILE *f, const struct obsd_units *u, const char *key)
+{
+	const char	*tap = obsd_unit(u, OBSD_TAP, key);
+
+	if (tap == NULL)
+		return;
+	hn_head(f, tap, key);
+	fprintf(f, "up\n");
+}
+
+/* Taps first, then vports, then the vebs that add them. */
+void
+obsd_hostname_files(FILE *f, const struct netd_config *conf,
+    const struct ruleset *rs, const struct obsd_units *u)
+{
+	const struct node	*n;
+
+	(void)rs;
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind == NODE_UPLINK)
+			continue;
+		hn_tap(f, u, n->port_if);
+		if (n->kind == NODE_GATEWAY)
+			hn_tap(f, u, n->down_if);
+	}
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind == NODE_UPLINK)
+			hn_vport(f, u, n);
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind != NODE_VM)
+			hn_veb(f, conf, u, n);
+}
