@@ -141,6 +141,48 @@ pf_tables(FILE *f, const struct anchor *a)
 	}
 }
 
+/* Does the segment below (gateway) or of (uplink) a carry IPv6? */
+static int
+pf_seg_ipv6(const struct anchor *a)
+{
+	size_t	 i;
+
+	if (a->kind == ANCHOR_UPLINK) {
+		for (i = 0; i < a->nfwd; i++)
+			if (a->fwd[i].af == AF_INET6)
+				return 1;
+		return 0;
+	}
+	if (a->kind != ANCHOR_GATEWAY)
+		return 0;
+	/* a gateway's segment has IPv6 unless its port blocks it all */
+	for (i = 0; i < a->nrules; i++)
+		if (a->rules[i].down && a->rules[i].af == AF_INET6 &&
+		    a->rules[i].verdict == RV_BLOCK &&
+		    a->rules[i].src.n == 0 && a->rules[i].dst.n == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * veb(4) filters multicast and broadcast once, against the veb itself,
+ * which the quick block on group kubsd covers: neighbour discovery must
+ * pass there, statelessly.
+ */
+static void
+pf_veb_nd(FILE *f, const struct pfctx *c)
+{
+	const char	*br = c->a->kind == ANCHOR_UPLINK ? c->a->ifname :
+			    c->a->down_bridge;
+
+	if (!pf_seg_ipv6(c->a))
+		return;
+	fprintf(f, "pass quick on %s inet6 proto icmp6 all icmp6-type { "
+	    "neighbrsol neighbradv routersol routeradv } no state\t"
+	    "# neighbour discovery, multicast\n",
+	    pf_unit(c, OBSD_VEB, br));
+}
+
 void
 pf_anchor_obsd(FILE *f, const struct anchor *a, const struct obsd_units *u)
 {
@@ -149,6 +191,7 @@ pf_anchor_obsd(FILE *f, const struct anchor *a, const struct obsd_units *u)
 
 	fprintf(f, "# %s\n", a->info);
 	pf_tables(f, a);
+	pf_veb_nd(f, &c);
 	if (a->kind == ANCHOR_UPLINK)
 		pf_uplink(f, &c);
 	for (i = 0; i < a->nrules; i++)

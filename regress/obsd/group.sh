@@ -40,6 +40,28 @@ t_obsd() {
 	fi
 	t_obsd_plans
 	t_obsd_guest
+	t_obsd_bad
+}
+
+# Configs that -n accepts and vmd would not: -t openbsd exits 1 with
+# exactly NAME.err on stderr, and prints nothing.
+t_obsd_bad() {
+	local dir=regress/obsd/bad f name rc
+	have_netd obsd/bad || return
+	for f in $dir/*.conf; do
+		name=$(basename "$f" .conf)
+		(cd $dir && netd -n -t openbsd -f "$name.conf")
+		rc=$?
+		if [ $rc -ne 1 ] || [ -s "$TMP/out" ]; then
+			fail_out "obsd/bad/$name" "exit $rc, want 1 and no plan" \
+			    "$TMP/err" "$TMP/out"
+		elif cmp -s "$dir/$name.err" "$TMP/err"; then
+			ok "obsd/bad/$name"
+		else
+			fail "obsd/bad/$name" "stderr differs" "$dir/$name.err" \
+			    "$TMP/err"
+		fi
+	done
 }
 
 # Each NAME.openbsd.ok (kubsd-netd -t openbsd, compared by t_good) passes
