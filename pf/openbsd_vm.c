@@ -35,8 +35,8 @@
 static int
 vm_disks(const struct node *n)
 {
-	/* a root overlay; an AppVM's private disk besides */
-	return n->kind == NODE_VM && !n->disposable ? 2 : 1;
+	/* a root overlay; an AppVM's private disk, a gateway's bundle */
+	return n->kind == NODE_VM && n->disposable ? 1 : 2;
 }
 
 static int
@@ -112,7 +112,10 @@ vm_stanza(FILE *f, const struct netd_config *conf,
 		fprintf(f, "\tmemory %lluM\n", mb);
 	fprintf(f, "\tdisk \"%s/%s/%s/root.qcow2\" format qcow2\n",
 	    conf->statedir, vm_dir(n), n->name);
-	if (vm_disks(n) > 1)
+	if (n->kind == NODE_GATEWAY)
+		fprintf(f, "\tdisk \"%s/gateways/%s.img\" format raw\t"
+		    "# its role bundle\n", conf->statedir, n->name);
+	else if (vm_disks(n) > 1)
 		fprintf(f, "\tdisk \"%s/vm/%s/private.qcow2\" format qcow2\n",
 		    conf->statedir, n->name);
 	vm_nic(f, u, n->port_if, n->mac);
@@ -141,7 +144,11 @@ obsd_vm_conf(FILE *f, const struct netd_config *conf,
 	}
 }
 
-/* The root overlays, made afresh before each start; private disks once. */
+/*
+ * The root overlays, made afresh before each start; private disks once;
+ * a gateway's bundle disk from its bundle (kubsd-netd -t bundle) saved in
+ * STATEDIR/gateways/NAME, read by the guest (templates/openbsd).
+ */
 void
 obsd_vm_disks(FILE *f, const struct netd_config *conf)
 {
@@ -158,7 +165,11 @@ obsd_vm_disks(FILE *f, const struct netd_config *conf)
 		    "%s/%s/%s/root.qcow2\n", conf->statedir,
 		    n->template != NULL ? n->template : "default",
 		    conf->statedir, vm_dir(n), n->name);
-		if (vm_disks(n) > 1)
+		if (n->kind == NODE_GATEWAY)
+			fprintf(f, "makefs -t ffs %s/gateways/%s.img "
+			    "%s/gateways/%s\n", conf->statedir, n->name,
+			    conf->statedir, n->name);
+		else if (vm_disks(n) > 1)
 			fprintf(f, "test -f %s/vm/%s/private.qcow2 || "
 			    "vmctl create -s 4G %s/vm/%s/private.qcow2\n",
 			    conf->statedir, n->name, conf->statedir, n->name);

@@ -41,6 +41,41 @@ t_obsd() {
 	t_obsd_plans
 	t_obsd_guest
 	t_obsd_bad
+	t_obsd_recipe
+}
+
+# The openbsd template recipe (not run here: it needs an OpenBSD host):
+# its output for a Tor template is golden, every shell script in it
+# parses, and a name vmd would refuse is refused.
+t_obsd_recipe() {
+	local out=$TMP/recipe f bad=
+	rm -rf "$out"
+	if ! NAME=tor PACKAGES=tor sh templates/openbsd/build "$out" \
+	    >"$TMP/err" 2>&1; then
+		fail_out obsd/recipe "build failed" "$TMP/err"
+		return
+	fi
+	(cd "$out" && find . -type f | sort | while read -r f; do
+		echo "==> ${f#./} <=="
+		cat "$f"
+	done) >"$TMP/out"
+	golden obsd/recipe regress/obsd/recipe-openbsd.ok
+	for f in templates/openbsd/build "$out/commands" \
+	    "$out/site/install.site" "$out/site/etc/rc.d/kubsd_guest" \
+	    "$out/site/usr/local/libexec/kubsd-guest-apply"; do
+		sh -n "$f" 2>>"$TMP/err" || bad="$bad $f"
+	done
+	if [ -z "$bad" ]; then
+		ok obsd/recipe-sh
+	else
+		fail_out obsd/recipe-sh "sh -n fails:$bad" "$TMP/err"
+	fi
+	if NAME=1tor sh templates/openbsd/build "$TMP/recipe1" \
+	    >"$TMP/out" 2>&1 || [ -e "$TMP/recipe1" ]; then
+		fail_out obsd/recipe-name "a name vmd refuses was built" "$TMP/out"
+	else
+		ok obsd/recipe-name
+	fi
 }
 
 # Configs that -n accepts and vmd would not: -t openbsd exits 1 with
