@@ -24,7 +24,7 @@ PFCHECK="python3 regress/obsd/pfcheck.py"
 t_obsd() {
 	local kind f
 	command -v python3 >/dev/null || { skip obsd "no python3"; return; }
-	for kind in pf hostname vmconf; do
+	for kind in pf hostname vmconf plan; do
 		f=regress/obsd/bad.$kind
 		if $PFCHECK corpus $kind "$f" -u _tor >"$TMP/out" 2>&1; then
 			ok "obsd/bad.$kind"

@@ -158,6 +158,7 @@ class Ctx:
         self.anchor = anchor
         self.macros = {}
         self.tables = set()
+        self.kubsd = False      # kubsd's own rules: its policy too
 
 
 def check_ifname(ctx, name, what="interface"):
@@ -582,8 +583,9 @@ def check_pf_line(line, ctx):
     if t.done():
         return
     w = t.take()
+    rule = None
     if w in ("pass", "block", "match"):
-        parse_rule(t, ctx, w)
+        rule = parse_rule(t, ctx, w)
     elif w == "anchor":
         kind, name = t.peek()
         if kind == "str" or (kind == "w" and t.word() not in
@@ -608,6 +610,42 @@ def check_pf_line(line, ctx):
         raise Bad('syntax error at "%s"' % w)
     if not t.done():
         raise Bad('syntax error at "%s"' % t.word())
+    if rule is not None:
+        rule["text"] = " ".join(v for _, v in t.t)
+    return rule
+
+
+def kubsd_anchor_rule(rule):
+    """What holds in a kubsd anchor beyond what pfctl accepts."""
+    if rule["action"] == "block" and not rule["quick"]:
+        raise Bad("a block that is not quick, in an anchor: any later "
+                  "pass (the site's own) overrides it")
+    ports = [n for n in rule.get("on", []) if
+             re.fullmatch(r"(tap|vport)\d+", n)]
+    if rule["action"] == "pass" and ports and rule.get("state", []) \
+            is not None and "if-bound" not in rule.get("state", []):
+        raise Bad("a pass on %s with a floating state: another client "
+                  "could ride it (keep state (if-bound))" % ports[0])
+
+
+# The pf.conf lines kubsd asks for, in this order, ahead of the site's.
+PFCONF_NEED = (
+    ("anchor", re.compile(r'anchor kubsd/\*$')),
+    ("block", re.compile(r"block drop log quick on kubsd$")),
+    ("block", re.compile(r"block drop log quick on egress received-on "
+                         r"kubsd$")),
+)
+
+
+def check_pfconf_lines(rules, name, errs):
+    i = 0
+    for r in rules:
+        if i < len(PFCONF_NEED) and PFCONF_NEED[i][1].match(r):
+            i += 1
+    if i < len(PFCONF_NEED):
+        errs.append("%s: pf.conf lacks, in order: anchor \"kubsd/*\", "
+                    "block drop log quick on kubsd, block drop log quick "
+                    "on egress received-on kubsd" % name)
 
 
 def logical_lines(text):
@@ -629,11 +667,20 @@ def check_pf(text, name, ctx, errs):
             check_anchor_name(ctx.anchor, True)
         except Bad as e:
             errs.append("%s: %s" % (name, e))
+    seen = []
     for n, line in logical_lines(text):
         try:
-            check_pf_line(line, ctx)
+            rule = check_pf_line(line, ctx)
+            if line.strip().startswith("anchor"):
+                seen.append(" ".join(w for _, w in tokenize(line)))
+            if rule is not None:
+                seen.append(rule["text"])
+                if ctx.kubsd and ctx.anchor:
+                    kubsd_anchor_rule(rule)
         except Bad as e:
             errs.append("%s:%d: %s" % (name, n, e))
+    if ctx.kubsd and ctx.anchor is None:
+        check_pfconf_lines(seen, name, errs)
 
 
 # hostname.if(5) and ifconfig(8)
@@ -984,6 +1031,12 @@ def split_plan(text):
     return sect
 
 
+def kctx(users, anchor):
+    ctx = Ctx(users, ("kubsd",), anchor)
+    ctx.kubsd = True
+    return ctx
+
+
 def check_plan(text, name, users, errs):
     sections = split_plan(text)
     if not sections:
@@ -995,10 +1048,10 @@ def check_plan(text, name, users, errs):
         m = re.fullmatch(r"pf anchor (\S+)", what)
         if m:
             kinds.add("anchor")
-            check_pf(body, where, Ctx(users, ("kubsd",), m.group(1)), sub)
-        elif what in ("/etc/pf.conf (add)", "rules.pf"):
+            check_pf(body, where, kctx(users, m.group(1)), sub)
+        elif what == "/etc/pf.conf (add)":
             kinds.add("pf.conf")
-            check_pf(body, where, Ctx(users, ("kubsd",)), sub)
+            check_pf(body, where, kctx(users, None), sub)
         elif re.fullmatch(r"/etc/hostname\.\w+", what):
             kinds.add("hostname")
             check_hostname(body, what, Ctx(users), sub, kubsd=True)
@@ -1071,6 +1124,16 @@ def corpus(kind, path, users, groups):
             buf.append(line)
     if buf:
         cases.append((start, "\n".join(buf)))
+    if kind == "plan":
+        cases, start, buf = [], 1, []
+        for n, line in enumerate(text.split("\n"), 1):
+            if line == "%%":
+                cases.append((start, "\n".join(buf)))
+                start, buf = n + 1, []
+            else:
+                buf.append(line)
+        if any(l.strip() for l in buf):
+            cases.append((start, "\n".join(buf)))
     failed = 0
     for n, case in cases:
         errs = []
@@ -1082,6 +1145,8 @@ def corpus(kind, path, users, groups):
             fname, _, body = case.partition("\n")
             check_hostname(body, fname.rstrip(":"), Ctx(users), errs,
                            kubsd=True)
+        elif kind == "plan":
+            check_plan(case, "case", users, errs)
         else:
             check_vmconf(case, "case", Ctx(users), errs, kubsd=True)
         if errs:
