@@ -245,6 +245,21 @@ t_nft() {
 	t_nft_guest
 }
 
+# bundle_split BUNDLE.ok EXT DIR: each gateway's rules.EXT of a bundle
+# golden into DIR/GATEWAY.EXT (split at its "==> GATEWAY/FILE <==" lines).
+bundle_split() {
+	rm -rf "$3"
+	mkdir -p "$3"
+	awk -v dir="$3" -v ext="$2" '
+		$1 == "==>" && $2 ~ ("/rules\\." ext "$") {
+			out = $2; sub("/rules\\." ext "$", "", out)
+			out = dir "/" out "." ext; next
+		}
+		/^==> / { out = ""; next }
+		out != "" { print > out }
+	' "$1"
+}
+
 # Every gateway's in-guest rules.nft in the bundle goldens is accepted by
 # nft -c too (tor's rules name tor's user: it must exist, as "make deps"
 # makes it by installing tor).
@@ -257,17 +272,7 @@ t_nft_guest() {
 		return
 	fi
 	for f in $files; do
-		rm -rf "$TMP/guest"
-		mkdir -p "$TMP/guest"
-		# split at the "==> GATEWAY/FILE <==" lines, keep rules.nft
-		awk -v dir="$TMP/guest" '
-			/^==> .*\/rules\.nft <==$/ {
-				out = $2; sub(/\/rules\.nft$/, "", out)
-				out = dir "/" out ".nft"; next
-			}
-			/^==> / { out = ""; next }
-			out != "" { print > out }
-		' "$f"
+		bundle_split "$f" nft "$TMP/guest"
 		for gw in "$TMP"/guest/*.nft; do
 			[ -f "$gw" ] || continue
 			name=nft/${f#regress/}/$(basename "$gw" .nft)

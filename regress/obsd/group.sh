@@ -118,16 +118,7 @@ t_obsd_plans() {
 t_obsd_guest() {
 	local f gw name
 	for f in $(find regress -name '*.bundle.ok' | sort); do
-		rm -rf "$TMP/gpf"
-		mkdir -p "$TMP/gpf"
-		awk -v dir="$TMP/gpf" '
-			/^==> .*\/rules\.pf <==$/ {
-				out = $2; sub(/\/rules\.pf$/, "", out)
-				out = dir "/" out ".pf"; next
-			}
-			/^==> / { out = ""; next }
-			out != "" { print > out }
-		' "$f"
+		bundle_split "$f" pf "$TMP/gpf"
 		for gw in "$TMP"/gpf/*.pf; do
 			[ -f "$gw" ] || continue
 			name=obsd/${f#regress/}/$(basename "$gw" .pf)
