@@ -28,25 +28,105 @@ MANDIR	?= $(PREFIX)/share/man
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 YACC	 = byacc
 CFLAGS	?= -O2 -g
-KCFLAGS	 = -std=c11 -D_GNU_SOURCE $(CFLAGS) -Wall -Wextra -Werror \
-	   -Inetd -Ipf -Iguest -Iobj
 # byacc's output is not ours: quiet only its own warnings.
 YACC_CFLAGS = -Wno-unused-but-set-variable -Wno-sign-compare \
 	   -Wno-unused-parameter -Wno-unused-function
 
-# Libraries, by pkg-config name: add them here as the code starts to use them
-# (libnftables libmnl libevent jansson libpcap).
-# libpcap only for what captures (kubsd-net leaktest, the tools, the
-# tests): the daemon does not link it.
-PKGS	 = libmnl jansson libevent libnftables libnftnl
+PLATFORM ?= linux
+
+# What each program is, layer by layer, bottom up.  Every layer is an
+# archive (obj/libNAME.a; obj-asan/ and obj-fuzz/ for the sanitizer and
+# fuzzer builds), so a program holds only the objects it calls.  Lists
+# ending in _linux are the host's backends: an OpenBSD port adds
+# *_openbsd lists and builds with PLATFORM=openbsd; no other list changes.
+#
+# libkubsd: the configuration model and graph (netd/kubsd.h): netd.conf's
+# parser, names resolved into a graph, addresses, printing, logging.
+MODEL_SRCS = netd/addr.c netd/alloc.c netd/dot.c netd/graph.c \
+	   netd/graph_move.c netd/log.c netd/printconf.c netd/util.c
+# librules: the rule compiler (pf/rules.h): graph -> intermediate rules
+# -> nftables or pf text; the gateways' own firewalls (pf/gwfw.h); an
+# OpenBSD host's plan (pf/openbsd.h).  Text only: no kernel, no daemon.
+RULES_SRCS = pf/anchor.c pf/compile.c pf/compile_vm.c pf/emit_nft.c \
+	   pf/emit_nft_chain.c pf/emit_nft_rule.c pf/emit_pf.c pf/gwfw.c \
+	   pf/gwfw_nft.c pf/gwfw_pf.c pf/nft_words.c pf/openbsd_plan.c \
+	   pf/openbsd_units.c pf/openbsd_veb.c pf/openbsd_vm.c pf/vmport.c
+# libctl: the control socket's protocol (netd/ctl.h): framing, the
+# command table, the client side (CLIs) and the server side (daemon).
+CTL_SRCS = netd/ctl_client.c netd/ctl_proto.c netd/ctl_server.c \
+	   $(CTL_SRCS_$(PLATFORM))
+CTL_SRCS_linux = netd/ctl_peer-linux.c
+# liblink: the link backend (netd/link.h): interfaces, routes, network
+# namespaces, and whether a kubsd-guest runs.
+LINK_SRCS = $(LINK_SRCS_$(PLATFORM))
+LINK_SRCS_linux = netd/link-linux.c netd/link-route-linux.c \
+	   netd/link-set-linux.c netd/netns-linux.c netd/pidfile-linux.c
+# libload: the rule loader (pf/load.h): a compiled ruleset into the kernel.
+LOAD_SRCS = $(LOAD_SRCS_$(PLATFORM))
+LOAD_SRCS_linux = pf/load-nft-linux.c pf/vmport-nl-linux.c
+# The VM driver (netd/vm.h) joins here as VM_SRCS_$(PLATFORM).
+#
+# kubsd-netd, the daemon (netd/daemon.h): live mode, the control socket's
+# handlers, attach, the state directory, the gateways' bundles, and the
+# kernel's links made to match the graph.
+NETD_SRCS = netd/netd.c netd/attach.c netd/bundle.c netd/control.c \
+	   netd/daemon.c netd/state.c $(NETD_SRCS_$(PLATFORM))
+NETD_SRCS_linux = netd/gwguest-linux.c netd/topology-linux.c
+NETD_LIBS = ctl load rules link kubsd
+NETD_PKGS = jansson libevent libnftables libmnl libnftnl
+# kubsd-net, the CLI (netd/ctl.h): requests to kubsd-netd, the offline
+# commands on a configuration, and leaktest (netd/leaktest.h).
+NET_SRCS = netd/kubsdnet.c netd/capture.c netd/leaktest.c \
+	   netd/leaktest_print.c $(NET_SRCS_$(PLATFORM))
+NET_SRCS_linux = netd/leaktest-linux.c netd/probe-linux.c
+NET_LIBS = ctl rules link kubsd
+NET_PKGS = jansson
+# kubsd-guest, inside a gateway (guest/guest.h).
+GUEST_SRCS = guest/guest.c guest/bundle_check.c guest/bundle_read.c \
+	   guest/plan.c guest/role_tor.c guest/role_wg.c guest/status.c \
+	   guest/supervise.c $(GUEST_SRCS_$(PLATFORM))
+GUEST_SRCS_linux = guest/acl-linux.c guest/apply-linux.c guest/proc-linux.c
+GUEST_LIBS = link kubsd
+GUEST_PKGS = libevent libnftables libmnl
+
+LIBNAMES = kubsd rules ctl link load
+LIBSRCS_kubsd = $(MODEL_SRCS)
+LIBSRCS_rules = $(RULES_SRCS)
+LIBSRCS_ctl = $(CTL_SRCS)
+LIBSRCS_link = $(LINK_SRCS)
+LIBSRCS_load = $(LOAD_SRCS)
+# libkubsd also holds the parser byacc makes from netd/parse.y.
+LIBEXTRA_kubsd = parse.o
+MAINS	 = netd/netd.c netd/kubsdnet.c guest/guest.c
+# Tests, fuzzers and benchmarks link the programs' objects but their mains.
+TESTSRCS = $(filter-out $(MAINS),$(NETD_SRCS) $(NET_SRCS) $(GUEST_SRCS))
+ALL_LIBS = $(NETD_LIBS)
+
+# Objects of a source list in a build directory; archives of lib names.
+objs	 = $(patsubst %.c,$(1)/%.o,$(2))
+libs	 = $(patsubst %,$(1)/lib%.a,$(2))
+
+# Include paths per layer: the model sees only netd/, the compiler pf/
+# and the model, the guest guest/ and the model and link backend.
+INC	 = -Inetd -Ipf -Iguest -Iobj
+KCFLAGS	 = -std=c11 -D_GNU_SOURCE $(CFLAGS) -Wall -Wextra -Werror $(INC)
+obj/pf/%.o obj-asan/pf/%.o obj-fuzz/pf/%.o: INC = -Ipf -Inetd -Iobj
+obj/guest/%.o obj-asan/guest/%.o: INC = -Iguest -Inetd -Iobj
+
+# Libraries, by pkg-config name, per program.  libpcap only for what
+# captures (kubsd-net leaktest, the tools, the tests): the daemon does not
+# link it.
 PKG_CONFIG ?= pkg-config
-ifneq ($(strip $(PKGS)),)
-ifneq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
-KCFLAGS	+= $(shell $(PKG_CONFIG) --cflags $(PKGS) libpcap 2>/dev/null)
-LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-endif
+HAVE_PKGCONF := $(shell command -v $(PKG_CONFIG) 2>/dev/null)
+pkglibs	 = $(if $(HAVE_PKGCONF),$(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null))
+ifneq ($(HAVE_PKGCONF),)
+KCFLAGS	+= $(shell $(PKG_CONFIG) --cflags $(NETD_PKGS) libpcap 2>/dev/null)
 endif
 PCAPLIBS = $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
+NETD_LDLIBS = $(call pkglibs,$(NETD_PKGS))
+NET_LDLIBS = $(call pkglibs,$(NET_PKGS)) $(PCAPLIBS)
+GUEST_LDLIBS = $(call pkglibs,$(GUEST_PKGS))
+TEST_LDLIBS = $(call pkglibs,$(NETD_PKGS)) $(PCAPLIBS)
 
 ASAN_CC	 = clang
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -55,23 +135,6 @@ FUZZ_SANITIZE = -fsanitize=fuzzer-no-link,address,undefined \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 PROGS	 = kubsd-netd kubsd-net kubsd-guest
-MAINS	 = netd/netd.c netd/kubsdnet.c
-# kubsd-net leaktest: captures and probes, in kubsd-net alone.
-LTSRCS	 = netd/capture.c netd/probe-linux.c netd/leaktest.c \
-	   netd/leaktest-linux.c netd/leaktest_print.c
-LIBSRCS	 = $(filter-out $(MAINS) $(LTSRCS),$(sort $(wildcard netd/*.c pf/*.c)))
-LIBOBJS	 = $(LIBSRCS:%.c=obj/%.o) obj/parse.o
-ASANOBJS = $(LIBSRCS:%.c=obj-asan/%.o) obj-asan/parse.o
-# kubsd-guest: guest/, and of netd/ only logging, addresses and the link
-# backend.  Unit tests link guest/'s objects besides netd's and pf's.
-GUESTSRCS = $(filter-out guest/guest.c,$(sort $(wildcard guest/*.c)))
-GUESTNETD = netd/addr.c netd/log.c netd/util.c netd/link-linux.c \
-	   netd/link-set-linux.c netd/netns-linux.c
-GUESTOBJS = $(GUESTSRCS:%.c=obj/%.o) $(GUESTNETD:%.c=obj/%.o)
-GUESTASANOBJS = $(GUESTSRCS:%.c=obj-asan/%.o) $(GUESTNETD:%.c=obj-asan/%.o)
-FUZZOBJS = $(LIBSRCS:%.c=obj-fuzz/%.o) obj-fuzz/parse.o
-LTOBJS	 = $(LTSRCS:%.c=obj/%.o)
-LTASANOBJS = $(LTSRCS:%.c=obj-asan/%.o)
 UNITS	 = $(patsubst regress/unit/%.c,obj-asan/unit/%,$(wildcard regress/unit/*.c))
 NETTESTS = $(patsubst regress/net/%.c,obj-asan/net/%,$(wildcard regress/net/*.c))
 FUZZERS	 = $(patsubst regress/fuzz/%.c,obj-fuzz/%,$(wildcard regress/fuzz/fuzz_*.c))
@@ -89,19 +152,30 @@ all: $(PROGS)
 
 asan: kubsd-netd-asan kubsd-net-asan kubsd-guest-asan
 
-kubsd-netd: obj/netd/netd.o $(LIBOBJS)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-kubsd-net: obj/netd/kubsdnet.o $(LIBOBJS) $(LTOBJS)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(PCAPLIBS)
-kubsd-guest: obj/guest/guest.o $(GUESTOBJS)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-kubsd-netd-asan: obj-asan/netd/netd.o $(ASANOBJS)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-kubsd-net-asan: obj-asan/netd/kubsdnet.o $(ASANOBJS) $(LTASANOBJS)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
-	    $(PCAPLIBS)
-kubsd-guest-asan: obj-asan/guest/guest.o $(GUESTASANOBJS)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The archives, in each build directory.
+define archive
+$(1)/lib$(2).a: $(call objs,$(1),$(LIBSRCS_$(2))) $(addprefix $(1)/,$(LIBEXTRA_$(2)))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach d,obj obj-asan obj-fuzz,$(foreach l,$(LIBNAMES),\
+	$(eval $(call archive,$(d),$(l)))))
+
+kubsd-netd: $(call objs,obj,$(NETD_SRCS)) $(call libs,obj,$(NETD_LIBS))
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(NETD_LDLIBS)
+kubsd-net: $(call objs,obj,$(NET_SRCS)) $(call libs,obj,$(NET_LIBS))
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(NET_LDLIBS)
+kubsd-guest: $(call objs,obj,$(GUEST_SRCS)) $(call libs,obj,$(GUEST_LIBS))
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LDLIBS)
+kubsd-netd-asan: $(call objs,obj-asan,$(NETD_SRCS)) \
+	    $(call libs,obj-asan,$(NETD_LIBS))
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(NETD_LDLIBS)
+kubsd-net-asan: $(call objs,obj-asan,$(NET_SRCS)) \
+	    $(call libs,obj-asan,$(NET_LIBS))
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(NET_LDLIBS)
+kubsd-guest-asan: $(call objs,obj-asan,$(GUEST_SRCS)) \
+	    $(call libs,obj-asan,$(GUEST_LIBS))
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(GUEST_LDLIBS)
 
 obj/parse.c: netd/parse.y
 	@mkdir -p $(@D)
@@ -130,22 +204,21 @@ obj-fuzz/parse.o: obj/parse.c
 # (exit 0 = pass), regress/net/NAME.c -> obj-asan/net/NAME (run by the
 # regress/net/*.sh scripts).
 regress-units: $(UNITS) $(NETTESTS)
-obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(ASANOBJS) \
-	    $(GUESTSRCS:%.c=obj-asan/%.o) $(LTASANOBJS)
+TESTOBJS_ASAN = $(call objs,obj-asan,$(TESTSRCS)) $(call libs,obj-asan,$(ALL_LIBS))
+obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(TESTOBJS_ASAN)
 	@mkdir -p $(@D)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter-out %.h,$^) \
-	    $(LDLIBS) $(PCAPLIBS)
-obj-asan/net/%: regress/net/%.c $(ASANOBJS) $(LTASANOBJS)
+	    $(TEST_LDLIBS)
+obj-asan/net/%: regress/net/%.c $(TESTOBJS_ASAN)
 	@mkdir -p $(@D)
-	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
-	    $(PCAPLIBS)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
 # libFuzzer harnesses: regress/fuzz/fuzz_NAME.c -> obj-fuzz/fuzz_NAME.
 fuzz: $(FUZZERS)
-obj-fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(FUZZOBJS)
+obj-fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(call libs,obj-fuzz,ctl rules kubsd)
 	$(ASAN_CC) $(KCFLAGS) -fsanitize=fuzzer,address,undefined \
 	    -fno-omit-frame-pointer -fno-sanitize-recover=all \
-	    $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	    $(LDFLAGS) -o $@ $^ $(call pkglibs,$(NET_PKGS))
 
 # Test helpers (packet capture and probes) for the integration tests,
 # on the capture and probe code kubsd-net leaktest uses.
@@ -153,14 +226,12 @@ TOOLOBJS = obj/netd/capture.o obj/netd/probe-linux.o
 tools: $(TOOLS)
 obj/tools/%: regress/tools/%.c $(TOOLOBJS)
 	@mkdir -p $(@D)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $< $(TOOLOBJS) $(LDLIBS) $(PCAPLIBS)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $< $(TOOLOBJS) $(PCAPLIBS)
 
-obj/bench_compile: regress/bench/bench_compile.c $(LIBOBJS)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-obj/bench_attach: regress/bench/bench_attach.c $(LIBOBJS)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-obj/bench_linkmove: regress/bench/bench_linkmove.c $(LIBOBJS)
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+BENCHOBJS = $(call objs,obj,$(filter-out $(MAINS),$(NETD_SRCS))) \
+	   $(call libs,obj,$(NETD_LIBS))
+obj/bench_%: regress/bench/bench_%.c $(BENCHOBJS)
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(NETD_LDLIBS)
 
 # check and demo run deps first, then a fresh make: the Makefile is read
 # again once pkg-config and the libraries exist (and -j cannot reorder).

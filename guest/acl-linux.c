@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kguest.h"
+#include "guest.h"
 #include "log.h"
 
 #define ACL_XATTR	"system.posix_acl_access"

@@ -28,7 +28,7 @@
 
 #include <nftables/libnftables.h>
 
-#include "kguest.h"
+#include "guest.h"
 #include "link.h"
 #include "log.h"
 
@@ -178,9 +178,9 @@ apply_net(const struct bundle *b, char *err, size_t len)
 		}
 		link_close(ctx);
 		/* The kill switch: out through the tunnel, or nowhere. */
-		if (route_flush_default(AF_INET, b->tunnel.ifname, err,
+		if (link_route_flush_default(AF_INET, b->tunnel.ifname, err,
 		    len) == -1 ||
-		    route_flush_default(AF_INET6, b->tunnel.ifname, err,
+		    link_route_flush_default(AF_INET6, b->tunnel.ifname, err,
 		    len) == -1)
 			return -1;
 		return 0;

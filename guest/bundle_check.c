@@ -20,7 +20,7 @@
  */
 #include <string.h>
 
-#include "kguest.h"
+#include "guest.h"
 #include "bundle_rd.h"
 
 static int

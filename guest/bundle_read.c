@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kguest.h"
+#include "guest.h"
 #include "bundle_rd.h"
 
 #define MAXTOK		8

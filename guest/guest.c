@@ -33,7 +33,7 @@
 
 #include <event2/event.h>
 
-#include "kguest.h"
+#include "guest.h"
 #include "log.h"
 
 static __attribute__((noreturn)) void

@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kguest.h"
+#include "guest.h"
 
 static void
 plan_if(FILE *fp, const struct bif *bi)

@@ -33,7 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kguest.h"
+#include "guest.h"
 #include "log.h"
 
 /* In the child: default signals, stdin /dev/null, out/err to fd. */

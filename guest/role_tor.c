@@ -33,7 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kguest.h"
+#include "guest.h"
 
 int
 tor_user(void)

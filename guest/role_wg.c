@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kguest.h"
+#include "guest.h"
 #include "log.h"
 
 #define WG_START_MS	5000

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kguest.h"
+#include "guest.h"
 #include "log.h"
 
 static char	 current[256];

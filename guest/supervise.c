@@ -32,7 +32,8 @@
 
 #include <event2/event.h>
 
-#include "kguest.h"
+#include "guest.h"
+#include "link.h"
 #include "log.h"
 
 struct guest	 gst = { .outfd = -1, .restart = GUEST_RESTART };
@@ -177,7 +178,7 @@ daemon_gone(int status)
 	out_close();
 	evtimer_del(gst.poll_ev);
 	if (gst.b->role == ROLE_WIREGUARD &&
-	    route_flush_default(AF_INET, gst.b->tunnel.ifname, err,
+	    link_route_flush_default(AF_INET, gst.b->tunnel.ifname, err,
 	    sizeof(err)) == -1)
 		log_warnx("%s", err);
 	if (gst.stopping)

@@ -32,7 +32,7 @@
 
 #include "kubsd.h"
 #include "rules.h"
-#include "guest.h"
+#include "gwfw.h"
 #include "bundle.h"
 
 #define KEY_MAX		256		/* longer is not a key file */

@@ -15,6 +15,9 @@
  */
 
 /*
+ * libctl (Makefile CTL_SRCS): the control protocol and the command
+ * table, shared by kubsd-netd and the command line programs.
+ *
  * The control channel between kubsd-netd and kubsd-net: a unix stream
  * socket carrying length-prefixed messages.
  *
@@ -162,6 +165,8 @@ int		 ctl_group(const char *, gid_t *);
 int		 ctl_listen(const char *, gid_t);
 int		 ctl_peer_allowed(int, gid_t);
 int		 ctl_peer_priv(int, gid_t);
+/* ctl_peer-linux.c: the peer's uid and primary gid (getpeereid(2)). */
+int		 ctl_peer_cred(int, uid_t *, gid_t *);
 
 /*
  * One accepted connection: reads requests, dispatches them, queues the

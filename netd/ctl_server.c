@@ -21,7 +21,7 @@
  *
  * Access: the socket is mode 0660, group "kubsd" (or the group given to
  * ctl_group()); when that group does not exist it is mode 0600 and only
- * root may connect.  Every connection's peer is checked with SO_PEERCRED
+ * root may connect.  Every connection's peer is checked (ctl_peer_cred())
  * as well, so loosening the mode grants nothing: a peer is CTL_PRIV_ROOT
  * (uid 0), CTL_PRIV_GROUP (the group is its primary group or one of its
  * supplementary groups per getgrouplist(3)) or CTL_PRIV_NONE.  The daemon
@@ -190,17 +190,17 @@ uid_in_group(uid_t uid, gid_t primary, gid_t gid)
 int
 ctl_peer_priv(int fd, gid_t group)
 {
-	struct ucred	 cred;
-	socklen_t	 len = sizeof(cred);
-	int		 rv;
+	uid_t	 uid;
+	gid_t	 gid;
+	int	 rv;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+	if (ctl_peer_cred(fd, &uid, &gid) == -1)
 		return -1;
-	if (cred.uid == 0)
+	if (uid == 0)
 		return CTL_PRIV_ROOT;
 	if (group == (gid_t)-1)
 		return CTL_PRIV_NONE;
-	if ((rv = uid_in_group(cred.uid, cred.gid, group)) == -1)
+	if ((rv = uid_in_group(uid, gid, group)) == -1)
 		return -1;
 	return rv ? CTL_PRIV_GROUP : CTL_PRIV_NONE;
 }

@@ -14,7 +14,12 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/* kubsd-netd's live mode (daemon.c) and its control socket (control.c). */
+/*
+ * kubsd-netd (Makefile NETD_SRCS): the daemon's own files; no other
+ * program links them.
+ *
+ * kubsd-netd's live mode (daemon.c) and its control socket (control.c).
+ */
 #ifndef DAEMON_H
 #define DAEMON_H
 

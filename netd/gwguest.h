@@ -14,7 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/* Compartment gateways' guests: bundles, processes, readiness (gwguest.c). */
+/* Compartment gateways' guests: bundles, processes, readiness (gwguest-linux.c). */
 #ifndef GWGUEST_H
 #define GWGUEST_H
 

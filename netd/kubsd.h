@@ -15,6 +15,9 @@
  */
 
 /*
+ * libkubsd (Makefile MODEL_SRCS): the model, used by every program
+ * and layer; it calls nothing above it (no rules, no kernel, no daemon).
+ *
  * kubsd: the configuration and the network graph, shared by kubsd-netd,
  * kubsd-net, the rule compiler and the tests.
  *
@@ -211,7 +214,7 @@ struct node {
 	int			 ipv6;		/* some chain through it */
 	unsigned		 slot;		/* host part on up's segment */
 	int			 attached;	/* moved by kubsd-net attach */
-	/* gateway, live only: its guest has not said "ready" (gwguest.c) */
+	/* gateway, live only: its guest has not said "ready" (gwguest-linux.c) */
 	int			 unready;
 	char			 guest_status[64];
 	long long		 guest_started;	/* time(NULL); 0: not ours yet */
@@ -313,6 +316,7 @@ uint32_t		 name_hash(const char *, uint32_t seed);
 void			*xcalloc(size_t, size_t);
 void			*xreallocarray(void *, size_t, size_t);
 char			*xstrdup(const char *);
+/* pidfile-linux.c */
 pid_t			 pidfile_running(const char *dir);	/* a live kubsd-guest */
 
 #endif

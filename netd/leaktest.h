@@ -15,6 +15,8 @@
  */
 
 /*
+ * kubsd-net (Makefile NET_SRCS): the leak test the CLI runs itself.
+ *
  * kubsd-net leaktest: tagged probes of every class sent from inside a
  * VM's compartment while the interfaces of its chain are captured.
  *

@@ -15,7 +15,8 @@
  */
 
 /*
- * Private to the Linux link backend (link-linux.c, link-set-linux.c):
+ * Private to the Linux link backend (link-linux.c, link-set-linux.c,
+ * link-route-linux.c):
  * the context and the rtnetlink plumbing.  Callers use link.h.
  */
 #ifndef LINK_LINUX_H

@@ -15,6 +15,9 @@
  */
 
 /*
+ * liblink (Makefile LINK_SRCS_$(PLATFORM)): the link backend, one
+ * implementation per host, used by kubsd-netd, kubsd-guest and leaktest.
+ *
  * Link backend: create, wire and remove the interfaces kubsd-netd
  * manages (segment bridges, client ports, gateway ports), and the named
  * network namespaces that hold lightweight compartments.
@@ -154,6 +157,14 @@ int		 link_sysctl_set(const char *netns, const char *path,
 		    const char *value);
 int		 link_sysctl_get(const char *netns, const char *path,
 		    char *buf, size_t len);
+
+/*
+ * link-route-linux.c: delete the main table's default routes of af that
+ * do not leave through keep_if (the wireguard kill switch's half in the
+ * routing table).  Opens its own context in the caller's namespace.
+ */
+int		 link_route_flush_default(int af, const char *keep_if,
+		    char *err, size_t);
 
 /*
  * Named network namespaces, as ip-netns(8) makes them: a bind mount of

@@ -14,7 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/* Making the kernel's links match the graph (topology.c). */
+/* Making the kernel's links match the graph (topology-linux.c). */
 #ifndef TOPOLOGY_H
 #define TOPOLOGY_H
 

@@ -54,33 +54,3 @@ xstrdup(const char *s)
 		fatal("strdup");
 	return p;
 }
-
-/*
- * The pid in DIR/guest.pid if it is a live kubsd-guest other than the
- * caller, else 0 (kubsd-netd and kubsd-guest both ask).
- */
-pid_t
-pidfile_running(const char *dir)
-{
-	char	 path[4096], cmd[512];
-	FILE	*fp;
-	long	 pid = 0;
-	size_t	 n;
-
-	snprintf(path, sizeof(path), "%s/guest.pid", dir);
-	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
-	if (fscanf(fp, "%ld", &pid) != 1 || pid <= 1 || pid == getpid())
-		pid = 0;
-	fclose(fp);
-	if (pid == 0)
-		return 0;
-	/* A pid file outlives a reboot; the pid may be someone else's. */
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
-	n = fread(cmd, 1, sizeof(cmd) - 1, fp);
-	fclose(fp);
-	cmd[n] = '\0';
-	return strstr(cmd, "kubsd-guest") != NULL ? (pid_t)pid : 0;
-}

@@ -155,7 +155,7 @@ rules_anchor(const struct ruleset *rs, const char *name)
 	size_t	 lo = 0, hi = rs->nanchors, mid;
 	int	 c;
 
-	if (rs->byname == NULL) {	/* a guest's ruleset (guest.c) */
+	if (rs->byname == NULL) {	/* a guest's ruleset (gwfw.c) */
 		for (mid = 0; mid < rs->nanchors; mid++)
 			if (strcmp(rs->anchors[mid].name, name) == 0)
 				return &rs->anchors[mid];
@@ -438,7 +438,7 @@ compile_gateway(struct anchor *a, const struct node *g)
  * The rules that let a gateway send by its role: tor only TCP, wireguard
  * only UDP to its peers' endpoints.  0 (nothing added) for a role that
  * routes anything.  Shared by the host's port rules and a sys-net
- * guest's rules for a gateway client (pf/guest.c).
+ * guest's rules for a gateway client (pf/gwfw.c).
  */
 int
 compile_role_egress(struct anchor *a, const struct node *g)

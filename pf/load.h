@@ -15,6 +15,9 @@
  */
 
 /*
+ * libload (Makefile LOAD_SRCS_$(PLATFORM)): the rule loader, one
+ * implementation per host; kubsd-netd alone links it.
+ *
  * The rule loader: puts a compiled ruleset into the kernel, atomically.
  * One backend per host: load-nft-linux.c (libnftables, tables "inet
  * kubsd" and "bridge kubsd"); an OpenBSD one would drive the

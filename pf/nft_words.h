@@ -16,7 +16,7 @@
 
 /*
  * Writing one nft rule word by word (nft_words.c): shared by the host's
- * bridge rules (emit_nft_rule.c) and the guests' inet rules (guest_nft.c).
+ * bridge rules (emit_nft_rule.c) and the guests' inet rules (gwfw_nft.c).
  */
 #ifndef NFT_WORDS_H
 #define NFT_WORDS_H

@@ -15,6 +15,9 @@
  */
 
 /*
+ * librules (Makefile RULES_SRCS): the rule compiler; it uses the model
+ * (kubsd.h) and nothing else: text out, no kernel, no daemon.
+ *
  * The rule compiler: graph -> one intermediate rule form -> pf anchors
  * or nftables.  Both emitters render only from the intermediate form, so
  * that the two backends cannot drift apart.

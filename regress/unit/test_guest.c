@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kguest.h"
+#include "guest.h"
 #include "check.h"
 
 static char	 dir[] = "/tmp/kubsd-unit-guest.XXXXXX";

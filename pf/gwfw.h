@@ -17,13 +17,13 @@
 /*
  * The in-guest firewall of a gateway: layer 2 of the leak model.  What
  * a gateway's role lets through is described once from the graph
- * (guest.c) and rendered for Linux guests (guest_nft.c, one nft -f
+ * (gwfw.c) and rendered for Linux guests (gwfw_nft.c, one nft -f
  * transaction replacing table inet kubsd_guest) and for OpenBSD guests
- * (guest_pf.c, pf.conf syntax).  Both are fail-closed: what the role
+ * (gwfw_pf.c, pf.conf syntax).  Both are fail-closed: what the role
  * does not need is dropped.
  */
-#ifndef GUEST_H
-#define GUEST_H
+#ifndef GWFW_H
+#define GWFW_H
 
 #include <stdio.h>
 
@@ -59,13 +59,13 @@ struct guest_fw {
 	size_t			 nclients;
 };
 
-/* guest.c: resolver: af 0 when none; later: it comes from the host */
+/* gwfw.c: resolver: af 0 when none; later: it comes from the host */
 void	 guest_fw_build(struct guest_fw *, const struct netd_config *,
 	    const struct node *, const struct kaddr *, int later);
 void	 guest_fw_free(struct guest_fw *);
 int	 guest_rule_used(const struct rule *);
 
-/* guest_nft.c, guest_pf.c */
+/* gwfw_nft.c, gwfw_pf.c */
 void	 emit_guest_nft(FILE *, const struct guest_fw *);
 void	 emit_guest_pf(FILE *, const struct guest_fw *);
 

@@ -17,8 +17,8 @@
 /*
  * The wireguard kill switch's half in the routing table: a default
  * route leads out of the tunnel or there is none.  Lists the main
- * table's default routes over rtnetlink (the link backend's plumbing,
- * netd/link-linux.h) and deletes every one not out of the tunnel.
+ * table's default routes over rtnetlink and deletes every one not out
+ * of the tunnel.  Part of the Linux link backend (link.h).
  */
 #include <sys/socket.h>
 
@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kguest.h"
+#include "kubsd.h"
 #include "link.h"
 #include "link-linux.h"
 
@@ -90,7 +90,7 @@ route_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 int
-route_flush_default(int af, const char *keep_if, char *err, size_t len)
+link_route_flush_default(int af, const char *keep_if, char *err, size_t len)
 {
 	struct link_ctx	*ctx;
 	struct nlmsghdr	*nlh;

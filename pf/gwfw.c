@@ -26,7 +26,7 @@
 
 #include "kubsd.h"
 #include "rules.h"
-#include "guest.h"
+#include "gwfw.h"
 
 static void	 client_rules(struct anchor *, const struct node *);
 

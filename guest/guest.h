@@ -15,12 +15,14 @@
  */
 
 /*
+ * kubsd-guest (Makefile GUEST_SRCS): the program inside a gateway; it
+ * links only the model (kubsd.h) and the link backend (link.h).
+ *
  * kubsd-guest: applies a role bundle (guest/README.md) inside a gateway
  * and supervises the role's daemon.
  *
  * bundle_read.c	bundle.conf, strictly; the plan -n prints
  * apply-linux.c	sysctls, addresses, routes, the firewall (Linux)
- * route-linux.c	default routes that must go (the kill switch)
  * acl-linux.c		letting tor's user reach its data directory
  * proc-linux.c		starting and stopping the role's daemon
  * role_tor.c		tor: command line, bootstrap progress
@@ -29,8 +31,8 @@
  * supervise.c		the role's daemon: start, watch, restart
  * guest.c		main, signals, reloading
  */
-#ifndef KGUEST_H
-#define KGUEST_H
+#ifndef GUEST_H
+#define GUEST_H
 
 #include <sys/types.h>
 
@@ -130,10 +132,6 @@ int		 apply_net(const struct bundle *, char *err, size_t);
 /* The tunnel, once wireguard-go made it and wg setconf configured it. */
 int		 apply_tunnel(const struct bundle *, char *err, size_t);
 int		 apply_link_exists(const char *ifname);
-
-/* route-linux.c: delete default routes of af not out of keep_if. */
-int		 route_flush_default(int af, const char *keep_if, char *err,
-		    size_t);
 
 /* acl-linux.c: let uid search every directory above path. */
 int		 acl_allow_search(const char *path, uid_t, gid_t, char *err,

@@ -16,7 +16,7 @@
 
 /*
  * A gateway's in-guest firewall for OpenBSD guests, in pf.conf(5)
- * syntax: the same policy as guest_nft.c.  Interfaces are macros, so
+ * syntax: the same policy as gwfw_nft.c.  Interfaces are macros, so
  * that the guest names its own (pfctl -D up_if=vio0 ...).  pf keeps
  * state, so replies need no rules; block is the default.
  */
@@ -25,7 +25,7 @@
 
 #include "kubsd.h"
 #include "rules.h"
-#include "guest.h"
+#include "gwfw.h"
 
 static void	 gpf_role(FILE *, const struct guest_fw *);
 static void	 gpf_client(FILE *, const struct guest_fw *, size_t);

@@ -35,7 +35,7 @@
 
 #include "kubsd.h"
 #include "rules.h"
-#include "guest.h"
+#include "gwfw.h"
 #include "nft_words.h"
 
 #define CHAIN_NAMSIZ	(KUBSD_IFNAMSIZ + 8)
