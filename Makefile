@@ -53,7 +53,7 @@ RULES_SRCS = pf/anchor.c pf/compile.c pf/compile_vm.c pf/emit_nft.c \
 	   pf/openbsd_units.c pf/openbsd_veb.c pf/openbsd_vm.c pf/vmport.c
 # libctl: the control socket's protocol (netd/ctl.h): framing, the
 # command table, the client side (CLIs) and the server side (daemon).
-CTL_SRCS = netd/ctl_client.c netd/ctl_proto.c netd/ctl_server.c \
+CTL_SRCS = netd/ctl_client.c netd/ctl_cmd.c netd/ctl_proto.c netd/ctl_server.c \
 	   $(CTL_SRCS_$(PLATFORM))
 CTL_SRCS_linux = netd/ctl_peer-linux.c
 # liblink: the link backend (netd/link.h): interfaces, routes, network

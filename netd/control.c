@@ -155,8 +155,6 @@ h_attach(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	char	 err[256];
 
 	(void)arg;
-	if (m->nargs != 2)
-		return ctl_reply_error(rep, CTL_E_FAIL, "usage: attach vm chain");
 	if (netd_attach(m->args[0], m->args[1], err, sizeof(err)) == -1)
 		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
 	fprintf(rep->fp, "%s attached to %s\n", m->args[0], m->args[1]);
@@ -169,8 +167,6 @@ h_detach(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	char	 err[256];
 
 	(void)arg;
-	if (m->nargs != 1)
-		return ctl_reply_error(rep, CTL_E_FAIL, "usage: detach vm");
 	if (netd_attach(m->args[0], "none", err, sizeof(err)) == -1)
 		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
 	fprintf(rep->fp, "%s detached\n", m->args[0]);
@@ -181,14 +177,10 @@ static int
 h_show_rules(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 {
 	const struct netd	*d = arg;
-	const char		*t = m->nargs > 0 ? m->args[0] : "nft";
+	const char		*t = m->args[0];
 	const char		*name = m->nargs > 1 ? m->args[1] : NULL;
-
 	struct ruleset		*rs;
 
-	if (strcmp(t, "pf") != 0 && strcmp(t, "nft") != 0)
-		return ctl_reply_error(rep, CTL_E_FAIL, "show rules: unknown "
-		    "target \"%s\"", t);
 	if (name != NULL && rules_anchor(d->rs, name) == NULL)
 		return ctl_reply_error(rep, CTL_E_FAIL, "show rules: no vm, "
 		    "gateway or uplink named \"%s\"", name);
@@ -244,24 +236,24 @@ static int
 h_log(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 {
 	(void)arg;
-	if (m->nargs != 1 || (strcmp(m->args[0], "verbose") != 0 &&
-	    strcmp(m->args[0], "brief") != 0))
-		return ctl_reply_error(rep, CTL_E_FAIL,
-		    "usage: log verbose|brief");
 	log_setverbose(strcmp(m->args[0], "verbose") == 0);
 	fprintf(rep->fp, "logging %s\n", m->args[0]);
 	return 0;
 }
 
+/*
+ * What kubsd-netd does for each request.  The arguments were checked
+ * against the command table (ctl_cmd.c), which also says who may ask.
+ */
 static const struct ctl_handler handlers[] = {
-	{ CTL_STATUS,		CTL_PRIV_GROUP,	h_status },
-	{ CTL_ATTACH,		CTL_PRIV_GROUP,	h_attach },
-	{ CTL_DETACH,		CTL_PRIV_GROUP,	h_detach },
-	{ CTL_SHOW_RULES,	CTL_PRIV_GROUP,	h_show_rules },
-	{ CTL_GRAPH,		CTL_PRIV_GROUP,	h_graph },
-	{ CTL_RELOAD,		CTL_PRIV_GROUP,	h_reload },
-	{ CTL_TEARDOWN,		CTL_PRIV_ROOT,	h_teardown },
-	{ CTL_LOG,		CTL_PRIV_GROUP,	h_log },
+	{ CTL_STATUS,		h_status },
+	{ CTL_ATTACH,		h_attach },
+	{ CTL_DETACH,		h_detach },
+	{ CTL_SHOW_RULES,	h_show_rules },
+	{ CTL_GRAPH,		h_graph },
+	{ CTL_RELOAD,		h_reload },
+	{ CTL_TEARDOWN,		h_teardown },
+	{ CTL_LOG,		h_log },
 };
 #define NHANDLERS	(sizeof(handlers) / sizeof(handlers[0]))
 

@@ -63,7 +63,11 @@ enum ctl_type {
 	CTL_TEARDOWN,		/* flags: CTL_F_FORCE */
 	CTL_LOG,		/* verbose|brief */
 	CTL_OK = 0x100,		/* status 0, text */
-	CTL_ERROR		/* status CTL_E_*, one line */
+	CTL_ERROR,		/* status CTL_E_*, one line */
+	/* Commands a program runs alone: never on the wire. */
+	CTL_L_CHECK = 0x200,
+	CTL_L_HELP,
+	CTL_L_LEAKTEST
 };
 
 #define CTL_F_FORCE	0x0001
@@ -96,6 +100,49 @@ struct ctl_msg {
 	size_t		 textlen;
 	const char	*why;			/* CTL_MALFORMED: the reason */
 };
+
+/*
+ * ctl_cmd.c: the command table, one token tree per program (how to add
+ * a command: the comment at the top of ctl_cmd.c).  A node is a word;
+ * a leaf is a command.
+ */
+struct ctl_cmd {
+	const char		*word;
+	const struct ctl_cmd	*sub;		/* the next word's tree */
+	const char		*name;		/* all its words, below a subtree */
+	uint16_t		 type;		/* CTL_* (sent) or CTL_L_* */
+	uint16_t		 wflags;	/* header flags it may carry */
+	int			 priv;		/* CTL_PRIV_* kubsd-netd requires */
+	size_t			 minargs, maxargs;	/* arguments sent */
+	const char		*choices;	/* "a|b": the first argument's */
+	const char		*opts;		/* its flags, for getopt(3) */
+	int			 rawargs;	/* its run parses its arguments */
+	const char		*usage;		/* after the words */
+	const char		*help;		/* one line */
+	int			 offline;	/* can run on a file (-f) */
+};
+
+/* A command line, its flags parsed by ctl_cmd_getopt(). */
+struct ctl_args {
+	const struct ctl_cmd	*cmd;
+	int			 opt[128];	/* times each flag was given */
+	const char		*optarg[128];	/* its last argument */
+	int			 badopt;	/* an unknown flag, or 0 */
+	int			 argc;		/* the operands */
+	char			**argv;
+};
+
+extern const struct ctl_cmd	 t_net[];	/* kubsd-net */
+
+const struct ctl_cmd	*ctl_cmd_type(uint16_t);
+const char	*ctl_cmd_name(const struct ctl_cmd *);
+int		 ctl_cmd_choice(const struct ctl_cmd *, const char *);
+const struct ctl_cmd	*ctl_cmd_parse(const struct ctl_cmd *, int, char **,
+		    int *, const struct ctl_cmd **);
+int		 ctl_cmd_getopt(const struct ctl_cmd *, int, char **,
+		    struct ctl_args *);
+void		 ctl_cmd_usage(FILE *, const struct ctl_cmd *, int);
+void		 ctl_cmd_list(FILE *, const struct ctl_cmd *, int);
 
 /* ctl_proto.c: the wire format */
 int		 ctl_decode(const uint8_t *, size_t, struct ctl_msg *,
@@ -149,9 +196,9 @@ struct ctl_reply {
 	char		 errmsg[256];
 };
 
+/* The privilege a request needs is its command's (ctl_cmd.c). */
 struct ctl_handler {
 	uint16_t	 type;
-	int		 needs_priv;	/* CTL_PRIV_* */
 	int		(*fn)(const struct ctl_msg *, struct ctl_reply *,
 			    void *);
 };

@@ -16,7 +16,8 @@
 
 /*
  * The control protocol's wire format (see ctl.h): decoding, encoding
- * and an incremental reader for non-blocking sockets.
+ * and an incremental reader for non-blocking sockets.  What a request
+ * may carry comes from its command (ctl_cmd.c).
  */
 #include <sys/types.h>
 
@@ -28,47 +29,19 @@
 
 #include "ctl.h"
 
-/* Per request type: argument counts and allowed flags. */
-static const struct ctl_spec {
-	uint16_t	 type;
-	const char	*name;
-	size_t		 minargs, maxargs;
-	uint16_t	 flags;
-} specs[] = {
-	{ CTL_STATUS,		"status",	0, 0, 0 },
-	{ CTL_ATTACH,		"attach",	2, 2, 0 },
-	{ CTL_DETACH,		"detach",	1, 1, 0 },
-	{ CTL_SHOW_RULES,	"show rules",	1, 2, 0 },
-	{ CTL_GRAPH,		"graph",	0, 0, 0 },
-	{ CTL_RELOAD,		"reload",	0, 0, 0 },
-	{ CTL_TEARDOWN,		"teardown",	0, 0, CTL_F_FORCE },
-	{ CTL_LOG,		"log",		1, 1, 0 },
-};
-
-static const struct ctl_spec *
-spec_find(uint16_t type)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-		if (specs[i].type == type)
-			return &specs[i];
-	return NULL;
-}
-
 int
 ctl_is_request(uint16_t type)
 {
-	return spec_find(type) != NULL;
+	return ctl_cmd_type(type) != NULL;
 }
 
 const char *
 ctl_type_name(uint16_t type)
 {
-	const struct ctl_spec	*s;
+	const struct ctl_cmd	*c;
 
-	if ((s = spec_find(type)) != NULL)
-		return s->name;
+	if ((c = ctl_cmd_type(type)) != NULL)
+		return ctl_cmd_name(c);
 	if (type == CTL_OK)
 		return "ok";
 	if (type == CTL_ERROR)
@@ -130,14 +103,14 @@ arg_ok(const char *s, size_t len)
 }
 
 static int
-decode_request(const struct ctl_spec *s, const uint8_t *p, size_t len,
+decode_request(const struct ctl_cmd *s, const uint8_t *p, size_t len,
     struct ctl_msg *m)
 {
 	const char	*a = (const char *)p;
 	const uint8_t	*nul;
 	size_t		 n;
 
-	if ((m->flags & ~s->flags) != 0)
+	if ((m->flags & ~s->wflags) != 0)
 		return malformed(m, "unknown flags");
 	while (len > 0) {
 		if ((nul = memchr(p, '\0', len)) == NULL)
@@ -154,18 +127,8 @@ decode_request(const struct ctl_spec *s, const uint8_t *p, size_t len,
 	}
 	if (m->nargs < s->minargs)
 		return malformed(m, "too few arguments");
-	switch (s->type) {
-	case CTL_SHOW_RULES:
-		if (strcmp(m->args[0], "pf") != 0 &&
-		    strcmp(m->args[0], "nft") != 0)
-			return malformed(m, "bad rules target");
-		break;
-	case CTL_LOG:
-		if (strcmp(m->args[0], "verbose") != 0 &&
-		    strcmp(m->args[0], "brief") != 0)
-			return malformed(m, "bad log level");
-		break;
-	}
+	if (m->nargs > 0 && !ctl_cmd_choice(s, m->args[0]))
+		return malformed(m, "bad first argument");
 	return CTL_COMPLETE;
 }
 
@@ -203,7 +166,7 @@ int
 ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out,
     size_t *consumed)
 {
-	const struct ctl_spec	*s;
+	const struct ctl_cmd	*s;
 	uint32_t		 mlen;
 
 	memset(out, 0, sizeof(*out));
@@ -214,7 +177,7 @@ ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out,
 	out->type = get16(buf + 4);
 	out->flags = get16(buf + 6);
 	out->id = get32(buf + 8);
-	s = spec_find(out->type);
+	s = ctl_cmd_type(out->type);
 	if (s == NULL && out->type != CTL_OK && out->type != CTL_ERROR)
 		return malformed(out, "unknown type");
 	if (mlen < CTL_HDRLEN)
@@ -257,13 +220,13 @@ uint8_t *
 ctl_encode_request(uint16_t type, uint16_t flags, uint32_t id, size_t nargs,
     const char *const *args, size_t *lenp)
 {
-	const struct ctl_spec	*s;
+	const struct ctl_cmd	*s;
 	struct ctl_msg		 m;
 	uint8_t			*p;
 	size_t			 i, len = CTL_HDRLEN, n, used;
 
-	if ((s = spec_find(type)) == NULL || nargs < s->minargs ||
-	    nargs > s->maxargs || (flags & ~s->flags) != 0) {
+	if ((s = ctl_cmd_type(type)) == NULL || nargs < s->minargs ||
+	    nargs > s->maxargs || (flags & ~s->wflags) != 0) {
 		errno = EINVAL;
 		return NULL;
 	}

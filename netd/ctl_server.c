@@ -252,6 +252,7 @@ ctl_dispatch(const struct ctl_handler *tab, size_t ntab, int priv,
     const struct ctl_msg *req, void *arg, size_t *lenp)
 {
 	const struct ctl_handler	*h = NULL;
+	const struct ctl_cmd		*c = ctl_cmd_type(req->type);
 	struct ctl_reply		 rep;
 	uint8_t				*out;
 	char				 msg[128];
@@ -261,12 +262,12 @@ ctl_dispatch(const struct ctl_handler *tab, size_t ntab, int priv,
 	for (i = 0; i < ntab && h == NULL; i++)
 		if (tab[i].type == req->type)
 			h = &tab[i];
-	if (h == NULL || h->fn == NULL) {
+	if (h == NULL || h->fn == NULL || c == NULL) {
 		snprintf(msg, sizeof(msg), "%s: not supported by this "
 		    "kubsd-netd", ctl_type_name(req->type));
 		return error_reply(req->id, CTL_E_NOTSUP, msg, lenp);
 	}
-	if (priv < h->needs_priv)
+	if (priv < c->priv)
 		return error_reply(req->id, CTL_E_PERM, "permission denied",
 		    lenp);
 	memset(&rep, 0, sizeof(rep));

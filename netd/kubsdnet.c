@@ -15,11 +15,12 @@
  */
 
 /*
- * kubsd-net: the command line for kubsd.  A table of commands, each
- * with its argument count and its handlers: offline ones work on a
- * configuration file (-f), online ones ask kubsd-netd over its control
- * socket (-s).  graph and show rules do either: offline with -f, else
- * online.
+ * kubsd-net: the command line for kubsd.  Its commands, their flags,
+ * operands, usage and help are the token tree t_net (ctl_cmd.c); here
+ * are only the runs that do more than send the operands to kubsd-netd
+ * and print the reply: offline ones work on a configuration file (-f),
+ * online ones ask kubsd-netd over its control socket (-s).  graph and
+ * show rules do either: offline with -f, else online.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,97 +36,85 @@
 #include "log.h"
 #include "rules.h"
 
-struct cmd {
-	const char	*name;
-	const char	*sub;		/* required second word, or NULL */
-	int		 minargs, maxargs;	/* after name [sub] */
-	const char	*usage;
-	int		(*fn)(struct netd_config *, int, char **);	/* -f */
-	int		(*online)(int, char **);	/* with kubsd-netd */
+struct run {
+	uint16_t	 type;
+	int		(*offline)(struct netd_config *, struct ctl_args *);
+	int		(*online)(struct ctl_args *);	/* NULL: ask_print */
 };
 
-static int	cmd_check(struct netd_config *, int, char **);
-static int	cmd_show_rules(struct netd_config *, int, char **);
-static int	cmd_graph(struct netd_config *, int, char **);
-static int	ctl_status(int, char **);
-static int	ctl_attach(int, char **);
-static int	ctl_detach(int, char **);
-static int	ctl_show_rules(int, char **);
-static int	ctl_graph(int, char **);
-static int	ctl_reload(int, char **);
-static int	ctl_teardown(int, char **);
-static int	ctl_log(int, char **);
-static int	ctl_leaktest(int, char **);
+static int	cmd_check(struct netd_config *, struct ctl_args *);
+static int	cmd_show_rules(struct netd_config *, struct ctl_args *);
+static int	cmd_graph(struct netd_config *, struct ctl_args *);
+static int	ctl_status(struct ctl_args *);
+static int	ctl_show_rules(struct ctl_args *);
+static int	ctl_teardown(struct ctl_args *);
+static int	ctl_leaktest(struct ctl_args *);
+static int	run_help(struct ctl_args *);
 
-static const struct cmd cmds[] = {
-	{ "attach",	NULL,	2, 2, "attach vm chain", NULL, ctl_attach },
-	{ "check",	NULL,	0, 0, "check", cmd_check, NULL },
-	{ "detach",	NULL,	1, 1, "detach vm", NULL, ctl_detach },
-	{ "graph",	NULL,	0, 0, "graph", cmd_graph, ctl_graph },
-	{ "leaktest",	NULL,	0, 16,
-	    "leaktest [-j] [-p port] [-t address]... [-w ms] vm",
-	    NULL, ctl_leaktest },
-	{ "log",	NULL,	1, 1, "log verbose|brief", NULL, ctl_log },
-	{ "reload",	NULL,	0, 0, "reload", NULL, ctl_reload },
-	{ "show",	"rules", 0, 3, "show rules [-t pf|nft] [name]",
-	    cmd_show_rules, ctl_show_rules },
-	{ "status",	NULL,	0, 1, "status [-j]", NULL, ctl_status },
-	{ "teardown",	NULL,	0, 1, "teardown [-f]", NULL, ctl_teardown },
+static const struct run runs[] = {
+	{ CTL_L_CHECK,		cmd_check,	NULL },
+	{ CTL_GRAPH,		cmd_graph,	NULL },
+	{ CTL_L_HELP,		NULL,		run_help },
+	{ CTL_L_LEAKTEST,	NULL,		ctl_leaktest },
+	{ CTL_SHOW_RULES,	cmd_show_rules,	ctl_show_rules },
+	{ CTL_STATUS,		NULL,		ctl_status },
+	{ CTL_TEARDOWN,		NULL,		ctl_teardown },
 };
 
 static const char	*sockpath = KUBSD_SOCKET;
 static int		 ctlfd = -1;
 
 static __attribute__((noreturn)) void
-usage(void)
+usage(const struct ctl_cmd *tree)
 {
-	size_t	 i;
-
 	fprintf(stderr, "usage: kubsd-net [-f file] [-s socket] command "
 	    "[args]\ncommands:\n");
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(stderr, "\t%s\n", cmds[i].usage);
+	ctl_cmd_list(stderr, tree, 0);
 	exit(1);
 }
 
+/* "kubsd-net: usage: show rules [-t pf|nft] [name]"; returns 1. */
 static int
-cmd_check(struct netd_config *conf, int argc, char **argv)
+cmd_usage(const struct ctl_cmd *c)
+{
+	fprintf(stderr, "kubsd-net: usage: %s%s%s\n", ctl_cmd_name(c),
+	    *c->usage ? " " : "", c->usage);
+	return 1;
+}
+
+static int
+run_help(struct ctl_args *a)
+{
+	(void)a;
+	printf("usage: kubsd-net [-f file] [-s socket] command [args]\n");
+	ctl_cmd_list(stdout, t_net, 1);
+	return 0;
+}
+
+static int
+cmd_check(struct netd_config *conf, struct ctl_args *a)
 {
 	(void)conf;
-	(void)argc;
-	(void)argv;
+	(void)a;
 	printf("configuration OK\n");
 	return 0;
 }
 
 static int
-cmd_graph(struct netd_config *conf, int argc, char **argv)
+cmd_graph(struct netd_config *conf, struct ctl_args *a)
 {
-	(void)argc;
-	(void)argv;
+	(void)a;
 	print_dot(stdout, conf);
 	return 0;
 }
 
 /* show rules [-t pf|nft] [name]: 0, or -1 after a message. */
 static int
-rules_args(int argc, char **argv, const char **target, const char **name)
+rules_args(struct ctl_args *a, const char **target, const char **name)
 {
-	int	 i;
-
-	*target = "nft";
-	*name = NULL;
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
-			*target = argv[++i];
-		else if (argv[i][0] == '-' || *name != NULL) {
-			fprintf(stderr, "kubsd-net: usage: show rules "
-			    "[-t pf|nft] [name]\n");
-			return -1;
-		} else
-			*name = argv[i];
-	}
-	if (strcmp(*target, "pf") != 0 && strcmp(*target, "nft") != 0) {
+	*target = a->opt['t'] ? a->optarg['t'] : "nft";
+	*name = a->argc > 0 ? a->argv[0] : NULL;
+	if (!ctl_cmd_choice(a->cmd, *target)) {
 		fprintf(stderr, "kubsd-net: unknown target \"%s\": use pf "
 		    "or nft\n", *target);
 		return -1;
@@ -134,12 +123,12 @@ rules_args(int argc, char **argv, const char **target, const char **name)
 }
 
 static int
-cmd_show_rules(struct netd_config *conf, int argc, char **argv)
+cmd_show_rules(struct netd_config *conf, struct ctl_args *a)
 {
 	struct ruleset	*rs;
 	const char	*target, *name;
 
-	if (rules_args(argc, argv, &target, &name) == -1)
+	if (rules_args(a, &target, &name) == -1)
 		return 1;
 	if (name != NULL && node_find(conf, name) == NULL &&
 	    strcmp(name, "_base") != 0) {
@@ -278,20 +267,13 @@ status_table(json_t *root)
 }
 
 static int
-ctl_status(int argc, char **argv)
+ctl_status(struct ctl_args *a)
 {
 	json_error_t	 err;
 	json_t		*root;
 	const char	*text;
 	size_t		 len;
-	int		 json = 0;
 
-	if (argc == 1 && strcmp(argv[0], "-j") == 0)
-		json = 1;
-	else if (argc != 0) {
-		fprintf(stderr, "kubsd-net: usage: status [-j]\n");
-		return 1;
-	}
 	if (ask(CTL_STATUS, 0, 0, NULL, &text, &len) != 0)
 		return 1;
 	if ((root = json_loadb(text, len, 0, &err)) == NULL ||
@@ -301,7 +283,7 @@ ctl_status(int argc, char **argv)
 		json_decref(root);
 		return 1;
 	}
-	if (json) {
+	if (a->opt['j']) {
 		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else
@@ -311,24 +293,12 @@ ctl_status(int argc, char **argv)
 }
 
 static int
-ctl_attach(int argc, char **argv)
-{
-	return ask_print(CTL_ATTACH, 0, (size_t)argc, argv);
-}
-
-static int
-ctl_detach(int argc, char **argv)
-{
-	return ask_print(CTL_DETACH, 0, (size_t)argc, argv);
-}
-
-static int
-ctl_show_rules(int argc, char **argv)
+ctl_show_rules(struct ctl_args *a)
 {
 	const char	*target, *name;
 	char		*args[2];
 
-	if (rules_args(argc, argv, &target, &name) == -1)
+	if (rules_args(a, &target, &name) == -1)
 		return 1;
 	args[0] = (char *)target;
 	args[1] = (char *)name;
@@ -336,57 +306,36 @@ ctl_show_rules(int argc, char **argv)
 }
 
 static int
-ctl_graph(int argc, char **argv)
+ctl_teardown(struct ctl_args *a)
 {
-	(void)argc;
-	(void)argv;
-	return ask_print(CTL_GRAPH, 0, 0, NULL);
+	return ask_print(CTL_TEARDOWN, a->opt['f'] ? CTL_F_FORCE : 0, 0,
+	    NULL);
 }
 
+/* Any other request: send the operands, print the reply. */
 static int
-ctl_reload(int argc, char **argv)
+ctl_generic(struct ctl_args *a)
 {
-	(void)argc;
-	(void)argv;
-	return ask_print(CTL_RELOAD, 0, 0, NULL);
-}
+	const struct ctl_cmd	*c = a->cmd;
 
-static int
-ctl_teardown(int argc, char **argv)
-{
-	uint16_t	 flags = 0;
-
-	if (argc == 1 && strcmp(argv[0], "-f") == 0)
-		flags = CTL_F_FORCE;
-	else if (argc != 0) {
-		fprintf(stderr, "kubsd-net: usage: teardown [-f]\n");
+	if (a->argc > 0 && !ctl_cmd_choice(c, a->argv[0])) {
+		fprintf(stderr, "kubsd-net: %s: unknown argument \"%s\": use "
+		    "%s\n", ctl_cmd_name(c), a->argv[0], c->choices);
 		return 1;
 	}
-	return ask_print(CTL_TEARDOWN, flags, 0, NULL);
-}
-
-static int
-ctl_log(int argc, char **argv)
-{
-	(void)argc;
-	if (strcmp(argv[0], "verbose") != 0 && strcmp(argv[0], "brief") != 0) {
-		fprintf(stderr, "kubsd-net: log: unknown level \"%s\": use "
-		    "verbose or brief\n", argv[0]);
-		return 1;
-	}
-	return ask_print(CTL_LOG, 0, 1, argv);
+	return ask_print(c->type, 0, (size_t)a->argc, a->argv);
 }
 
 /* Exits 0 (no leak), 1 (a leak) or 2 (usage, any other error). */
 static int
-ctl_leaktest(int argc, char **argv)
+ctl_leaktest(struct ctl_args *a)
 {
 	static struct leaktest	 lt;
 	const char		*text;
 	size_t			 len;
 	int			 jflag, rv;
 
-	if ((rv = leaktest_args(&lt, &jflag, argc, argv)) != 0)
+	if ((rv = leaktest_args(&lt, &jflag, a->argc, a->argv)) != 0)
 		return rv;
 	if (geteuid() != 0) {
 		fprintf(stderr, "kubsd-net: leaktest: needs root (captures, "
@@ -398,29 +347,42 @@ ctl_leaktest(int argc, char **argv)
 	return leaktest_main(&lt, jflag, ctlfd, text, len);
 }
 
-static const struct cmd *
-cmd_lookup(int argc, char **argv)
+static const struct run *
+run_find(uint16_t type)
 {
 	size_t	 i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(cmds[i].name, argv[0]) != 0)
-			continue;
-		if (cmds[i].sub == NULL)
-			return &cmds[i];
-		if (argc > 1 && strcmp(cmds[i].sub, argv[1]) == 0)
-			return &cmds[i];
-	}
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+		if (runs[i].type == type)
+			return &runs[i];
 	return NULL;
+}
+
+/* The command named by argv's first words, with its flags parsed. */
+static void
+parse_command(int argc, char **argv, struct ctl_args *a)
+{
+	const struct ctl_cmd	*c, *at;
+	int			 used;
+
+	if ((c = ctl_cmd_parse(t_net, argc, argv, &used, &at)) == NULL) {
+		if (used < argc)
+			fprintf(stderr, "kubsd-net: unknown command \"%s\"\n",
+			    argv[used]);
+		usage(at);
+	}
+	if (ctl_cmd_getopt(c, argc - used + 1, argv + used - 1, a) == -1)
+		exit(cmd_usage(c));
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct netd_config	*conf;
-	const struct cmd	*c;
+	struct ctl_args		 a;
+	const struct run	*r;
 	const char		*file = NULL;
-	int			 ch, skip, rv;
+	int			 ch, rv;
 
 	while ((ch = getopt(argc, argv, "+f:s:")) != -1) {
 		switch (ch) {
@@ -431,33 +393,26 @@ main(int argc, char *argv[])
 			sockpath = optarg;
 			break;
 		default:
-			usage();
+			usage(t_net);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		usage();
-	if ((c = cmd_lookup(argc, argv)) == NULL) {
-		fprintf(stderr, "kubsd-net: unknown command \"%s%s%s\"\n",
-		    argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
-		usage();
-	}
-	skip = c->sub != NULL ? 2 : 1;
-	if (argc - skip < c->minargs || argc - skip > c->maxargs) {
-		fprintf(stderr, "kubsd-net: usage: %s\n", c->usage);
-		return 1;
-	}
+		usage(t_net);
+	parse_command(argc, argv, &a);
 	log_init(1, 0);
-	if (c->online != NULL && (file == NULL || c->fn == NULL))
-		return c->online(argc - skip, argv + skip);
+	r = run_find(a.cmd->type);
+	if (!a.cmd->offline || (file == NULL && a.cmd->type < CTL_OK))
+		return r != NULL && r->online != NULL ? r->online(&a) :
+		    ctl_generic(&a);
 	if ((conf = parse_config(file != NULL ? file : KUBSD_CONF)) == NULL)
 		return 1;
 	if (graph_build(conf) == -1) {
 		config_free(conf);
 		return 1;
 	}
-	rv = c->fn(conf, argc - skip, argv + skip);
+	rv = r->offline(conf, &a);
 	config_free(conf);
 	return rv;
 }

@@ -303,11 +303,11 @@ h_teardown(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 }
 
 static const struct ctl_handler handlers[] = {
-	{ CTL_STATUS,	CTL_PRIV_GROUP,	h_status },
-	{ CTL_ATTACH,	CTL_PRIV_GROUP,	h_attach },
-	{ CTL_GRAPH,	CTL_PRIV_GROUP,	h_graph },
-	{ CTL_RELOAD,	CTL_PRIV_GROUP,	h_reload },
-	{ CTL_TEARDOWN,	CTL_PRIV_ROOT,	h_teardown },
+	{ CTL_STATUS,	h_status },
+	{ CTL_ATTACH,	h_attach },
+	{ CTL_GRAPH,	h_graph },
+	{ CTL_RELOAD,	h_reload },
+	{ CTL_TEARDOWN,	h_teardown },
 };
 #define NHANDLERS	(sizeof(handlers) / sizeof(handlers[0]))
 
