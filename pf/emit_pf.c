@@ -181,6 +181,12 @@ pf_veb_nd(FILE *f, const struct pfctx *c)
 	    "neighbrsol neighbradv routersol routeradv } no state\t"
 	    "# neighbour discovery, multicast\n",
 	    pf_unit(c, OBSD_VEB, br));
+	/* and with the host, whose side of an uplink is the vport */
+	if (c->a->kind == ANCHOR_UPLINK)
+		fprintf(f, "pass quick on %s inet6 proto icmp6 all icmp6-type "
+		    "{ neighbrsol neighbradv routersol routeradv } no state\t"
+		    "# neighbour discovery with the host\n",
+		    pf_unit(c, OBSD_VPORT, br));
 }
 
 void

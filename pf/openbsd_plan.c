@@ -62,16 +62,19 @@ plan_rc(FILE *f, const struct netd_config *conf)
 	fprintf(f, "#!/bin/ksh\n#\n# kubsd-netd: the network graph of "
 	    "kubsd's VMs (rc.d(8))\n\n");
 	fprintf(f, "daemon=\"/usr/local/sbin/kubsd-netd\"\n");
-	fprintf(f, "daemon_flags=\"-f %s\"\n\n", conf->file);
+	/* the file as installed: a relative -f was a check from elsewhere */
+	fprintf(f, "daemon_flags=\"-f %s\"\n\n", conf->file[0] == '/' ?
+	    conf->file : KUBSD_CONF);
 	fprintf(f, ". /etc/rc.d/rc.subr\n\nrc_reload=NO\n\nrc_cmd $1\n");
 }
 
-/* Bring-up, in order: interfaces, pf, disks, vmd, the VMs. */
+/* Bring-up, in order: interfaces, pf, disks, vmd, gateways, autostart VMs. */
 static void
 plan_commands(FILE *f, const struct netd_config *conf,
     const struct ruleset *rs, const struct obsd_units *u)
 {
-	size_t	 i, k;
+	const struct node	*n;
+	size_t			 i, k;
 
 	plan_head(f, "commands");
 	fprintf(f, "sh /etc/netstart");
@@ -92,9 +95,10 @@ plan_commands(FILE *f, const struct netd_config *conf,
 	for (i = 0; i < rs->nanchors; i++)
 		if (rs->anchors[i].kind == ANCHOR_GATEWAY)
 			fprintf(f, "vmctl start %s\n", rs->anchors[i].name);
-	for (i = 0; i < rs->nanchors; i++)
-		if (rs->anchors[i].kind == ANCHOR_VM)
-			fprintf(f, "vmctl start %s\n", rs->anchors[i].name);
+	for (n = TAILQ_FIRST(&conf->nodes); n != NULL;
+	    n = TAILQ_NEXT(n, entry))
+		if (n->kind == NODE_VM && n->autostart)
+			fprintf(f, "vmctl start %s\t# autostart\n", n->name);
 }
 
 int

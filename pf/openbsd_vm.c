@@ -32,11 +32,18 @@
 
 #define OBSD_MB		(1024ULL * 1024)
 
+/* A VM's private disk ("private SIZE"), persistent across starts. */
+static int
+vm_private(const struct node *n)
+{
+	return n->kind == NODE_VM && n->private_size > 0;
+}
+
 static int
 vm_disks(const struct node *n)
 {
-	/* a root overlay; an AppVM's private disk, a gateway's bundle */
-	return n->kind == NODE_VM && n->disposable ? 1 : 2;
+	/* a root overlay; a gateway's bundle, a VM's private disk */
+	return 1 + (n->kind == NODE_GATEWAY || vm_private(n));
 }
 
 static int
@@ -115,7 +122,7 @@ vm_stanza(FILE *f, const struct netd_config *conf,
 	if (n->kind == NODE_GATEWAY)
 		fprintf(f, "\tdisk \"%s/gateways/%s.img\" format raw\t"
 		    "# its role bundle\n", conf->statedir, n->name);
-	else if (vm_disks(n) > 1)
+	else if (vm_private(n))
 		fprintf(f, "\tdisk \"%s/vm/%s/private.qcow2\" format qcow2\n",
 		    conf->statedir, n->name);
 	vm_nic(f, u, n->port_if, n->mac);
@@ -169,9 +176,11 @@ obsd_vm_disks(FILE *f, const struct netd_config *conf)
 			fprintf(f, "makefs -t ffs %s/gateways/%s.img "
 			    "%s/gateways/%s\n", conf->statedir, n->name,
 			    conf->statedir, n->name);
-		else if (vm_disks(n) > 1)
+		else if (vm_private(n))
 			fprintf(f, "test -f %s/vm/%s/private.qcow2 || "
-			    "vmctl create -s 4G %s/vm/%s/private.qcow2\n",
-			    conf->statedir, n->name, conf->statedir, n->name);
+			    "vmctl create -s %lluM %s/vm/%s/private.qcow2\n",
+			    conf->statedir, n->name, (unsigned long long)
+			    ((n->private_size + OBSD_MB - 1) / OBSD_MB),
+			    conf->statedir, n->name);
 	}
 }
