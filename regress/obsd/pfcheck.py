@@ -1037,20 +1037,51 @@ def kctx(users, anchor):
     return ctx
 
 
+def uplink_anchor(body, where, errs):
+    """An uplink's anchor NATs only what its vport received, and ends
+    with its own block of that vport (no fall-through to the site's
+    rules)."""
+    vports = set(re.findall(r"^pass in quick on (vport\d+)", body, re.M))
+    for n, line in logical_lines(body):
+        if "nat-to" in line and "received-on vport" not in line:
+            errs.append("%s:%d: nat-to for traffic not received on the "
+                        "uplink's vport" % (where, n))
+    rules = [l for _, l in logical_lines(body)
+             if l.strip() and not l.lstrip().startswith("#")]
+    for vp in sorted(vports):
+        if not any(re.match(r"block drop( log)? quick on %s(\s|$)" % vp, l)
+                   for l in rules[-2:]):
+            errs.append("%s: the uplink's anchor does not end with its "
+                        "own block on %s" % (where, vp))
+
+
+def anchor_limit(text, name, nanchors, errs):
+    m = re.search(r"^set limit anchors (\d+)", text, re.M)
+    lim = int(m.group(1)) if m else 512
+    if nanchors > lim - 12:
+        errs.append("%s: %d anchors and pf's limit is %d: set limit "
+                    "anchors" % (name, nanchors, lim))
+
+
 def check_plan(text, name, users, errs):
     sections = split_plan(text)
     if not sections:
         errs.append("%s: no sections" % name)
     kinds = set()
+    nanchors = 0
+    pfconf = ""
     for what, first, body in sections:
         where = "%s:%d(%s)" % (name, first, what)
         sub = []
         m = re.fullmatch(r"pf anchor (\S+)", what)
         if m:
             kinds.add("anchor")
+            nanchors += 1
             check_pf(body, where, kctx(users, m.group(1)), sub)
+            uplink_anchor(body, where, sub)
         elif what == "/etc/pf.conf (add)":
             kinds.add("pf.conf")
+            pfconf = body
             check_pf(body, where, kctx(users, None), sub)
         elif re.fullmatch(r"/etc/hostname\.\w+", what):
             kinds.add("hostname")
@@ -1060,6 +1091,7 @@ def check_plan(text, name, users, errs):
             kinds.add("vm.conf")
             check_vmconf(body, where, Ctx(users), sub, kubsd=True)
         errs.extend(sub)
+    anchor_limit(pfconf, name, nanchors, errs)
     for k in ("pf.conf", "hostname", "anchor", "vm.conf"):
         if k not in kinds:
             errs.append("%s: the plan has no %s section" % (name, k))
