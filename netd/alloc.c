@@ -91,6 +91,35 @@ kaddr_add(struct kaddr *ka, uint64_t v, int shift)
 	}
 }
 
+/*
+ * An uplink's exclude: never kubsd's own networks (the host talks to its
+ * gateways there), never its own resolver (the gateways' DNS).
+ */
+static int
+check_exclude(const struct netd_config *conf, const struct node *u)
+{
+	const struct kaddr	*x;
+	char			 a[KADDR_STRLEN], b[KADDR_STRLEN];
+	size_t			 i;
+	int			 rv = 0;
+
+	for (i = 0; i < u->exclude.n; i++) {
+		x = &u->exclude.v[i];
+		kaddr_str(x, a, sizeof(a));
+		if (kaddr_overlaps(x, &conf->pool) ||
+		    (conf->pool6.af != 0 && kaddr_overlaps(x, &conf->pool6)))
+			rv = graph_error(u->file, u->lineno, "uplink \"%s\": "
+			    "exclude %s overlaps the pool %s", u->name, a,
+			    kaddr_str(x->af == AF_INET ? &conf->pool :
+			    &conf->pool6, b, sizeof(b)));
+		if (u->resolver.af != 0 && kaddr_contains(x, &u->resolver))
+			rv = graph_error(u->file, u->lineno, "uplink \"%s\": "
+			    "exclude %s holds its resolver %s", u->name, a,
+			    kaddr_host(&u->resolver, b, sizeof(b)));
+	}
+	return rv;
+}
+
 static int
 check_pool(struct netd_config *conf)
 {
@@ -99,6 +128,8 @@ check_pool(struct netd_config *conf)
 	int		 rv = 0;
 
 	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind == NODE_UPLINK && check_exclude(conf, n) == -1)
+			rv = -1;
 		if (n->kind == NODE_UPLINK && n->uplink_net.af == AF_INET &&
 		    kaddr_overlaps(&conf->pool, &n->uplink_net))
 			rv = graph_error(conf->pool_file ? conf->pool_file : conf->file, conf->pool_lineno,

@@ -167,6 +167,7 @@ struct node {
 	int			 nat;		/* default 1 */
 	struct kaddr		 uplink_net;	/* "network": af 0 unset */
 	struct kaddr		 resolver;	/* af 0: the host's resolv.conf */
+	struct kaddr_list	 exclude;	/* never forwarded to (the LAN) */
 	int			 if_mtu;	/* ifname's, read by netd; 0:
 						   unknown */
 

@@ -73,6 +73,7 @@ enum {
 	O_ROLE, O_DRIVER, O_TEMPLATE, O_MEMORY, O_TRANSPORT, O_DNSPORT,
 	O_VIRTUAL, O_WIREGUARD, O_CHAIN, O_FIREWALL,
 	O_RESOLVER, O_TORRC, O_PRIVATE, O_SEALED, O_RESTART, O_AUTOSTART,
+	O_EXCLUDE,
 	O_NODEMAX
 };
 enum { O_KEYFILE, O_LISTEN, O_ADDRESS, O_WGDNS, O_WGMAX };
@@ -169,7 +170,7 @@ static int		 get_host(const char *, const char *, struct kaddr *,
 static void		 set_tunnel_address(char *, int);
 %}
 
-%token	ALLOWED BLOCK CHAIN DISPOSABLE DNS DRIVER ENDPOINT KFILE FIREWALL
+%token	ALLOWED BLOCK CHAIN DISPOSABLE DNS DRIVER ENDPOINT EXCLUDE KFILE FIREWALL
 %token	FROM GATEWAY ICMPTYPE IN INCLUDE INET INET6 INTERFACE IPS IPV6
 %token	KEEPALIVE KEY LISTEN MEMORY MTU NAT NETWORK OUT PASS PEER PERSISTENT
 %token	POOL POOL6 PORT PREFIXLEN PRESHARED PRIVATE PROTO PUBLIC ROLE
@@ -327,6 +328,10 @@ uplinkitem	: INTERFACE STRING	{
 				    $<lineno>2);
 			free($2);
 		}
+		| EXCLUDE		{
+			opt_once(nodeopt, O_EXCLUDE, "exclude", $<lineno>1);
+			cur_addrs = &cur_node->exclude;
+		    } addrs
 		| error
 		;
 
@@ -528,8 +533,13 @@ peeritem	: PUBLIC KEY STRING	{
 		| error
 		;
 
-addrs		: STRING		{ add_addr($1, $<lineno>1); }
+/* one address, a { list }, or a, b, c as wg-quick writes them */
+addrs		: commaaddrs
 		| '{' optnl addrlist '}'
+		;
+
+commaaddrs	: STRING		{ add_addr($1, $<lineno>1); }
+		| commaaddrs ',' STRING	{ add_addr($3, $<lineno>3); }
 		;
 
 addrlist	: STRING listsep		{ add_addr($1, $<lineno>1); }
@@ -744,6 +754,7 @@ static const struct keyword keywords[] = {
 	{ "dns",		DNS },
 	{ "driver",		DRIVER },
 	{ "endpoint",		ENDPOINT },
+	{ "exclude",		EXCLUDE },
 	{ "file",		KFILE },
 	{ "firewall",		FIREWALL },
 	{ "from",		FROM },
@@ -2300,6 +2311,7 @@ config_free(struct netd_config *c)
 		free(n->name);
 		free(n->torrc_include);
 		free(n->ifname);
+		free(n->exclude.v);
 		free(n->template);
 		free(n->chain_name);
 		free(n->private_mount);

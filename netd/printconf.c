@@ -189,6 +189,11 @@ print_uplink(FILE *fp, const struct node *n)
 		print_addr(fp, &n->resolver);
 		fputc('\n', fp);
 	}
+	if (n->exclude.n > 0) {
+		fputs("\texclude ", fp);
+		print_addrs(fp, &n->exclude, 1);
+		fputc('\n', fp);
+	}
 	if (n->mtu > 0)
 		fprintf(fp, "\tmtu %d\n", n->mtu);
 	fputs("}\n", fp);

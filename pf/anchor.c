@@ -106,6 +106,7 @@ anchor_free(struct anchor *a)
 	free(a->rules);
 	free(a->nat);
 	free(a->fwd);
+	free(a->fence);
 	free(a->name);
 	free(a->info);
 }

@@ -241,6 +241,24 @@ compile_base(struct anchor *a)
 	r->comment = "default block";
 }
 
+/*
+ * What never leaves out of an uplink, whatever the gateway: link-local
+ * destinations (a cloud's metadata service at 169.254.169.254) and the
+ * networks the uplink excludes (the home LAN).
+ */
+static void
+compile_fence(struct anchor *a, const struct node *u)
+{
+	size_t	 i;
+
+	a->nfence = 2 + u->exclude.n;
+	a->fence = xreallocarray(NULL, a->nfence, sizeof(*a->fence));
+	kaddr_parse("169.254.0.0/16", &a->fence[0]);
+	kaddr_parse("fe80::/10", &a->fence[1]);
+	for (i = 0; i < u->exclude.n; i++)
+		a->fence[2 + i] = u->exclude.v[i];
+}
+
 static void
 compile_uplink(struct anchor *a, const struct netd_config *conf,
     const struct node *u)
@@ -251,6 +269,7 @@ compile_uplink(struct anchor *a, const struct netd_config *conf,
 	struct rnat		*nt;
 	int			 v6;
 
+	compile_fence(a, u);
 	TAILQ_FOREACH(g, &conf->nodes, entry) {
 		if (g->kind != NODE_GATEWAY || g->up != u)
 			continue;

@@ -360,6 +360,28 @@ nft_inet(FILE *f, const struct ruleset *rs)
 	fprintf(f, "}\n");
 }
 
+/* Link-local and excluded destinations: dropped whoever sends. */
+static void
+nft_uplink_fence(FILE *f, const struct anchor *a)
+{
+	char	 buf[KADDR_STRLEN];
+	size_t	 i;
+	int	 af, n;
+
+	for (af = AF_INET; af != 0; af = af == AF_INET ? AF_INET6 : 0) {
+		for (i = 0, n = 0; i < a->nfence; i++) {
+			if (a->fence[i].af != af)
+				continue;
+			fprintf(f, "%s %s", n++ == 0 ? (af == AF_INET ?
+			    "\t\tip daddr {" : "\t\tip6 daddr {") : ",",
+			    kaddr_str(&a->fence[i], buf, sizeof(buf)));
+		}
+		if (n > 0)
+			fprintf(f, " } drop\t# link-local or excluded: never "
+			    "out of %s\n", a->uplink_if);
+	}
+}
+
 /*
  * An uplink's chain: dispatch on the source address to the chain of the
  * gateway that owns it, which narrows by role.  gw: only that gateway's
@@ -375,6 +397,7 @@ nft_uplink_chains(FILE *f, const struct anchor *a, const char *gw)
 	if (gw == NULL) {
 		fprintf(f, "\n\t# %s\n", a->info);
 		fprintf(f, "\tchain %s {\n", nft_name(c, "up_", a->name));
+		nft_uplink_fence(f, a);
 		for (af = AF_INET; af != 0; af = af == AF_INET ? AF_INET6 : 0) {
 			for (i = 0, n = 0; i < a->nfwd; i++) {
 				if (a->fwd[i].af != af)

@@ -378,6 +378,30 @@ pf_fwd_match(FILE *f, const struct rfwd *w, const char *src,
 		    kaddr_str(&d->addr, b, sizeof(b)), d->port);
 }
 
+/* Link-local and excluded destinations: blocked before any pass. */
+static void
+pf_uplink_fence(FILE *f, const struct anchor *a, const char *vp)
+{
+	char	 buf[KADDR_STRLEN];
+	size_t	 i;
+	int	 af, n;
+
+	for (af = AF_INET; af != 0; af = af == AF_INET ? AF_INET6 : 0) {
+		for (i = 0, n = 0; i < a->nfence; i++) {
+			if (a->fence[i].af != af)
+				continue;
+			if (n++ == 0)
+				fprintf(f, "block drop log quick on %s %s to {",
+				    vp, af == AF_INET ? "inet" : "inet6");
+			fprintf(f, " %s", kaddr_str(&a->fence[i], buf,
+			    sizeof(buf)));
+		}
+		if (n > 0)
+			fprintf(f, " }\t# link-local or excluded: never out "
+			    "of %s\n", a->uplink_if);
+	}
+}
+
 /* nat-to for the gateway at src, if the uplink NATs it. */
 static void
 pf_fwd_nat(FILE *f, const struct anchor *a, const struct rfwd *w,
@@ -427,6 +451,7 @@ pf_uplink(FILE *f, const struct pfctx *c)
 	if (strcmp(obsd_egress(a->uplink_if), a->uplink_if) != 0)
 		fprintf(f, "# %s is not an OpenBSD interface: egress stands "
 		    "for it\n", a->uplink_if);
+	pf_uplink_fence(f, a, vp);
 	for (i = 0; i < a->nfwd; i++) {
 		if (a->fwd[i].ndst == 0)
 			pf_uplink_fwd(f, c, &a->fwd[i], NULL);

@@ -149,6 +149,9 @@ struct anchor {
 	size_t			 nnat;
 	struct rfwd		*fwd;		/* uplink */
 	size_t			 nfwd;
+	struct kaddr		*fence;		/* uplink: never forwarded to:
+						   link-local, its exclude */
+	size_t			 nfence;
 };
 
 struct ruleset {
