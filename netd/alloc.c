@@ -99,15 +99,18 @@ static int
 check_exclude(const struct netd_config *conf, const struct node *u)
 {
 	const struct kaddr	*x;
+	const struct chain	*ch;
 	char			 a[KADDR_STRLEN], b[KADDR_STRLEN];
 	size_t			 i;
-	int			 rv = 0;
+	int			 rv = 0, v6 = 0;
 
+	TAILQ_FOREACH(ch, &conf->chains, entry)
+		v6 |= ch->ipv6;
 	for (i = 0; i < u->exclude.n; i++) {
 		x = &u->exclude.v[i];
 		kaddr_str(x, a, sizeof(a));
 		if (kaddr_overlaps(x, &conf->pool) ||
-		    (conf->pool6.af != 0 && kaddr_overlaps(x, &conf->pool6)))
+		    (v6 && kaddr_overlaps(x, &conf->pool6)))
 			rv = graph_error(u->file, u->lineno, "uplink \"%s\": "
 			    "exclude %s overlaps the pool %s", u->name, a,
 			    kaddr_str(x->af == AF_INET ? &conf->pool :

@@ -26,6 +26,8 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -41,6 +43,7 @@
 #define MAXINCLUDE	16		/* nesting depth of include files */
 #define MAXWORD		8192		/* longest string or word */
 #define MAXERRORS	100		/* then stop reading */
+#define MAXBADCHARS	3		/* invalid characters, then stop */
 #define START_EXPAND	0x100		/* pushback markers around a macro */
 #define DONE_EXPAND	0x101
 
@@ -100,6 +103,8 @@ static void	 yyerror_at(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	 lexerror(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
+static void	 unknown_keyword(const char *, int);
+static int	 lex_badchar(int);
 
 static struct netd_config *conf;
 static struct file	*file;
@@ -108,6 +113,12 @@ static int		 errors;
 static int		 tok_line;
 static char		 tok_text[32];	/* the last word, for syntax errors */
 static int		 lex_error;	/* ERROR returned, already reported */
+static int		 lex_bare;	/* the STRING was an unquoted word */
+static char		 stmt_word[32];	/* the token before: an unquoted */
+static int		 stmt_line;	/* word starting a statement, or "" */
+static int		 nbadchars;	/* invalid characters in this file */
+static int		 last, cur_start, cur_line;	/* yylex's */
+static char		 cur_word[32];
 
 static struct node	*cur_node;
 static struct chain	*cur_chain;
@@ -130,6 +141,7 @@ static void		 popfile(void);
 static void		 include_file(char *, int);
 static int		 symset(const char *, const char *, int);
 static const char	*symget(const char *);
+static char		*symexpand(const char *, const char *, int);
 static void		 symclear(void);
 
 static int		 opt_once(int *, int, const char *, int);
@@ -159,6 +171,7 @@ static void		 add_cred(char *, char *, int, int);
 static void		 add_addr(char *, int);
 static void		 host_addr(char *, int, int);
 static void		 add_port(const char *, long long, int);
+static long long	 service_port(const char *);
 static void		 add_proto(char *, int);
 static void		 set_endpoint(char *, long long, int);
 static void		 set_pubkey(char *, int);
@@ -209,7 +222,11 @@ string		: STRING
 		;
 
 varset		: STRING '=' string	{
-			symset($1, $3, $<lineno>1);
+			char	*v = symexpand($1, $3, $<lineno>1);
+
+			if (v != NULL)
+				symset($1, v, $<lineno>1);
+			free(v);
 			free($1);
 			free($3);
 		}
@@ -846,12 +863,65 @@ yyerror(const char *msg)
 		lex_error = 0;
 		return;
 	}
+	if (stmt_word[0] != '\0' && yychar != '=') {
+		unknown_keyword(stmt_word, stmt_line);
+		stmt_word[0] = '\0';
+		return;
+	}
+	if (cur_start && yychar == STRING) {
+		unknown_keyword(cur_word, cur_line);
+		return;
+	}
 	if (yychar == '\n')
 		yyerror_at(tok_line, "%s at end of line", msg);
 	else if (yychar <= 0)
 		yyerror_at(tok_line, "%s at end of file", msg);
 	else
 		yyerror_at(tok_line, "%s at \"%s\"", msg, tok_text);
+}
+
+/* Edit distance of two short words, for "did you mean". */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t	 d[33], i, j, prev, cur, la = strlen(a), lb = strlen(b);
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = d[j];
+			d[j] = prev + (a[i - 1] != b[j - 1]);
+			if (d[j] > cur + 1)
+				d[j] = cur + 1;
+			if (d[j] > d[j - 1] + 1)
+				d[j] = d[j - 1] + 1;
+			prev = cur;
+		}
+	}
+	return d[lb];
+}
+
+/* A word where a keyword must be: the nearest keyword, if any is near. */
+static void
+unknown_keyword(const char *w, int line)
+{
+	size_t	 i, d, best = 3, bi = 0;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if ((d = distance(w, keywords[i].k_name)) < best) {
+			best = d;
+			bi = i;
+		}
+	if (best < 3)
+		yyerror_at(line, "unknown keyword \"%s\" (did you mean "
+		    "\"%s\"?)", w, keywords[bi].k_name);
+	else
+		yyerror_at(line, "unknown keyword \"%s\"", w);
 }
 
 static void
@@ -1019,13 +1089,15 @@ lex_word(char *buf, int c)
 		}
 		return NUMBER;
 	}
-	if ((tok = lookup(buf)) == STRING)
+	if ((tok = lookup(buf)) == STRING) {
 		yylval.v.string = xstrdup(buf);
+		lex_bare = 1;
+	}
 	return tok;
 }
 
-int
-yylex(void)
+static int
+lex_token(void)
 {
 	char		 buf[MAXWORD];
 	const char	*val;
@@ -1033,6 +1105,7 @@ yylex(void)
 	int		 c;
 
 	lex_error = 0;
+	lex_bare = 0;
 	if (errors >= MAXERRORS) {
 		if (errors == MAXERRORS) {
 			fprintf(stderr, "%s:%d: too many errors\n", file->name,
@@ -1101,11 +1174,58 @@ top:
 	}
 	if (isword(c))
 		return lex_word(buf, c);
-	if (c < ' ' || c > '~') {
+	if (c < ' ' || c > '~')
+		return lex_badchar(c);
+	return c;
+}
+
+/*
+ * A character no netd.conf holds.  After MAXBADCHARS of them the file
+ * is not text (a binary given by mistake): the rest is not read, only
+ * its invalid characters counted, so one line says how many more.
+ */
+static int
+lex_badchar(int c)
+{
+	size_t	 more = 0;
+
+	if (++nbadchars <= MAXBADCHARS) {
 		lexerror("invalid character 0x%02x", c & 0xff);
 		return ERROR;
 	}
-	return c;
+	file->ulen = 0;
+	while ((c = getc(file->stream)) != EOF)
+		if ((c < ' ' && c != '\t' && c != '\n' && c != '\r') ||
+		    c > '~')
+			more++;
+	lexerror("%zu more invalid characters: not a text file, not read "
+	    "further", more + 1);
+	nbadchars = 0;
+	return ERROR;
+}
+
+/*
+ * The lexer, remembering whether the token before the one it returns
+ * was an unquoted word starting a statement: when this one is a syntax
+ * error, that word was meant as a keyword.
+ */
+int
+yylex(void)
+{
+	int		 tok, start;
+
+	start = last == '\n' || last == ';' || last == '{';
+	if (cur_start) {
+		memcpy(stmt_word, cur_word, sizeof(stmt_word));
+		stmt_line = cur_line;
+	} else
+		stmt_word[0] = '\0';
+	tok = lex_token();
+	cur_start = tok == STRING && lex_bare && start;
+	memcpy(cur_word, tok_text, sizeof(cur_word));
+	cur_line = tok_line;
+	last = tok;
+	return tok;
 }
 
 /*
@@ -1284,6 +1404,47 @@ symget(const char *name)
 	return s != NULL ? s->val : NULL;
 }
 
+/*
+ * A macro's value with the macros it uses ($name, as pf.conf allows in
+ * b = "$a") replaced by theirs; NULL, after an error naming the macro,
+ * when one is not defined.
+ */
+static char *
+symexpand(const char *name, const char *val, int line)
+{
+	const char	*p, *v;
+	char		 ref[64], *out;
+	size_t		 len = 0, size = strlen(val) + 1, i;
+
+	out = xcalloc(1, size);
+	for (p = val; *p != '\0'; ) {
+		v = p;
+		i = 0;
+		if (*p == '$')
+			for (p++; ismacrochar((unsigned char)*p) &&
+			    i < sizeof(ref) - 1; p++)
+				ref[i++] = *p;
+		ref[i] = '\0';
+		if (i == 0) {
+			p = v + 1;
+			v = NULL;
+		} else if ((v = symget(ref)) == NULL) {
+			yyerror_at(line, "undefined macro \"%s\" in the value "
+			    "of macro \"%s\"", ref, name);
+			free(out);
+			return NULL;
+		}
+		i = v != NULL ? strlen(v) : 1;
+		if (len + i + 1 > size) {
+			size = (len + i + 1) * 2;
+			out = xreallocarray(out, size, 1);
+		}
+		memcpy(out + len, v != NULL ? v : p - 1, i);
+		out[len += i] = '\0';
+	}
+	return out;
+}
+
 /* Forget the file's macros; keep those from the command line. */
 static void
 symclear(void)
@@ -1349,7 +1510,9 @@ check_name(const char *what, const char *s, int line)
 		    (p != s && (*p == '_' || *p == '.' || *p == '-'))))
 			ok = 0;
 	if (!ok) {
-		yyerror_at(line, "invalid %s name \"%s\"", what, s);
+		yyerror_at(line, "invalid %s name \"%s\": letters, digits, "
+		    "'_', '.' and '-', starting with a letter or digit", what,
+		    s);
 		return -1;
 	}
 	if (len > KUBSD_NAME_MAX) {
@@ -2057,9 +2220,10 @@ add_port(const char *s, long long n, int line)
 
 	if (s == NULL)
 		lo = hi = n;
-	else {
-		if (s[0] < '0' || s[0] > '9')
+	else if (s[0] < '0' || s[0] > '9') {
+		if ((lo = hi = service_port(s)) == -1)
 			goto bad;
+	} else {
 		errno = 0;
 		lo = strtoll(s, &ep, 10);
 		if (errno != 0 || *ep != ':' || ep[1] < '0' || ep[1] > '9')
@@ -2089,7 +2253,31 @@ add_port(const char *s, long long n, int line)
 	cur_ports->v[cur_ports->n++] = kp;
 	return;
  bad:
-	yyerror_at(line, "invalid port \"%s\"", s);
+	yyerror_at(line, "invalid port \"%s\": a number, a range N:M or a "
+	    "service name of /etc/services", s);
+}
+
+/*
+ * A service name's port, looked up once, when the file is read: for the
+ * rule's protocol when it has tcp or udp, else any.  -1: unknown.
+ */
+static long long
+service_port(const char *name)
+{
+	const char	*proto = NULL;
+	struct servent	*se;
+	size_t		 i;
+
+	for (i = 0; cur_rule != NULL && i < cur_rule->nprotos; i++)
+		if (cur_rule->protos[i] == IPPROTO_TCP ||
+		    cur_rule->protos[i] == IPPROTO_UDP) {
+			proto = cur_rule->protos[i] == IPPROTO_TCP ? "tcp" :
+			    "udp";
+			break;
+		}
+	if ((se = getservbyname(name, proto)) == NULL)
+		return -1;
+	return ntohs((uint16_t)se->s_port);
 }
 
 static void
@@ -2227,6 +2415,10 @@ parse_config(const char *filename)
 	errors = 0;
 	lex_error = 0;
 	tok_line = 0;
+	last = '\n';
+	cur_start = 0;
+	stmt_word[0] = '\0';
+	nbadchars = 0;
 	cur_node = NULL;
 	cur_chain = NULL;
 	cur_peer = NULL;
