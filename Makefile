@@ -18,7 +18,8 @@
 #	make asan		the same with ASan+UBSan (clang): *-asan
 #	make check		deps, all, asan, then regress/run.sh
 #	make demo		deps, all, then regress/demo.sh
-#	make install		DESTDIR= PREFIX=/usr/local (and the systemd unit)
+#	make install		DESTDIR= PREFIX=/usr/local (and the systemd unit;
+#				/etc/kubsd/netd.conf when there is none)
 #	make deps		the Debian packages the build and tests need
 
 MAKEFLAGS += --no-print-directory
@@ -26,6 +27,10 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 MANDIR	?= $(PREFIX)/share/man
 UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+# the uplink of the first /etc/kubsd/netd.conf: the default route's
+UPLINK	?= $(or $(shell ip -o route show default 2>/dev/null | \
+	   awk '{ for (i = 1; i < NF; i++) if ($$i == "dev") { print $$(i + 1); exit } }'),eth0)
 YACC	 = byacc
 CFLAGS	?= -O2 -g
 # byacc's output is not ours: quiet only its own warnings.
@@ -276,6 +281,16 @@ install: all
 	sed 's|/usr/local/sbin/kubsd-netd|$(PREFIX)/sbin/kubsd-netd|' \
 	    etc/kubsd-netd.service >$(DESTDIR)$(UNITDIR)/kubsd-netd.service
 	chmod 444 $(DESTDIR)$(UNITDIR)/kubsd-netd.service
+	@# a first configuration, never over one that exists
+	install -d $(DESTDIR)$(SYSCONFDIR)/kubsd
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/kubsd/netd.conf ]; then \
+		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/kubsd/netd.conf"; \
+	else \
+		sed 's|@UPLINK@|$(UPLINK)|' etc/first.conf \
+		    >$(DESTDIR)$(SYSCONFDIR)/kubsd/netd.conf && \
+		chmod 644 $(DESTDIR)$(SYSCONFDIR)/kubsd/netd.conf && \
+		echo "install: wrote $(DESTDIR)$(SYSCONFDIR)/kubsd/netd.conf (uplink $(UPLINK))"; \
+	fi
 
 lint-man:
 	mandoc -Tlint -Wwarning man/*

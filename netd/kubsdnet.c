@@ -236,13 +236,17 @@ jstr(json_t *v, char *buf, size_t len)
 	return "-";
 }
 
+/* The columns as wide as their widest value: "disposable", IPv6. */
 static void
 status_table(json_t *root)
 {
 	static const char *const cols[] = { "name", "kind", "chain",
 	    "state", "interface", "address", "guest" };
+	static const char *const heads[] = { "NAME", "KIND", "CHAIN",
+	    "STATE", "INTERFACE", "ADDRESS", "GUEST" };
 	json_t		*nodes, *n;
-	char		 b[7][40];
+	char		 b[7][64];
+	int		 w[7];
 	size_t		 i, c;
 
 	printf("kubsd-netd: pid %s, up %ss, log %s, config %s\n",
@@ -253,17 +257,23 @@ status_table(json_t *root)
 	nodes = json_object_get(root, "nodes");
 	if (!json_is_array(nodes) || json_array_size(nodes) == 0)
 		return;
-	printf("%-13s %-8s %-13s %-9s %-15s %-13s %s\n", "NAME", "KIND",
-	    "CHAIN", "STATE", "INTERFACE", "ADDRESS", "GUEST");
-	json_array_foreach(nodes, i, n) {
-		const char	*v[7];
-
+	for (c = 0; c < 7; c++)
+		w[c] = (int)strlen(heads[c]);
+	json_array_foreach(nodes, i, n)
+		for (c = 0; c < 6; c++) {
+			size_t l = strlen(jstr(json_object_get(n, cols[c]),
+			    b[c], sizeof(b[c])));
+			if ((int)l > w[c])
+				w[c] = (int)l;
+		}
+	for (c = 0; c < 7; c++)
+		printf("%-*s%c", c < 6 ? w[c] : 0, heads[c],
+		    c < 6 ? ' ' : '\n');
+	json_array_foreach(nodes, i, n)
 		for (c = 0; c < 7; c++)
-			v[c] = jstr(json_object_get(n, cols[c]), b[c],
-			    sizeof(b[c]));
-		printf("%-13s %-8s %-13s %-9s %-15s %-13s %s\n", v[0], v[1],
-		    v[2], v[3], v[4], v[5], v[6]);
-	}
+			printf("%-*s%c", c < 6 ? w[c] : 0,
+			    jstr(json_object_get(n, cols[c]), b[c],
+			    sizeof(b[c])), c < 6 ? ' ' : '\n');
 }
 
 static int

@@ -440,6 +440,29 @@ t_install() {
 	t_installed_example "$d$p/sbin/kubsd-netd" \
 	    "$d$p/share/examples/kubsd/netd.conf"
 	t_installed_unit "$d" "$p"
+	t_installed_conf "$d" "$p"
+}
+
+# /etc/kubsd/netd.conf: written when absent (and it checks, so that
+# "systemctl enable --now kubsd-netd" starts), never overwritten.
+t_installed_conf() {
+	local d=$1 p=$2 conf=$1/etc/kubsd/netd.conf
+	if ! [ -f "$conf" ]; then
+		fail install/conf "$conf not installed"
+		return
+	fi
+	if ! "$d$p/sbin/kubsd-netd" -n -f "$conf" >"$TMP/out" 2>&1; then
+		fail_out install/conf "the installed netd.conf does not check" \
+		    "$TMP/out"
+		return
+	fi
+	echo "# the user's own line" >>"$conf"
+	$MAKE -s install DESTDIR="$d" PREFIX="$p" >"$TMP/out" 2>&1
+	if tail -n 1 "$conf" | grep -qx "# the user's own line"; then
+		ok install/conf
+	else
+		fail install/conf "a second make install overwrote $conf"
+	fi
 }
 
 # The systemd unit: installed, ExecStart naming PREFIX's kubsd-netd, and

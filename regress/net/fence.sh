@@ -19,7 +19,8 @@
 # (198.51.100.7) that the uplink excludes.  A VM on a clear (sys-net)
 # chain, and the sys-net gateway itself, reach the test internet but
 # neither of those; I's HTTP log and a capture on I's side prove that
-# nothing of theirs arrived.
+# nothing of theirs arrived.  With a disposable VM there too, status's
+# columns stay aligned.
 #
 # Exit: 0 all checks passed, 77 cannot run here (reason on stderr).
 #
@@ -38,7 +39,7 @@ for b in "$NETD" "$NET" "$KCAP" "$KPROBE"; do
 done
 
 SB_PREFIX=f
-SB_COMPARTMENTS="gw-a gw-b lanvm"
+SB_COMPARTMENTS="gw-a gw-b lanvm throwaway"
 . regress/lib/sandbox.sh
 FAILED=0
 META=169.254.169.254
@@ -65,6 +66,7 @@ sb_conf_head "$T/state" gw-a gw-b |
     sed 's|network 192.0.2.0/24 }|network 192.0.2.0/24; exclude 198.51.100.0/24, 203.0.113.0/24 }|' \
     >"$T/netd.conf"
 echo 'vm "lanvm" { driver netns; chain "a" }' >>"$T/netd.conf"
+echo 'disposable "throwaway" { driver netns; chain "b" }' >>"$T/netd.conf"
 grep -q exclude "$T/netd.conf" || { echo "FAIL sandbox uplink line changed"; exit 1; }
 
 if sb_start_netd && sb_wait_ready 30; then ok "netd starts"; else
@@ -102,6 +104,23 @@ else ok "no probe to the metadata or the LAN address crossed the uplink"; fi
 if fetch lanvm 192.0.2.2 | grep -q "test internet"; then
 	ok "lanvm still reaches the test internet"
 else fail "lanvm still reaches the test internet"; fi
+
+# status: every value starts in its header's column ("disposable" is
+# longer than "KIND" once was wide)
+"$NET" -s "$SOCK" status >"$T/status.txt" 2>&1
+if python3 - "$T/status.txt" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+head = next(i for i, l in enumerate(lines) if l.startswith("NAME "))
+cols = [m.start() for m in re.finditer(r"\S+", lines[head])]
+rows = lines[head + 1:]
+assert any(" disposable " in r for r in rows), "no disposable row"
+for r in rows:
+    for c in cols[1:]:
+        assert len(r) > c and r[c - 1] == " " and r[c] != " ", r
+PY
+then ok "status columns aligned with a disposable VM"
+else fail "status columns"; cat "$T/status.txt"; fi
 
 if grep -qi 'sanitizer\|runtime error' "$T/netd.log"; then
 	fail "sanitizer report"; grep -i -A5 'sanitizer\|runtime error' "$T/netd.log" | head -20
