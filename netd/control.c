@@ -202,7 +202,7 @@ h_graph(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	const struct netd	*d = arg;
 
 	(void)m;
-	print_dot(rep->fp, d->conf);
+	print_dot(rep->fp, d->conf, 1);
 	return 0;
 }
 

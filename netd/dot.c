@@ -15,10 +15,14 @@
  */
 
 /*
- * The network graph as Graphviz DOT: uplinks, gateways, their segments
- * and the VMs on them; each chain's path drawn in its own colour.
+ * The network graph as Graphviz DOT: uplinks, gateways and VMs, each
+ * with its segment; one edge per hop (a node's port on its upstream's
+ * segment) labelled with the chains that use it, in their colours; a
+ * legend.  Live (kubsd-net graph against a running daemon): each
+ * gateway's readiness and each VM's state too.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "kubsd.h"
 
@@ -27,75 +31,164 @@ static const char *colors[] = {
 	"#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
 };
 #define NCOLORS	(sizeof(colors) / sizeof(colors[0]))
+#define COLOR(c) colors[(c)->color % NCOLORS]
+
+/* Chain c goes from n to n's upstream. */
+static int
+chain_uses(const struct chain *c, const struct node *n)
+{
+	size_t	 i;
+
+	if (n->kind == NODE_VM)
+		return n->chain == c;
+	for (i = 0; i + 1 < c->nhops; i++)
+		if (c->hops[i].node == n)
+			return 1;
+	return 0;
+}
+
+/* The first gateway of c whose guest is not ready, NULL: none. */
+static const struct node *
+chain_unready(const struct chain *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nhops; i++)
+		if (c->hops[i].node != NULL && c->hops[i].node->unready)
+			return c->hops[i].node;
+	return NULL;
+}
 
 static void
-print_node(FILE *fp, const struct node *n)
+print_segment(FILE *fp, const struct node *n)
 {
 	char	 a[KADDR_STRLEN];
 
+	if (n->seg != NULL)
+		fprintf(fp, "\\nsegment %s %s", n->bridge_if,
+		    kaddr_str(&n->seg->net, a, sizeof(a)));
+}
+
+static void
+print_gateway(FILE *fp, const struct node *n, int live)
+{
+	char		 a[KADDR_STRLEN];
+	const char	*p;
+
+	fprintf(fp, "\t\"%s\" [shape=box, style=\"rounded%s\", %slabel=\"%s"
+	    "\\nrole %s, %s", n->name, live ? ",filled" : "", live ? (n->unready ?
+	    "fillcolor=\"#fde0dc\", " : "fillcolor=\"#e0f5e0\", ") : "",
+	    n->name, role_name(n->role), kaddr_host(&n->addr, a, sizeof(a)));
+	print_segment(fp, n);
+	if (live) {
+		fprintf(fp, "\\n%s%s", n->unready ? "not ready" : "ready",
+		    n->guest_status[0] != '\0' ? ": " : "");
+		for (p = n->guest_status; *p != '\0'; p++)
+			fputc(*p == '"' || *p == '\\' ? '\'' : *p, fp);
+	}
+	fprintf(fp, "\"];\n");
+}
+
+static void
+print_vm(FILE *fp, const struct node *n, int live)
+{
+	const struct node	*g;
+	char			 a[KADDR_STRLEN];
+
+	fprintf(fp, "\t\"%s\" [shape=component, ", n->name);
+	if (n->chain == NULL) {
+		fprintf(fp, "style=dashed, label=\"%s%s\\noffline\"];\n",
+		    n->name, n->disposable ? " (disposable)" : "");
+		return;
+	}
+	fprintf(fp, "label=\"%s%s\\n%s", n->name, n->disposable ?
+	    " (disposable)" : "", kaddr_host(&n->addr, a, sizeof(a)));
+	if (live && (g = chain_unready(n->chain)) != NULL)
+		fprintf(fp, "\\nchain %s waits for %s", n->chain->name,
+		    g->name);
+	else if (live)
+		fprintf(fp, "\\nchain %s carries", n->chain->name);
+	fprintf(fp, "\"];\n");
+}
+
+static void
+print_node(FILE *fp, const struct node *n, int live)
+{
 	switch (n->kind) {
 	case NODE_UPLINK:
 		fprintf(fp, "\t\"%s\" [shape=doubleoctagon, label=\"%s\\n"
-		    "uplink %s%s\"];\n", n->name, n->name, n->ifname,
-		    n->nat ? " (nat)" : "");
+		    "uplink %s%s", n->name, n->name, n->ifname,
+		    n->nat ? ", nat" : "");
+		print_segment(fp, n);
+		fprintf(fp, "\"];\n");
 		break;
 	case NODE_GATEWAY:
-		fprintf(fp, "\t\"%s\" [shape=box, style=rounded, label=\"%s"
-		    "\\n%s\\n%s\"];\n", n->name, n->name, role_name(n->role),
-		    kaddr_host(&n->addr, a, sizeof(a)));
+		print_gateway(fp, n, live);
 		break;
 	case NODE_VM:
-		if (n->chain == NULL)
-			fprintf(fp, "\t\"%s\" [shape=component, style=dashed, "
-			    "label=\"%s\\noffline\"];\n", n->name, n->name);
-		else
-			fprintf(fp, "\t\"%s\" [shape=component, label=\"%s%s"
-			    "\\n%s\"];\n", n->name, n->name,
-			    n->disposable ? " (disposable)" : "",
-			    kaddr_host(&n->addr, a, sizeof(a)));
+		print_vm(fp, n, live);
 		break;
 	}
 }
 
+/* n's one edge to its upstream: its port, the chains on it. */
+static void
+print_hop(FILE *fp, const struct netd_config *conf, const struct node *n)
+{
+	const struct chain	*c;
+	int			 k = 0;
+
+	fprintf(fp, "\t\"%s\" -> \"%s\" [label=\"%s", n->name, n->up->name,
+	    n->port_if);
+	TAILQ_FOREACH(c, &conf->chains, entry)
+		if (chain_uses(c, n))
+			fprintf(fp, "%s%s", k++ == 0 ? "\\n" : ", ", c->name);
+	fprintf(fp, "\", color=\"");
+	k = 0;
+	TAILQ_FOREACH(c, &conf->chains, entry)
+		if (chain_uses(c, n))
+			fprintf(fp, "%s%s", k++ == 0 ? "" : ":", COLOR(c));
+	fprintf(fp, "%s\"%s];\n", k == 0 ? "gray" : "",
+	    n->kind == NODE_VM ? ", style=dashed" : "");
+}
+
+static void
+print_legend(FILE *fp, const struct netd_config *conf, int live)
+{
+	const struct chain	*c;
+	size_t			 i;
+
+	fprintf(fp, "\tsubgraph cluster_legend {\n\t\tlabel=\"legend\";\n"
+	    "\t\tfontname=\"Helvetica\";\n\t\tfontsize=10;\n"
+	    "\t\tnode [shape=plaintext];\n");
+	TAILQ_FOREACH(c, &conf->chains, entry) {
+		fprintf(fp, "\t\t\"chain:%s\" [fontcolor=\"%s\", "
+		    "label=\"chain %s:", c->name, COLOR(c), c->name);
+		for (i = 0; i < c->nhops; i++)
+			fprintf(fp, "%s%s", i == 0 ? " " : " > ",
+			    c->hops[i].name);
+		fprintf(fp, "\"];\n");
+	}
+	fprintf(fp, "\t\t\"legend:shapes\" [label=\"octagon: uplink, box: "
+	    "gateway, component: VM\\nedge: a port on the upstream's "
+	    "segment, with the chains through it\\ndashed: a VM's port; "
+	    "a dashed VM is offline%s\"];\n\t}\n", live ?
+	    "\\ngreen: ready, red: not ready (live)" : "");
+}
+
 void
-print_dot(FILE *fp, const struct netd_config *conf)
+print_dot(FILE *fp, const struct netd_config *conf, int live)
 {
 	const struct node	*n;
-	const struct chain	*c;
-	const struct segment	*s;
-	size_t			 i;
-	char			 a[KADDR_STRLEN];
 
-	fprintf(fp, "digraph kubsd {\n\trankdir=RL;\n"
+	fprintf(fp, "digraph kubsd {\n\trankdir=LR;\n"
 	    "\tnode [fontname=\"Helvetica\", fontsize=10];\n"
 	    "\tedge [fontname=\"Helvetica\", fontsize=9];\n");
 	TAILQ_FOREACH(n, &conf->nodes, entry)
-		print_node(fp, n);
-	for (i = 0; i < conf->nsegments; i++) {
-		s = &conf->segments[i];
-		fprintf(fp, "\t\"seg:%s\" [shape=point, xlabel=\"%s\\n%s\"];\n",
-		    s->owner->name, s->owner->bridge_if,
-		    kaddr_str(&s->net, a, sizeof(a)));
-		fprintf(fp, "\t\"seg:%s\" -> \"%s\" [arrowhead=none, "
-		    "style=bold];\n", s->owner->name, s->owner->name);
-	}
-	/* Ports: every node with an upstream sits on its segment. */
+		print_node(fp, n, live);
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		if (n->up != NULL)
-			fprintf(fp, "\t\"%s\" -> \"seg:%s\" [color=gray, "
-			    "label=\"%s\"];\n", n->name, n->up->name,
-			    n->port_if);
-	/* Chains: a coloured path from each hop to the next. */
-	TAILQ_FOREACH(c, &conf->chains, entry)
-		for (i = 0; i + 1 < c->nhops; i++)
-			fprintf(fp, "\t\"%s\" -> \"%s\" [color=\"%s\", "
-			    "label=\"%s\", constraint=false];\n",
-			    c->hops[i].name, c->hops[i + 1].name,
-			    colors[c->color % NCOLORS], c->name);
-	TAILQ_FOREACH(n, &conf->nodes, entry)
-		if (n->kind == NODE_VM && n->chain != NULL)
-			fprintf(fp, "\t\"%s\" -> \"%s\" [color=\"%s\", "
-			    "style=dashed, constraint=false];\n", n->name,
-			    n->up->name, colors[n->chain->color % NCOLORS]);
+			print_hop(fp, conf, n);
+	print_legend(fp, conf, live);
 	fprintf(fp, "}\n");
 }

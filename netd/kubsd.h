@@ -295,7 +295,7 @@ int			 graph_move(struct netd_config *, struct node *,
 			    struct node ***others, size_t *nothers);
 
 /* dot.c */
-void			 print_dot(FILE *, const struct netd_config *);
+void			 print_dot(FILE *, const struct netd_config *, int);
 
 /* addr.c */
 int			 kaddr_parse(const char *, struct kaddr *);	/* 0 ok */

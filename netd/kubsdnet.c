@@ -104,7 +104,7 @@ static int
 cmd_graph(struct netd_config *conf, struct ctl_args *a)
 {
 	(void)a;
-	print_dot(stdout, conf);
+	print_dot(stdout, conf, 0);
 	return 0;
 }
 

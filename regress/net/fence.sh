@@ -20,7 +20,7 @@
 # chain, and the sys-net gateway itself, reach the test internet but
 # neither of those; I's HTTP log and a capture on I's side prove that
 # nothing of theirs arrived.  With a disposable VM there too, status's
-# columns stay aligned.
+# columns stay aligned; the live graph shows readiness and VM states.
 #
 # Exit: 0 all checks passed, 77 cannot run here (reason on stderr).
 #
@@ -121,6 +121,14 @@ for r in rows:
 PY
 then ok "status columns aligned with a disposable VM"
 else fail "status columns"; cat "$T/status.txt"; fi
+
+# the live graph: each gateway's readiness, each VM's state
+"$NET" -s "$SOCK" graph >"$T/graph.dot" 2>&1
+if grep -q '"gw-a" .*ready' "$T/graph.dot" &&
+    grep -q '"lanvm" .*chain a carries' "$T/graph.dot" &&
+    grep -q '"lanvm" -> "gw-a" .*label="kp-lanvm\\na"' "$T/graph.dot"; then
+	ok "kubsd-net graph shows readiness, VM state and one labelled edge per hop"
+else fail "kubsd-net graph"; cat "$T/graph.dot"; fi
 
 if grep -qi 'sanitizer\|runtime error' "$T/netd.log"; then
 	fail "sanitizer report"; grep -i -A5 'sanitizer\|runtime error' "$T/netd.log" | head -20
