@@ -99,9 +99,12 @@ fi
 net() {		# kubsd-net, talking to the sandbox's kubsd-netd
 	"$NET" -s "$SOCK" "$@"
 }
-fetch() {	# $1: compartment, $2: address
-	heading "nsenter --net=/var/run/netns/kubsd-$1 curl http://$2:$TN_HTTP_PORT/"
-	if ! nsenter --net=/var/run/netns/kubsd-$1 \
+# Into a VM with ip netns exec, which also gives the VM's own
+# /etc/netns/kubsd-VM/resolv.conf (its chain's DNS); nsenter --net alone
+# would keep the host's, and names would not resolve.
+fetch() {	# $1: compartment, $2: address or name
+	heading "ip netns exec kubsd-$1 curl http://$2:$TN_HTTP_PORT/"
+	if ! ip netns exec "kubsd-$1" \
 	    curl -sS -m 20 "http://$2:$TN_HTTP_PORT/"; then
 		echo "the fetch failed"
 		exit 1
@@ -176,10 +179,12 @@ net graph
 # the first circuits may take a while after "Bootstrapped 100%" (a
 # five-relay test network sometimes discards a few paths first)
 i=0
-while ! inns kubsd-work curl -s -m 15 -o /dev/null "http://$TN_HTTP:$TN_HTTP_PORT/" &&
+while ! ip netns exec kubsd-work curl -s -m 15 -o /dev/null "http://$TN_HTTP:$TN_HTTP_PORT/" &&
     [ $i -lt 6 ]; do i=$((i + 1)); done
-fetch work "$TN_HTTP"
-echo "(through Tor: one of the exits $TN_TOR_EXITS)"
+heading "ip netns exec kubsd-work cat /etc/resolv.conf  (the VM's DNS: its first hop)"
+ip netns exec kubsd-work cat /etc/resolv.conf
+fetch work www.test
+echo "(www.test resolved through Tor's DNSPort; fetched through Tor: one of the exits $TN_TOR_EXITS)"
 
 heading "kubsd-net leaktest work  (chain tor)"
 net leaktest work || exit 1
