@@ -125,3 +125,20 @@ rules_free(struct ruleset *rs)
 	free(rs);
 }
 
+/*
+ * An uplink's fence, for the emitters: its networks of af, each after
+ * sep (first: the first one's); 0 printed: there are none.
+ */
+size_t
+fence_print(FILE *f, const struct anchor *a, int af, const char *first,
+    const char *sep)
+{
+	char	 buf[KADDR_STRLEN];
+	size_t	 i, n = 0;
+
+	for (i = 0; i < a->nfence; i++)
+		if (a->fence[i].af == af)
+			fprintf(f, "%s%s", n++ == 0 ? first : sep,
+			    kaddr_str(&a->fence[i], buf, sizeof(buf)));
+	return n;
+}

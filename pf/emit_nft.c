@@ -364,22 +364,12 @@ nft_inet(FILE *f, const struct ruleset *rs)
 static void
 nft_uplink_fence(FILE *f, const struct anchor *a)
 {
-	char	 buf[KADDR_STRLEN];
-	size_t	 i;
-	int	 af, n;
-
-	for (af = AF_INET; af != 0; af = af == AF_INET ? AF_INET6 : 0) {
-		for (i = 0, n = 0; i < a->nfence; i++) {
-			if (a->fence[i].af != af)
-				continue;
-			fprintf(f, "%s %s", n++ == 0 ? (af == AF_INET ?
-			    "\t\tip daddr {" : "\t\tip6 daddr {") : ",",
-			    kaddr_str(&a->fence[i], buf, sizeof(buf)));
-		}
-		if (n > 0)
-			fprintf(f, " } drop\t# link-local or excluded: never "
-			    "out of %s\n", a->uplink_if);
-	}
+	if (fence_print(f, a, AF_INET, "\t\tip daddr { ", ", ") > 0)
+		fprintf(f, " } drop\t# link-local or excluded: never out of "
+		    "%s\n", a->uplink_if);
+	if (fence_print(f, a, AF_INET6, "\t\tip6 daddr { ", ", ") > 0)
+		fprintf(f, " } drop\t# link-local or excluded: never out of "
+		    "%s\n", a->uplink_if);
 }
 
 /*

@@ -382,21 +382,13 @@ pf_fwd_match(FILE *f, const struct rfwd *w, const char *src,
 static void
 pf_uplink_fence(FILE *f, const struct anchor *a, const char *vp)
 {
-	char	 buf[KADDR_STRLEN];
-	size_t	 i;
-	int	 af, n;
+	char	 first[64];
+	int	 af;
 
 	for (af = AF_INET; af != 0; af = af == AF_INET ? AF_INET6 : 0) {
-		for (i = 0, n = 0; i < a->nfence; i++) {
-			if (a->fence[i].af != af)
-				continue;
-			if (n++ == 0)
-				fprintf(f, "block drop log quick on %s %s to {",
-				    vp, af == AF_INET ? "inet" : "inet6");
-			fprintf(f, " %s", kaddr_str(&a->fence[i], buf,
-			    sizeof(buf)));
-		}
-		if (n > 0)
+		snprintf(first, sizeof(first), "block drop log quick on %s %s "
+		    "to { ", vp, af == AF_INET ? "inet" : "inet6");
+		if (fence_print(f, a, af, first, " ") > 0)
 			fprintf(f, " }\t# link-local or excluded: never out "
 			    "of %s\n", a->uplink_if);
 	}

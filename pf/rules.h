@@ -173,6 +173,8 @@ void			 anchor_free(struct anchor *);
 void			 anchor_shrink(struct anchor *);
 void			 anchor_strip(struct anchor *);
 void			 rules_strip_vms(struct ruleset *);
+size_t			 fence_print(FILE *, const struct anchor *, int af,
+			    const char *first, const char *sep);
 
 /* anchor.c: VM n's anchor compiled again in place, after
  * graph_move(); the old one is moved to *old (NULL: n has none) */
