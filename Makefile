@@ -47,8 +47,8 @@ PLATFORM ?= linux
 #
 # libkubsd: the configuration model and graph (netd/kubsd.h): netd.conf's
 # parser, names resolved into a graph, addresses, printing, logging.
-MODEL_SRCS = netd/addr.c netd/alloc.c netd/dot.c netd/graph.c \
-	   netd/graph_move.c netd/log.c netd/printconf.c netd/util.c
+MODEL_SRCS = netd/addr.c netd/alloc.c netd/dot.c netd/file.c netd/graph.c \
+	   netd/graph_move.c netd/log.c netd/printconf.c netd/sock.c netd/util.c
 # librules: the rule compiler (pf/rules.h): graph -> intermediate rules
 # -> nftables or pf text; the gateways' own firewalls (pf/gwfw.h); an
 # OpenBSD host's plan (pf/openbsd.h).  Text only: no kernel, no daemon.

@@ -213,16 +213,3 @@ apply_tunnel(const struct bundle *b, char *err, size_t len)
 	link_close(ctx);
 	return 0;
 }
-
-int
-apply_link_exists(const char *ifname)
-{
-	struct link_ctx	*ctx;
-	int		 rv;
-
-	if ((ctx = link_open(NULL)) == NULL)
-		return -1;
-	rv = link_exists(ctx, ifname);
-	link_close(ctx);
-	return rv;
-}

@@ -131,7 +131,6 @@ int		 apply_firewall(const char *dir, int check, char *err, size_t);
 int		 apply_net(const struct bundle *, char *err, size_t);
 /* The tunnel, once wireguard-go made it and wg setconf configured it. */
 int		 apply_tunnel(const struct bundle *, char *err, size_t);
-int		 apply_link_exists(const char *ifname);
 
 /* acl-linux.c: let uid search every directory above path. */
 int		 acl_allow_search(const char *path, uid_t, gid_t, char *err,

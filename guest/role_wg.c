@@ -54,22 +54,14 @@ sock_path(const char *ifname, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s.sock", GUEST_WG_RUNDIR, ifname);
 }
 
+/* wireguard-go's control socket for the interface. */
 static int
-sock_connect(const char *ifname)
+wg_connect(const char *ifname)
 {
-	struct sockaddr_un	 sun;
-	int			 fd;
+	char	 path[128];
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	sock_path(ifname, sun.sun_path, sizeof(sun.sun_path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	sock_path(ifname, path, sizeof(path));
+	return sock_connect(path);
 }
 
 /*
@@ -84,7 +76,7 @@ wg_prepare(const struct bundle *b)
 	int	 fd;
 
 	sock_path(b->tunnel.ifname, path, sizeof(path));
-	if ((fd = sock_connect(b->tunnel.ifname)) != -1)
+	if ((fd = wg_connect(b->tunnel.ifname)) != -1)
 		close(fd);
 	else if (unlink(path) == 0)
 		log_debug("removed stale %s", path);
@@ -117,7 +109,7 @@ wg_setup(const struct bundle *b, const char *dir, pid_t pid, char *err,
 	int	 fd = -1, ms;
 
 	for (ms = 0; ms < WG_START_MS; ms += 50) {
-		if ((fd = sock_connect(b->tunnel.ifname)) != -1 ||
+		if ((fd = wg_connect(b->tunnel.ifname)) != -1 ||
 		    proc_exited(pid))
 			break;
 		poll(NULL, 0, 50);
@@ -144,7 +136,7 @@ wg_last_handshake(const char *ifname)
 	struct pollfd	 pfd;
 	int		 fd;
 
-	if ((fd = sock_connect(ifname)) == -1)
+	if ((fd = wg_connect(ifname)) == -1)
 		return -1;
 	if (write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1))
 		goto fail;

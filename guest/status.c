@@ -29,28 +29,14 @@
 
 static char	 current[256];
 
-/* Write path atomically: path.tmp, then rename. */
+/* Replace DIR/NAME atomically (file.c). */
 static int
 write_atomic(const char *dir, const char *name, const char *text)
 {
-	char	 path[4096], tmp[4200];
-	size_t	 len = strlen(text);
-	int	 fd;
+	char	 path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0644)) == -1)
-		return -1;
-	if (write(fd, text, len) != (ssize_t)len || close(fd) == -1) {
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) == -1) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return file_replace(path, text, strlen(text), 0644, 0);
 }
 
 /* Only changes are written (and logged). */

@@ -192,3 +192,10 @@ name_hash(const char *s, uint32_t seed)
 	}
 	return h;
 }
+
+/* The network namespace of a compartment: "kubsd-NAME". */
+void
+compartment_netns(const char *node, char *buf, size_t len)
+{
+	snprintf(buf, len, "kubsd-%s", node);
+}

@@ -120,7 +120,7 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 	struct node	*n, **others;
 	struct moved	 mv;
 	struct ruleset	*full = NULL;
-	char		*old, *want = NULL;
+	char		*old, *want = NULL, lerr[256];
 	size_t		 nothers, i;
 	double		 t[5];
 
@@ -177,11 +177,9 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 		 */
 		log_warnx("attach %s: %s; loading the whole ruleset", vm,
 		    loader_error(d->loader));
-		if ((full = rules_compile(d->conf)) == NULL ||
-		    loader_load_full(d->loader, full) == -1) {
-			snprintf(err, errlen, "attach %s: loading rules: %s",
-			    vm, loader_error(d->loader));
-			rules_free(full);
+		if ((full = netd_load_rules(d, d->conf, lerr,
+		    sizeof(lerr))) == NULL) {
+			snprintf(err, errlen, "attach %s: %s", vm, lerr);
 			moved_done(&mv, 0);
 			goto revert;
 		}
@@ -200,11 +198,8 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
 			    "blocked", vm, mv.node[i]->port_if);
 	}
 	moved_done(&mv, 1);
-	if (full != NULL) {
-		rules_strip_vms(full);
-		rules_free(d->rs);
-		d->rs = full;
-	}
+	if (full != NULL)
+		netd_keep_rules(d, full);
 	if (topo_reattach(d->link, n) == -1) {
 		snprintf(err, errlen, "attach %s: moving port %s failed; it "
 		    "stays blocked", vm, n->port_if);

@@ -493,53 +493,22 @@ same_file(const char *path, const char *buf, size_t len, mode_t mode)
 	return same;
 }
 
-/* Write to .NAME.tmp in dir, then rename over NAME. */
+/* Replace dir/NAME atomically (file.c) unless it holds buf already. */
 static int
 replace_file(struct bctx *b, const char *dir, const char *name,
     const char *buf, size_t len, mode_t mode)
 {
-	char	 path[PATH_MAX], tmp[PATH_MAX];
-	size_t	 off = 0;
-	ssize_t	 n;
-	int	 fd;
+	char	 path[PATH_MAX];
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >=
-	    sizeof(tmp))
+	    sizeof(path))
 		return berror(b, name, "path too long");
 	if (same_file(path, buf, len, mode))
 		return 0;
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	if (fd == -1)
-		return berror(b, tmp, "%s", errstr(errno));
-	if (fchmod(fd, mode) == -1)
-		goto fail;
-	while (off < len) {
-		if ((n = write(fd, buf + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
 	/* No fsync: a bundle is derived, and rewritten on every start. */
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto fail;
+	if (file_replace(path, buf, len, mode, 0) == -1)
+		return berror(b, path, "%s", errstr(errno));
 	return 1;
- fail:
-	berror(b, path, "%s", errstr(errno));
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	return -1;
 }
 
 int

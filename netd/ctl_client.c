@@ -28,30 +28,13 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "kubsd.h"
 
 /* Connect to the daemon at path: the fd, or -1 with errno. */
 int
 ctl_connect(const char *path)
 {
-	struct sockaddr_un	 sun;
-	int			 fd, saved;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
-	    (int)sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	return sock_connect(path);
 }
 
 static int

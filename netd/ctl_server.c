@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "kubsd.h"
 #include "log.h"
 
 /* The gid of the named group (NULL: KUBSD_GROUP); -1 if it is unknown. */
@@ -58,36 +59,21 @@ ctl_group(const char *name, gid_t *gid)
 	return 0;
 }
 
-static int
-sun_set(struct sockaddr_un *sun, const char *path)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path) >=
-	    (int)sizeof(sun->sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Is something listening at path?  1 yes, 0 no (nothing there, or a
  * stale socket, now removed), -1 error (e.g. EEXIST: not a socket).
  */
 static int
-ctl_probe(const char *path, const struct sockaddr_un *sun)
+ctl_probe(const char *path)
 {
 	struct stat	 st;
-	int		 s, rv, saved;
+	int		 s, saved;
 
-	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	rv = connect(s, (const struct sockaddr *)sun, sizeof(*sun));
-	saved = errno;
-	close(s);
-	if (rv == 0)
+	if ((s = sock_connect(path)) != -1) {
+		close(s);
 		return 1;
+	}
+	saved = errno;
 	if (saved == ENOENT)
 		return 0;
 	if (saved != ECONNREFUSED) {
@@ -117,9 +103,9 @@ ctl_listen(const char *path, gid_t gid)
 	mode_t			 omask;
 	int			 fd, rv, saved;
 
-	if (sun_set(&sun, path) == -1)
+	if (sock_addr(&sun, path) == -1)
 		return -1;
-	if ((rv = ctl_probe(path, &sun)) != 0) {
+	if ((rv = ctl_probe(path)) != 0) {
 		if (rv == 1)
 			errno = EADDRINUSE;
 		return -1;

@@ -100,19 +100,46 @@ sync_now(void)
 	}
 }
 
+/*
+ * The whole ruleset of conf, compiled and loaded in one transaction:
+ * the loaded ruleset, or NULL with err saying why.
+ */
+struct ruleset *
+netd_load_rules(struct netd *d, const struct netd_config *conf, char *err,
+    size_t len)
+{
+	struct ruleset	*rs;
+
+	if ((rs = rules_compile(conf)) == NULL) {
+		snprintf(err, len, "cannot compile the rules");
+		return NULL;
+	}
+	if (loader_load_full(d->loader, rs) == -1) {
+		snprintf(err, len, "loading rules: %s", loader_error(d->loader));
+		rules_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+/* rs was loaded: keep what an attach needs (VMs' ports, not rules). */
+void
+netd_keep_rules(struct netd *d, struct ruleset *rs)
+{
+	rules_strip_vms(rs);
+	rules_free(d->rs);
+	d->rs = rs;
+}
+
 /* Load the rules, then make the links match: never the other way. */
 static int
 netd_apply(struct netd_config *conf, struct ruleset **rsp)
 {
 	struct ruleset	*rs;
+	char		 err[256];
 
-	if ((rs = rules_compile(conf)) == NULL) {
-		log_warnx("cannot compile the rules");
-		return -1;
-	}
-	if (loader_load_full(netd.loader, rs) == -1) {
-		log_warnx("loading rules: %s", loader_error(netd.loader));
-		rules_free(rs);
+	if ((rs = netd_load_rules(&netd, conf, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
 		return -1;
 	}
 	if (topo_apply(netd.link, conf) == -1) {
@@ -139,6 +166,7 @@ on_guest_poll(evutil_socket_t fd, short ev, void *arg)
 {
 	struct timeval	 tv = { 0, GUEST_POLL_MS * 1000 };
 	struct ruleset	*rs;
+	char		 err[256];
 
 	(void)fd;
 	(void)ev;
@@ -146,18 +174,12 @@ on_guest_poll(evutil_socket_t fd, short ev, void *arg)
 	evtimer_add(guest_ev, &tv);
 	if (!gw_guests_poll(netd.conf) || netd_regate() == 0)
 		return;
-	if ((rs = rules_compile(netd.conf)) == NULL) {
-		log_warnx("gateway readiness: cannot compile the rules");
+	if ((rs = netd_load_rules(&netd, netd.conf, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("gateway readiness: %s", err);
 		return;
 	}
-	if (loader_load_full(netd.loader, rs) == -1) {
-		log_warnx("gateway readiness: %s", loader_error(netd.loader));
-		rules_free(rs);
-		return;
-	}
-	rules_strip_vms(rs);
-	rules_free(netd.rs);
-	netd.rs = rs;
+	netd_keep_rules(&netd, rs);
 	schedule_shed();
 }
 

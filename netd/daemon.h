@@ -62,6 +62,9 @@ const struct netd *netd_state(void);
  * after its reply (the attachments file's fsync, libnftables' memory) */
 struct netd	*netd_mutable(void);
 void		 netd_attached(void);
+struct ruleset	*netd_load_rules(struct netd *, const struct netd_config *,
+		    char *, size_t);
+void		 netd_keep_rules(struct netd *, struct ruleset *);
 
 int	netd_control_init(struct netd *, const char *sockpath);
 void	netd_control_close(struct netd *);

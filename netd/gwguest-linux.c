@@ -99,7 +99,7 @@ guest_start(struct node *g, const char *dir)
 	pid_t	 pid;
 	int	 status, fd;
 
-	topo_netns_name(g, ns, sizeof(ns));
+	compartment_netns(g->name, ns, sizeof(ns));
 	snprintf(nspath, sizeof(nspath), "/var/run/netns/%s", ns);
 	snprintf(log, sizeof(log), "%s/guest.log", dir);
 	guest_path(prog, sizeof(prog));

@@ -310,6 +310,7 @@ const char		*restart_name(enum restart);
 const char		*kind_name(enum node_kind);
 const char		*proto_name(int);
 uint32_t		 name_hash(const char *, uint32_t seed);
+void			 compartment_netns(const char *, char *, size_t);
 
 #define KADDR_STRLEN	64
 
@@ -317,6 +318,16 @@ uint32_t		 name_hash(const char *, uint32_t seed);
 void			*xcalloc(size_t, size_t);
 void			*xreallocarray(void *, size_t, size_t);
 char			*xstrdup(const char *);
+/* file.c: replace a file atomically */
+#define FILE_SYNC	0x1		/* fsync before the rename */
+int			 file_replace(const char *, const void *, size_t,
+			    mode_t, int);
+
+/* sock.c: unix stream sockets */
+struct sockaddr_un;
+int			 sock_addr(struct sockaddr_un *, const char *);
+int			 sock_connect(const char *);
+
 /* pidfile-linux.c */
 pid_t			 pidfile_running(const char *dir);	/* a live kubsd-guest */
 

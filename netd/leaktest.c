@@ -43,6 +43,7 @@
 
 #include <jansson.h>
 
+#include "kubsd.h"
 #include "leaktest.h"
 
 #define LT_WAITMS	1000
@@ -384,7 +385,7 @@ plan(struct leaktest *lt, const struct lt_host *host, json_t *root)
 
 	if ((vm = find_named(nodes, lt->vm)) == NULL || !is_vm(vm))
 		return lt_error("no vm \"%s\"", lt->vm);
-	snprintf(lt->netns, sizeof(lt->netns), "kubsd-%s", lt->vm);
+	compartment_netns(lt->vm, lt->netns, sizeof(lt->netns));
 	if (!jis(vm, "driver", "netns") ||
 	    host->has_compartment(lt->netns) != 1)
 		return lt_error("vm \"%s\" has no compartment", lt->vm);

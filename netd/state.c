@@ -43,29 +43,31 @@ state_path(const struct netd_config *conf, const char *name, char *buf,
 	snprintf(buf, len, "%s/%s", conf->statedir, name);
 }
 
-static FILE *
-state_create(const char *path, char *tmp, size_t len)
-{
+/* A state file's new contents, in memory until state_commit(). */
+struct state_file {
 	FILE	*fp;
+	char	*buf;
+	size_t	 len;
+};
 
-	snprintf(tmp, len, "%s.new", path);
-	if ((fp = fopen(tmp, "w")) == NULL)
-		log_warn("%s", tmp);
-	return fp;
+static FILE *
+state_create(struct state_file *sf)
+{
+	memset(sf, 0, sizeof(*sf));
+	if ((sf->fp = open_memstream(&sf->buf, &sf->len)) == NULL)
+		log_warn("state");
+	return sf->fp;
 }
 
+/* Replace path with what was written, on disk before the rename. */
 static void
-state_commit(FILE *fp, const char *tmp, const char *path)
+state_commit(struct state_file *sf, const char *path)
 {
-	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
-		log_warn("%s", tmp);
-		fclose(fp);
-		unlink(tmp);
-		return;
-	}
-	fclose(fp);
-	if (rename(tmp, path) == -1)
-		log_warn("rename %s", tmp);
+	if (fclose(sf->fp) == EOF)
+		log_warn("%s", path);
+	else if (file_replace(path, sf->buf, sf->len, 0644, FILE_SYNC) == -1)
+		log_warn("%s", path);
+	free(sf->buf);
 }
 
 /* Lines in the attachments file, to know when to write it anew. */
@@ -76,11 +78,12 @@ static void
 state_save_attachments(const struct netd_config *conf)
 {
 	const struct node	*n;
-	char			 path[512], tmp[520];
+	char			 path[512];
+	struct state_file	 sf;
 	FILE			*fp;
 
 	state_path(conf, "attachments", path, sizeof(path));
-	if ((fp = state_create(path, tmp, sizeof(tmp))) == NULL)
+	if ((fp = state_create(&sf)) == NULL)
 		return;
 	lines = 0;
 	TAILQ_FOREACH(n, &conf->nodes, entry)
@@ -89,7 +92,7 @@ state_save_attachments(const struct netd_config *conf)
 			    n->chain_name ? n->chain_name : "none");
 			lines++;
 		}
-	state_commit(fp, tmp, path);
+	state_commit(&sf, path);
 }
 
 /*
@@ -199,7 +202,8 @@ void
 state_sync_compartments(const struct netd_config *conf)
 {
 	const struct node	*n;
-	char			 path[512], tmp[520], line[128], ns[64];
+	char			 path[512], line[128], ns[64];
+	struct state_file	 sf;
 	FILE			*fp;
 	int			 keep;
 
@@ -212,7 +216,7 @@ state_sync_compartments(const struct netd_config *conf)
 				if (n->kind == NODE_UPLINK ||
 				    n->driver != DRIVER_NETNS)
 					continue;
-				topo_netns_name(n, ns, sizeof(ns));
+				compartment_netns(n->name, ns, sizeof(ns));
 				if (strcmp(ns, line) == 0)
 					keep = 1;
 			}
@@ -224,14 +228,14 @@ state_sync_compartments(const struct netd_config *conf)
 		}
 		fclose(fp);
 	}
-	if ((fp = state_create(path, tmp, sizeof(tmp))) == NULL)
+	if ((fp = state_create(&sf)) == NULL)
 		return;
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		if (n->kind != NODE_UPLINK && n->driver == DRIVER_NETNS) {
-			topo_netns_name(n, ns, sizeof(ns));
+			compartment_netns(n->name, ns, sizeof(ns));
 			fprintf(fp, "%s\n", ns);
 		}
-	state_commit(fp, tmp, path);
+	state_commit(&sf, path);
 }
 
 /* After a teardown nothing is attached and no compartment exists. */

@@ -48,12 +48,6 @@
 	}								\
 } while (0)
 
-void
-topo_netns_name(const struct node *n, char *buf, size_t len)
-{
-	snprintf(buf, len, "kubsd-%s", n->name);
-}
-
 /*
  * 1: ifname exists, and has the MTU mtu (0: any) now; 0: it does not
  * exist; -1: error.  One request when nothing needs changing.
@@ -153,7 +147,7 @@ setup_inside(const struct node *n, const char *ifname, const uint8_t *mac,
 	char		 ns[KUBSD_IFNAMSIZ + 8];
 	int		 rv = -1;
 
-	topo_netns_name(n, ns, sizeof(ns));
+	compartment_netns(n->name, ns, sizeof(ns));
 	if ((in = link_open(ns)) == NULL) {
 		log_warn("compartment %s", ns);
 		return -1;
@@ -176,10 +170,11 @@ setup_inside(const struct node *n, const char *ifname, const uint8_t *mac,
 static void
 write_resolv(const struct node *n)
 {
-	char	 dir[128], path[160];
+	char	 ns[96], dir[128], path[160];
 	FILE	*fp;
 
-	snprintf(dir, sizeof(dir), "/etc/netns/kubsd-%s", n->name);
+	compartment_netns(n->name, ns, sizeof(ns));
+	snprintf(dir, sizeof(dir), "/etc/netns/%s", ns);
 	if (mkdir("/etc/netns", 0755) == -1 && errno != EEXIST)
 		return;
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
@@ -223,7 +218,7 @@ ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
 		    "tap", port);
 		return 0;
 	}
-	topo_netns_name(n, ns, sizeof(ns));
+	compartment_netns(n->name, ns, sizeof(ns));
 	if (netns_exists(ns) != 1 && netns_create(ns) == -1) {
 		log_warn("compartment %s", ns);
 		return -1;
@@ -366,7 +361,7 @@ topo_remove_node(struct link_ctx *ctx, const struct node *n)
 	    link_delete_if_exists(ctx, n->bridge_if) == -1)
 		rv = -1;
 	if (n->kind != NODE_UPLINK && n->driver == DRIVER_NETNS) {
-		topo_netns_name(n, ns, sizeof(ns));
+		compartment_netns(n->name, ns, sizeof(ns));
 		if (netns_delete(ns) == -1 && errno != ENOENT)
 			rv = -1;
 	}

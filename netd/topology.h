@@ -28,6 +28,5 @@ int	topo_apply(struct link_ctx *, struct netd_config *);
 int	topo_reattach(struct link_ctx *, const struct node *);
 int	topo_remove_stale(struct link_ctx *, const struct netd_config *);
 int	topo_remove_node(struct link_ctx *, const struct node *);
-void	topo_netns_name(const struct node *, char *, size_t);
 
 #endif

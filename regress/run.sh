@@ -376,7 +376,8 @@ t_net() {
 	done
 }
 
-# f. libFuzzer harnesses, FUZZ_SECONDS each, on a copy of their corpus.
+# f. libFuzzer harnesses, FUZZ_SECONDS each, on a copy of their corpus
+# (fuzz_parse's seeded from regress/conf at run time, not from copies).
 t_fuzz() {
 	local f name secs=${FUZZ_SECONDS:-20} corpus rc
 	ls regress/fuzz/fuzz_*.c >/dev/null 2>&1 || { skip fuzz "no regress/fuzz/fuzz_*.c"; return; }
@@ -390,6 +391,9 @@ t_fuzz() {
 		corpus=$TMP/corpus_${name#fuzz_}
 		mkdir -p "$corpus" "$TMP/artifacts"
 		cp -R "regress/fuzz/corpus_${name#fuzz_}/." "$corpus" 2>/dev/null
+		# The parser's seeds are the configuration tests themselves.
+		[ "$name" = fuzz_parse ] &&
+		    cp regress/conf/good/*.conf regress/conf/bad/*.conf "$corpus"
 		timeout $((secs + 120)) "obj-fuzz/$name" -max_total_time="$secs" \
 		    -timeout=10 -rss_limit_mb=2048 -close_fd_mask=3 \
 		    -artifact_prefix="$TMP/artifacts/" "$corpus" \
