@@ -253,42 +253,52 @@ sort_nodes(struct netd_config *conf)
 	    cmp_node_name);
 }
 
-/*
- * The addresses of one segment's clients, taken in name order: what a
- * client gets depends only on the names of the clients on its segment.
- */
-int
-alloc_segment(struct netd_config *conf, struct segment *s)
+/* The clients of s that are VMs (vms) or gateways, in name order. */
+static int
+alloc_pass(struct netd_config *conf, struct segment *s, struct bitmap *bm,
+    int vms)
 {
 	struct node	*n;
-	struct bitmap	 bm;
-	size_t		 i, usable;
+	size_t		 i;
 	long		 idx;
-	int		 rv = 0;
 	char		 a[KADDR_STRLEN];
 
-	usable = alloc_usable(conf);
-	bm_init(&bm, usable);
-	s->nclients = 0;
-	free(s->occ);		/* graph_move() makes it again */
-	s->occ = NULL;
 	for (i = 0; i < conf->nbyname; i++) {
 		n = conf->byname[i];
-		if (n->up != s->owner)
+		if (n->up != s->owner || (n->kind == NODE_VM) != vms)
 			continue;
-		idx = bm_take(&bm, name_hash(n->name, SEED_CLIENT) % usable);
-		if (idx == -1) {
-			rv = graph_error(n->file, n->up_lineno,
+		idx = bm_take(bm, name_hash(n->name, SEED_CLIENT) % bm->n);
+		if (idx == -1)
+			return graph_error(n->file, n->up_lineno,
 			    "segment %s of %s \"%s\" is full: no "
 			    "address left for \"%s\"",
 			    kaddr_str(&s->net, a, sizeof(a)),
 			    kind_name(s->owner->kind), s->owner->name,
 			    n->name);
-			break;
-		}
 		s->nclients++;
 		alloc_set_slot(s, n, (unsigned)idx);
 	}
+	return 0;
+}
+
+/*
+ * The addresses of one segment's clients, taken in name order, gateways
+ * first: what a client gets depends only on the names of the clients on
+ * its segment, and a gateway's never on where VMs are attached (so an
+ * attach can neither give a VM a gateway's address nor move one).
+ */
+int
+alloc_segment(struct netd_config *conf, struct segment *s)
+{
+	struct bitmap	 bm;
+	int		 rv;
+
+	bm_init(&bm, alloc_usable(conf));
+	s->nclients = 0;
+	free(s->occ);		/* graph_move() makes it again */
+	s->occ = NULL;
+	if ((rv = alloc_pass(conf, s, &bm, 0)) == 0)
+		rv = alloc_pass(conf, s, &bm, 1);
 	free(bm.bits);
 	return rv;
 }

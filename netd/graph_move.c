@@ -49,7 +49,10 @@ place(struct netd_config *conf, struct node *n)
 	n->ipv6 = n->chain->ipv6;
 }
 
-/* The segment's clients by index, made on its first move. */
+/*
+ * The segment's clients by index, made on its first move: VMs and the
+ * gateways whose upstream it is (a VM must never take a gateway's cell).
+ */
 static struct node **
 occupancy(struct netd_config *conf, struct segment *s)
 {
@@ -59,7 +62,7 @@ occupancy(struct netd_config *conf, struct segment *s)
 		return s->occ;
 	s->occ = xcalloc(usable, sizeof(*s->occ));
 	for (i = 0; i < conf->nbyname; i++)
-		if (conf->byname[i]->kind == NODE_VM &&
+		if (conf->byname[i]->kind != NODE_UPLINK &&
 		    conf->byname[i]->up == s->owner &&
 		    conf->byname[i]->slot >= 2)
 			s->occ[conf->byname[i]->slot - 2] = conf->byname[i];
@@ -96,11 +99,12 @@ note_moved(struct moved *mv, struct node *m)
 }
 
 /*
- * Give the clients of one probe run [lo, lo + len) (and add, if not
- * NULL) their slots again, in name order, as alloc_segment() would:
- * with linear probing, which cells are taken does not depend on the
- * order, and a client's probe never leaves its run, so every other run
- * keeps its assignment and the result is the full allocation's.
+ * Give the VMs of one probe run [lo, lo + len) (and add, if not NULL)
+ * their slots again, in name order, as alloc_segment() would: gateways
+ * took theirs first and keep them; with linear probing, which cells are
+ * taken does not depend on the order, and a client's probe never leaves
+ * its run, so every other run keeps its assignment and the result is
+ * the full allocation's.
  */
 static void
 reassign(struct netd_config *conf, struct segment *s, size_t lo, size_t len,
@@ -112,7 +116,7 @@ reassign(struct netd_config *conf, struct segment *s, size_t lo, size_t len,
 	v = xcalloc(len + 1, sizeof(*v));
 	for (i = 0; i < len; i++) {
 		c = (lo + i) % usable;
-		if (occ[c] != NULL) {
+		if (occ[c] != NULL && occ[c]->kind == NODE_VM) {
 			v[nv++] = occ[c];
 			occ[c] = NULL;
 		}
@@ -207,8 +211,10 @@ graph_move(struct netd_config *conf, struct node *n, struct node ***others,
 	*nothers = 0;
 	if (n->kind != NODE_VM || conf->byname == NULL)
 		return -1;
-	if (n->up != NULL)
+	if (n->up != NULL) {
 		old = n->up->seg;
+		occupancy(conf, old);	/* while n still holds its slot */
+	}
 	place(conf, n);
 	if (n->up != NULL)
 		new = n->up->seg;

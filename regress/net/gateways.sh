@@ -207,6 +207,25 @@ if [ $tries -lt 4 ]; then
 	*) fail "deep: the server saw $src" ;; esac
 else fail "deep through Tor over WireGuard"; fi
 
+# work moves tor -> vpn (the demo's scenario): on sys-wg's segment it
+# must not get the address of sys-torvpn, whose upstream that segment
+# is; sys-wg takes its new bundle and both vpn chains still carry.
+mark=$(wc -l <"$T/netd.log")
+net attach work vpn >"$T/attach.out" 2>&1 || fail "attach work vpn: $(cat "$T/attach.out")"
+sleep 3
+addr_of() { net status -j | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if n["name"] == sys.argv[1]: print(n.get("address", ""))' "$1"; }
+wa=$(addr_of work) ta=$(addr_of sys-torvpn)
+errs=$(tail -n +"$((mark + 1))" "$T/netd.log" | grep 'gateway .*error')
+if [ -n "$wa" ] && [ "$wa" != "$ta" ] && [ -z "$errs" ] &&
+    [ "$(status_of sys-wg)" = ready ] && reaches office && reaches deep 20; then
+	ok "attach work tor -> vpn: work $wa, sys-torvpn $ta, no gateway error, vpn chains carry"
+else fail "attach work vpn: work $wa sys-torvpn $ta sys-wg $(status_of sys-wg): $errs"; fi
+net attach work tor >"$T/attach.out" 2>&1 || fail "attach work tor: $(cat "$T/attach.out")"
+sb_wait_ready 60 || fail "gateways not ready after the attaches"
+
 # Stream isolation: two clients on tor hold a connection each; tor puts
 # their streams on different circuits.
 CTL=$T/state/gateways/sys-tor/tor-data/control
