@@ -27,7 +27,8 @@
 #include "guest.h"
 #include "log.h"
 
-static char	 current[256];
+static char	 current[KUBSD_STATUSLEN];
+static pid_t	 writer;		/* the process that wrote current */
 
 /* Replace DIR/NAME atomically (file.c). */
 static int
@@ -39,26 +40,33 @@ write_atomic(const char *dir, const char *name, const char *text)
 	return file_replace(path, text, strlen(text), 0644, 0);
 }
 
-/* Only changes are written (and logged). */
+/*
+ * Only changes are written (and logged).  The second line names the
+ * writer, "pid PID START" (proc_starttime()): kubsd-netd believes a
+ * status only from the guest that is running now.
+ */
 int
 status_write(const char *dir, const char *fmt, ...)
 {
-	char	 line[256], text[260];
+	char	 line[KUBSD_STATUSLEN], text[KUBSD_STATUSLEN + 64];
 	va_list	 ap;
+	pid_t	 self = getpid();
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	line[strcspn(line, "\n")] = '\0';
-	if (strcmp(line, current) == 0)
+	if (strcmp(line, current) == 0 && writer == self)
 		return 0;
-	snprintf(text, sizeof(text), "%s\n", line);
+	snprintf(text, sizeof(text), "%s\npid %ld %llu\n", line, (long)self,
+	    proc_starttime(self));
 	if (write_atomic(dir, "status", text) == -1) {
 		log_warn("%s/status", dir);
 		return -1;
 	}
 	log_info("status %s", line);
 	snprintf(current, sizeof(current), "%s", line);
+	writer = self;
 	return 0;
 }
 

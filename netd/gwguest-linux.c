@@ -168,49 +168,80 @@ gw_guests_sync(struct netd_config *conf)
 	}
 }
 
-/* Read DIR/status into g->guest_status; 1 if the guest says ready. */
+/*
+ * DIR/status: its first line into line, and whether the guest running
+ * now (pid, start) wrote it (its second line, "pid PID START"): a
+ * status left by a guest that died is no one's.
+ */
+static int
+status_fresh(const char *dir, pid_t pid, char *line, size_t len)
+{
+	char			 path[PATH_MAX], who[128];
+	long			 wpid;
+	unsigned long long	 wstart;
+	FILE			*fp;
+
+	line[0] = who[0] = '\0';
+	snprintf(path, sizeof(path), "%s/status", dir);
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fgets(line, (int)len, fp) == NULL ||
+		    fgets(who, sizeof(who), fp) == NULL)
+			who[0] = '\0';
+		fclose(fp);
+	}
+	line[strcspn(line, "\n")] = '\0';
+	return pid != 0 && sscanf(who, "pid %ld %llu", &wpid, &wstart) == 2 &&
+	    wpid == (long)pid && wstart != 0 && wstart == proc_starttime(pid);
+}
+
+/*
+ * g->guest_status from DIR/status; 1 if the live guest says ready, 0
+ * if not, -1 if no guest runs (its last error shows, whole).
+ */
 static int
 read_status(const struct netd_config *conf, struct node *g)
 {
-	char	 dir[DIRMAX], path[PATH_MAX], line[sizeof(g->guest_status)];
-	FILE	*fp;
-	size_t	 n;
+	char	 dir[DIRMAX], line[sizeof(g->guest_status)];
+	pid_t	 pid;
+	int	 fresh;
 
-	bundle_dir(conf, g, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/status", dir);
-	line[0] = '\0';
-	if ((fp = fopen(path, "r")) != NULL) {
-		if (fgets(line, sizeof(line), fp) == NULL)
-			line[0] = '\0';
-		fclose(fp);
-	}
-	if ((n = strcspn(line, "\n")) < sizeof(line))
-		line[n] = '\0';
-	if (!managed(g))
+	if (!managed(g)) {
 		snprintf(g->guest_status, sizeof(g->guest_status), "%s",
 		    g->driver == DRIVER_NETNS ? "offline" : "no vm");
-	else if (pidfile_running(dir) == 0)
+		return 0;
+	}
+	bundle_dir(conf, g, dir, sizeof(dir));
+	pid = pidfile_running(dir);
+	fresh = status_fresh(dir, pid, line, sizeof(line));
+	if (pid == 0) {
 		snprintf(g->guest_status, sizeof(g->guest_status),
-		    "down no guest running");
+		    "down no guest running%s%s",
+		    strncmp(line, "error ", 6) == 0 ? "; its last " : "",
+		    strncmp(line, "error ", 6) == 0 ? line : "");
+		return -1;
+	}
+	if (!fresh)
+		snprintf(g->guest_status, sizeof(g->guest_status),
+		    "starting no status from guest %ld yet", (long)pid);
 	else
 		snprintf(g->guest_status, sizeof(g->guest_status), "%s",
 		    line[0] ? line : "starting");
-	return strcmp(g->guest_status, "ready") == 0;
+	return fresh && strcmp(line, "ready") == 0;
 }
 
 int
 gw_guests_poll(struct netd_config *conf)
 {
 	struct node	*g;
-	int		 changed = 0, down;
+	int		 changed = 0, down, st;
 
 	TAILQ_FOREACH(g, &conf->nodes, entry) {
 		if (g->kind != NODE_GATEWAY)
 			continue;
-		down = !read_status(conf, g);
+		st = read_status(conf, g);
+		down = st != 1;
 		/* A guest that died is started again after a pause. */
-		if (!managed(g) || g->guest_started == 0 ||
-		    strncmp(g->guest_status, "down no guest", 13) != 0)
+		if (!managed(g) || g->guest_started == 0 || st != -1)
 			g->guest_dead = 0;
 		else if (g->guest_dead == 0)
 			g->guest_dead = (long long)time(NULL);

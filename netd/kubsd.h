@@ -55,6 +55,7 @@
 #define KUBSD_MTU_MAX		65535
 #define KUBSD_MTU_ETHER		1500	/* an uplink's, when unknown */
 #define KUBSD_WG_OVERHEAD	80	/* WireGuard over IPv6: 40+8+32 */
+#define KUBSD_STATUSLEN		600	/* a guest's status line, whole */
 
 /* An IPv4 or IPv6 address or network. */
 struct kaddr {
@@ -217,7 +218,7 @@ struct node {
 	int			 attached;	/* moved by kubsd-net attach */
 	/* gateway, live only: its guest has not said "ready" (gwguest-linux.c) */
 	int			 unready;
-	char			 guest_status[64];
+	char			 guest_status[KUBSD_STATUSLEN];
 	long long		 guest_started;	/* time(NULL); 0: not ours yet */
 	long long		 guest_dead;	/* time(NULL) it was found dead */
 };
@@ -330,5 +331,6 @@ int			 sock_connect(const char *);
 
 /* pidfile-linux.c */
 pid_t			 pidfile_running(const char *dir);	/* a live kubsd-guest */
+unsigned long long	 proc_starttime(pid_t);	/* 0: no such process */
 
 #endif

@@ -52,3 +52,34 @@ pidfile_running(const char *dir)
 	cmd[n] = '\0';
 	return strstr(cmd, "kubsd-guest") != NULL ? (pid_t)pid : 0;
 }
+
+/*
+ * When process pid started, in clock ticks since boot (field 22 of
+ * /proc/PID/stat): with the pid, it names one process for good, so a
+ * status written by a guest that has since died (its pid reused or
+ * not) is never taken for the live one's.  0: no such process.
+ */
+unsigned long long
+proc_starttime(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 start = 0;
+	FILE			*fp;
+	size_t			 n;
+	int			 field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* after the command's ")": the state is field 3 */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	for (field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return start;
+}

@@ -90,7 +90,7 @@ for t in ip nsenter curl python3 nft tor wireguard-go wg; do
 		exit 0
 	fi
 done
-sb_init
+sb_init || { heading "live: no sandbox (see above)"; exit 1; }
 if sb_busy; then
 	heading "live: skipped (a kubsd runs on this host)"
 	exit 0

@@ -37,7 +37,7 @@ SB_COMPARTMENTS="sys-net sys-tor sys-torvpn sys-wg bench"
 . regress/lib/sandbox.sh
 . regress/lib/testnet.sh
 . regress/lib/gwconf.sh
-sb_init || skip "mktemp failed"
+sb_init || skip "no sandbox (see above)"
 sb_busy && skip "a kubsd runs here"
 trap sb_cleanup EXIT
 trap 'exit 130' INT

@@ -30,22 +30,37 @@
 #   SB_PREFIX        two letters: H is kubsd-${SB_PREFIX}h-$$, I ...i-$$
 #   SB_COMPARTMENTS  the compartment names its configuration makes
 #   NETD             the kubsd-netd to run
-#   SB_LOCKWAIT      seconds to wait for another sandbox (default 900)
+#   SB_LOCKWAIT      seconds to wait for another sandbox (default 600,
+#                    below run.sh's NET_TIMEOUT: giving up says why)
 # and after sb_init has set T (a scratch directory), writes $T/netd.conf
 # and calls sb_start_netd.  SOCK is $T/netd.sock.  KEEP=1 keeps $T.
 
 SB_MADE=
 NETD_PID=
 
-sb_init() {	# the scratch directory; no namespace yet
+SB_LOCK=/run/kubsd-sandbox.lock
+
+sb_init() {	# the scratch directory; no namespace yet; 1: why on stderr
 	# Compartment and WireGuard names are global: one sandbox at a time.
 	# What runs in the background gets 9>&-: a straggler left by a run
 	# killed with -9 must not hold the lock for every later one.
-	exec 9>/run/kubsd-sandbox.lock && flock -w "${SB_LOCKWAIT:-900}" 9 ||
-	    return 1
+	exec 9>>"$SB_LOCK" || { echo "cannot open $SB_LOCK" >&2; return 1; }
+	if ! flock -n 9; then
+		# said at once: a run that times out waiting shows why
+		echo "waiting up to ${SB_LOCKWAIT:-600}s for the sandbox lock" \
+		    "$SB_LOCK, held by $(cat "$SB_LOCK" 2>/dev/null)" >&2
+		flock -w "${SB_LOCKWAIT:-600}" 9 || {
+			echo "gave up after ${SB_LOCKWAIT:-600}s waiting for" \
+			    "the sandbox lock $SB_LOCK, held by" \
+			    "$(cat "$SB_LOCK" 2>/dev/null)" >&2
+			return 1
+		}
+	fi
+	echo "pid $$ ($0, since $(date -u +%H:%M:%S))" >"$SB_LOCK"
 	H=kubsd-${SB_PREFIX}h-$$
 	I=kubsd-${SB_PREFIX}i-$$
-	T=$(mktemp -d /tmp/kubsd-sandbox.XXXXXX) || return 1
+	T=$(mktemp -d /tmp/kubsd-sandbox.XXXXXX) ||
+	    { echo "mktemp failed" >&2; return 1; }
 	SOCK=$T/netd.sock
 }
 

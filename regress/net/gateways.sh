@@ -49,7 +49,7 @@ SB_COMPARTMENTS="sys-net sys-tor sys-wg sys-torvpn work anon office deep plain"
 . regress/lib/gwconf.sh
 FAILED=0
 
-sb_init || { echo "mktemp failed" >&2; exit 77; }
+sb_init || exit 77	# why: on stderr
 sb_busy && exit 77
 trap sb_cleanup EXIT
 trap 'exit 130' INT

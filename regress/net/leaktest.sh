@@ -44,7 +44,7 @@ FAILED=0
 # runner's time limit, and look again once we hold it.
 sb_busy && exit 77
 SB_LOCKWAIT=${SB_LOCKWAIT:-200}
-sb_init || { echo "another sandbox holds the lock (or mktemp failed)" >&2; exit 77; }
+sb_init || exit 77	# why: on stderr
 trap sb_cleanup EXIT
 sb_busy && exit 77
 trap 'exit 130' INT

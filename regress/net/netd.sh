@@ -44,7 +44,7 @@ FAILED=0
 # Compartment names are global: refuse to run over a live kubsd (once
 # the sandbox lock is ours: another test's compartments may still be
 # going away).
-sb_init || { echo "mktemp failed" >&2; exit 77; }
+sb_init || exit 77	# why: on stderr
 sb_busy && exit 77
 trap sb_cleanup EXIT
 trap 'exit 130' INT
@@ -258,6 +258,40 @@ if "$NET" -s "$SOCK" status -j | grep -A12 '"name": "work"' | grep -q '"chain": 
     fetch work | grep -q "test internet"; then
 	ok "restart keeps work where attach put it (chain b)"
 else fail "work's attachment lost on restart"; fi
+
+# A dead guest's "ready" is no one's: netd restarts while gw-b's guest
+# is dead and its status file still says ready; the new guest (a stub
+# that never reports) is not ready, and work's chain b stays blocked.
+status_of() { "$NET" -s "$SOCK" status -j | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if n["name"] == sys.argv[1]: print(n.get("guest", ""))' "$1"; }
+GWB=$T/state/gateways/gw-b
+kill -9 $NETD_PID; wait $NETD_PID 2>/dev/null; NETD_PID=
+kill -9 "$(cat "$GWB/guest.pid")" 2>/dev/null
+mkdir -p "$T/bin" && cp "$NETD" "$T/bin/" && cat >"$T/bin/kubsd-guest" <<'EOF2'
+#!/bin/sh
+echo $$ >"$2/guest.pid"
+while :; do sleep 1; done
+EOF2
+chmod +x "$T/bin/kubsd-guest"
+was=$(head -n 1 "$GWB/status")
+rm -f "$SOCK"
+REAL_NETD=$NETD; NETD=$T/bin/$(basename "$NETD")
+sb_start_netd || fail "netd with the stub guest starts"
+NETD=$REAL_NETD
+sleep 1
+st=$(status_of gw-b)
+"$NET" -s "$SOCK" show rules work >"$T/stale-rules.txt" 2>&1
+if [ "$was" = ready ] && [ "$st" != ready ] &&
+    grep -q 'chain not ready' "$T/stale-rules.txt" && ! fetch work | grep -q "test internet"; then
+	ok "a dead guest's old ready is not believed: gw-b $st, chain b blocked"
+else fail "stale readiness: status file '$was', gw-b '$st'"; cat "$T/stale-rules.txt"; fi
+kill -9 $NETD_PID; wait $NETD_PID 2>/dev/null; NETD_PID=
+kill -9 "$(cat "$GWB/guest.pid")" 2>/dev/null
+rm -f "$SOCK"
+if start_netd && fetch work | grep -q "test internet"; then ok "the real guest back: work via b"
+else fail "after the stub guest: $(status_of gw-b)"; fi
 
 # teardown: refused while attached, then forced; nothing left behind.
 "$NET" -s "$SOCK" teardown >"$T/td.out" 2>&1 && fail "teardown while attached" ||

@@ -145,6 +145,20 @@ test_status(void)
 		fclose(fp);
 	}
 	CHECK(strcmp(line, "ready\n") == 0, "status \"%s\"", line);
+	/* the writer, so that netd believes it only from this process */
+	snprintf(path, sizeof(path), "%s/status", dir);
+	if ((fp = fopen(path, "r")) != NULL) {
+		char	 who[64], want[64];
+
+		if (fgets(line, sizeof(line), fp) == NULL ||
+		    fgets(who, sizeof(who), fp) == NULL)
+			who[0] = '\0';
+		fclose(fp);
+		snprintf(want, sizeof(want), "pid %ld %llu\n", (long)getpid(),
+		    proc_starttime(getpid()));
+		CHECK(proc_starttime(getpid()) != 0 && strcmp(who, want) == 0,
+		    "status writer \"%s\", not \"%s\"", who, want);
+	}
 	CHECK(strcmp(status_get(), "ready") == 0, "status_get");
 	snprintf(path, sizeof(path), "%s/status.tmp", dir);
 	CHECK(access(path, F_OK) == -1, "status.tmp left behind");
