@@ -211,11 +211,9 @@ h_reload(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 {
 	const struct netd	*d = arg;
 
-	(void)m;
-	if (netd_reload() == -1)
-		return ctl_reply_error(rep, CTL_E_FAIL, "reload: %s has "
-		    "errors or could not be applied; nothing changed "
-		    "(see the log)", d->conffile);
+	if (netd_reload(m->flags & CTL_F_FORCE, rep->errmsg,
+	    sizeof(rep->errmsg)) == -1)
+		return ctl_reply_error(rep, CTL_E_FAIL, "%s", rep->errmsg);
 	fprintf(rep->fp, "reloaded %s\n", d->conffile);
 	return 0;
 }

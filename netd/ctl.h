@@ -25,7 +25,8 @@
  *
  *	u32 length	the whole message, header included
  *	u16 type	CTL_STATUS ... CTL_LOG (requests), CTL_OK, CTL_ERROR
- *	u16 flags	CTL_F_FORCE for teardown; every other bit must be 0
+ *	u16 flags	CTL_F_FORCE for teardown and reload; every other bit
+ *			must be 0
  *	u32 id		chosen by the client, echoed in the reply
  *
  * A request's payload is its string arguments, each followed by a NUL
@@ -59,7 +60,7 @@ enum ctl_type {
 	CTL_DETACH,		/* vm */
 	CTL_SHOW_RULES,		/* pf|nft [name] */
 	CTL_GRAPH,		/* -> DOT text */
-	CTL_RELOAD,
+	CTL_RELOAD,		/* flags: CTL_F_FORCE */
 	CTL_TEARDOWN,		/* flags: CTL_F_FORCE */
 	CTL_LOG,		/* verbose|brief */
 	CTL_OK = 0x100,		/* status 0, text */
@@ -193,7 +194,7 @@ struct ctl_reply {
 	size_t		 len;
 	int		 error;		/* set by ctl_reply_error() */
 	uint32_t	 code;
-	char		 errmsg[256];
+	char		 errmsg[4096];	/* one line: a reload's errors, whole */
 };
 
 /* The privilege a request needs is its command's (ctl_cmd.c). */

@@ -183,26 +183,135 @@ on_guest_poll(evutil_socket_t fd, short ev, void *arg)
 	schedule_shed();
 }
 
+/* A reload's error lines: each logged, and all kept for the reply. */
+struct reload_errs {
+	char	*buf;
+	size_t	 len;
+};
+
+static void
+reload_error(const char *msg, void *arg)
+{
+	struct reload_errs	*re = arg;
+	size_t			 used = strlen(re->buf);
+
+	log_warnx("%s", msg);
+	if (used < re->len)
+		snprintf(re->buf + used, re->len - used, "%s%s",
+		    used > 0 ? "; " : "", msg);
+}
+
+/* The configuration in file, with the recorded attachments; NULL: err. */
+static struct netd_config *
+reload_parse(const char *file, char *err, size_t errlen)
+{
+	struct netd_config	*conf;
+	struct reload_errs	 re = { err, errlen };
+
+	err[0] = '\0';
+	conf_error_sink(reload_error, &re);
+	if ((conf = parse_config(file)) != NULL)
+		state_load_attachments(conf);
+	if (conf != NULL && graph_build(conf) == -1) {
+		config_free(conf);
+		conf = NULL;
+	}
+	conf_error_sink(NULL, NULL);
+	return conf;
+}
+
+/*
+ * Like teardown: a reload that would take running VMs off their chains,
+ * or remove every node, needs -f.  1 (and why in err): refused.
+ */
+static int
+reload_refused(const struct netd_config *old, const struct netd_config *new,
+    char *err, size_t errlen)
+{
+	const struct node	*n, *m;
+	char			 names[256] = "";
+	int			 detached = 0, empty;
+	size_t			 used;
+
+	TAILQ_FOREACH(n, &old->nodes, entry) {
+		if (n->kind != NODE_VM || n->chain == NULL)
+			continue;
+		m = node_find(new, n->name);
+		if (m != NULL && m->kind == NODE_VM && m->chain != NULL)
+			continue;
+		used = strlen(names);
+		snprintf(names + used, sizeof(names) - used, "%s%s",
+		    detached++ ? ", " : "", n->name);
+	}
+	empty = TAILQ_EMPTY(&new->nodes) && !TAILQ_EMPTY(&old->nodes);
+	if (!detached && !empty)
+		return 0;
+	if (detached)
+		snprintf(err, errlen, "reload: %s would detach %d running "
+		    "vm%s (%s)%s; nothing changed (use -f)", netd.conffile,
+		    detached, detached == 1 ? "" : "s", names,
+		    empty ? " and remove every node" : "");
+	else
+		snprintf(err, errlen, "reload: %s would remove every node; "
+		    "nothing changed (use -f)", netd.conffile);
+	return 1;
+}
+
+/*
+ * What the old configuration had and the new one does not: gateways'
+ * guests stopped (before their compartments go), links and compartments
+ * removed.  In the old statedir: the new one may be another.
+ */
+static void
+reload_drop(const struct netd_config *old, const struct netd_config *new)
+{
+	const struct node	*n, *m;
+
+	TAILQ_FOREACH(n, &old->nodes, entry) {
+		m = node_find(new, n->name);
+		if (m != NULL && m->kind == n->kind && m->driver == n->driver &&
+		    strcmp(old->statedir, new->statedir) == 0)
+			continue;
+		if (n->kind == NODE_GATEWAY)
+			gw_guest_remove(old, n);
+		if (m == NULL || m->kind != n->kind || m->driver != n->driver)
+			topo_remove_node(netd.link, n);
+	}
+}
+
+/*
+ * Reload the configuration file.  -1: nothing changed, and err says why
+ * (every file:line error, as the log has them).
+ */
 int
-netd_reload(void)
+netd_reload(int force, char *err, size_t errlen)
 {
 	struct netd_config	*conf;
 	struct ruleset		*rs;
+	char			 lines[3072];
 
-	if ((conf = parse_config(netd.conffile)) != NULL)
-		state_load_attachments(conf);
-	if (conf == NULL || graph_build(conf) == -1) {
+	if ((conf = reload_parse(netd.conffile, lines, sizeof(lines))) ==
+	    NULL) {
 		log_warnx("reload: %s has errors, nothing changed",
 		    netd.conffile);
+		snprintf(err, errlen, "reload: %s has errors, nothing "
+		    "changed: %s", netd.conffile, lines);
+		return -1;
+	}
+	if (!force && reload_refused(netd.conf, conf, err, errlen)) {
+		log_warnx("%s", err);
 		config_free(conf);
 		return -1;
 	}
 	gw_guests_poll(conf);
 	if (netd_apply(conf, &rs) == -1) {
-		log_warnx("reload: could not apply %s", netd.conffile);
+		snprintf(err, errlen, "reload: could not apply %s; nothing "
+		    "changed (see the log)", netd.conffile);
+		log_warnx("%s", err);
 		config_free(conf);
 		return -1;
 	}
+	reload_drop(netd.conf, conf);
 	state_sync_compartments(conf);
 	sync_now();
 	rules_free(netd.rs);
@@ -216,12 +325,14 @@ netd_reload(void)
 static void
 on_signal(evutil_socket_t sig, short ev, void *arg)
 {
+	char	 errbuf[4096];
+
 	(void)ev;
 	(void)arg;
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading");
-		netd_reload();
+		netd_reload(0, errbuf, sizeof(errbuf));
 		break;
 	case SIGTERM:
 	case SIGINT:

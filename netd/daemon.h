@@ -52,7 +52,7 @@ struct netd {
 };
 
 int	netd_main(struct netd_config *, const struct netd_opts *);
-int	netd_reload(void);
+int	netd_reload(int, char *, size_t);
 int	netd_attach(const char *, const char *, char *, size_t);
 int	netd_regate(void);
 int	netd_teardown(int, char *, size_t);

@@ -27,16 +27,54 @@
 #include "kubsd.h"
 #include "graph.h"
 
+static void	(*error_sink)(const char *, void *);
+static void	*error_sink_arg;
+
+void
+conf_error_sink(void (*fn)(const char *, void *), void *arg)
+{
+	error_sink = fn;
+	error_sink_arg = arg;
+}
+
+/* One error line, "file:line: message" ("file: message" for line 0). */
+void
+conf_verror(const char *file, int line, const char *fmt, va_list ap)
+{
+	char	 msg[1024];
+	int	 n;
+
+	if (line > 0)
+		n = snprintf(msg, sizeof(msg), "%s:%d: ", file, line);
+	else
+		n = snprintf(msg, sizeof(msg), "%s: ", file);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		n = 0;
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	if (error_sink != NULL)
+		error_sink(msg, error_sink_arg);
+	else
+		fprintf(stderr, "%s\n", msg);
+}
+
+void
+conf_error(const char *file, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_verror(file, line, fmt, ap);
+	va_end(ap);
+}
+
 int
 graph_error(const char *file, int line, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(stderr, "%s:%d: ", file, line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	conf_verror(file, line, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return -1;
 }
 

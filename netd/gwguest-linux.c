@@ -159,12 +159,18 @@ gw_guests_sync(struct netd_config *conf)
 		if ((pid = pidfile_running(dir)) == 0)
 			guest_start(g, dir);
 		else {
-			/* adopted: from now on, ours to restart */
+			/*
+			 * Adopted: from now on, ours to restart.  Its ports
+			 * made anew lost the routes it had set: it applies
+			 * its bundle again, as when that changed.
+			 */
 			g->guest_started = (long long)time(NULL);
-			if (changed && kill(pid, SIGHUP) == -1)
+			if ((changed || g->relinked) &&
+			    kill(pid, SIGHUP) == -1)
 				log_warn("gateway %s: guest %ld", g->name,
 				    (long)pid);
 		}
+		g->relinked = 0;
 	}
 }
 
@@ -271,6 +277,45 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return 0;
 }
 
+#define GUEST_STOP_MS	6000	/* its daemon gets 3 s (kubsd-guest(8)) */
+
+/*
+ * Stop the guest of bundle directory dir, and wait until it is gone:
+ * its daemon (tor writes its state file on the way out) must not write
+ * into a directory that is being removed.
+ */
+static void
+guest_stop(const char *name, const char *dir)
+{
+	struct timespec	 ts = { 0, 50 * 1000 * 1000 };
+	pid_t		 pid;
+	int		 ms;
+
+	if ((pid = pidfile_running(dir)) == 0)
+		return;
+	kill(pid, SIGTERM);
+	for (ms = 0; ms < GUEST_STOP_MS && pidfile_running(dir) == pid;
+	    ms += 50)
+		nanosleep(&ts, NULL);
+	if (pidfile_running(dir) == pid) {
+		log_warnx("gateway %s: guest %ld did not stop; killed", name,
+		    (long)pid);
+		kill(pid, SIGKILL);
+	}
+	log_info("gateway %s: stopped its guest", name);
+}
+
+/* A gateway the configuration drops: its guest stopped, its bundle gone. */
+void
+gw_guest_remove(const struct netd_config *conf, const struct node *g)
+{
+	char	 dir[DIRMAX];
+
+	bundle_dir(conf, g, dir, sizeof(dir));
+	guest_stop(g->name, dir);
+	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /*
  * Stop the guests of gateways the configuration no longer has (all of
  * them with all set: teardown) and remove their bundles.
@@ -282,7 +327,6 @@ gw_guests_prune(const struct netd_config *conf, int all)
 	struct dirent		*de;
 	DIR			*d;
 	char			 top[DIRMAX - 256], dir[DIRMAX];
-	pid_t			 pid;
 
 	snprintf(top, sizeof(top), "%s/" BUNDLE_SUBDIR, conf->statedir);
 	if ((d = opendir(top)) == NULL)
@@ -294,10 +338,7 @@ gw_guests_prune(const struct netd_config *conf, int all)
 		    g->kind == NODE_GATEWAY)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%.255s", top, de->d_name);
-		if ((pid = pidfile_running(dir)) != 0) {
-			kill(pid, SIGTERM);
-			log_info("gateway %s: stopped its guest", de->d_name);
-		}
+		guest_stop(de->d_name, dir);
 		nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	}
 	closedir(d);

@@ -19,6 +19,7 @@
 #define GWGUEST_H
 
 struct netd_config;
+struct node;
 
 /* Write every gateway's bundle; start or SIGHUP compartment guests. */
 void	gw_guests_sync(struct netd_config *);
@@ -27,5 +28,6 @@ int	gw_guests_poll(struct netd_config *);
 /* Stop the guests of gateways gone from the config (all: every one)
  * and remove their bundles. */
 void	gw_guests_prune(const struct netd_config *, int all);
+void	gw_guest_remove(const struct netd_config *, const struct node *);
 
 #endif

@@ -32,6 +32,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -221,6 +222,8 @@ struct node {
 	char			 guest_status[KUBSD_STATUSLEN];
 	long long		 guest_started;	/* time(NULL); 0: not ours yet */
 	long long		 guest_dead;	/* time(NULL) it was found dead */
+	int			 relinked;	/* topo_apply() made its ports
+						   anew: its guest re-applies */
 };
 TAILQ_HEAD(nodes, node);
 
@@ -285,6 +288,15 @@ void			 print_config(FILE *, const struct netd_config *);
 
 /* graph.c: resolve and allocate; errors as file:line on stderr */
 int			 graph_build(struct netd_config *);	/* 0 ok, -1 */
+/* the parser's and the graph's "file:line: message" lines: to stderr,
+ * or (kubsd-netd's live mode) to the sink, which logs them */
+void			 conf_error_sink(void (*)(const char *, void *),
+			    void *);
+void			 conf_error(const char *file, int line,
+			    const char *fmt, ...)
+			    __attribute__((format(printf, 3, 4)));
+void			 conf_verror(const char *file, int line,
+			    const char *fmt, va_list);
 struct node		*node_find(const struct netd_config *, const char *);
 struct chain		*chain_find(const struct netd_config *, const char *);
 int			 node_seg_mtu(const struct node *);	/* 0: default */

@@ -47,7 +47,7 @@ static int	cmd_show_rules(struct netd_config *, struct ctl_args *);
 static int	cmd_graph(struct netd_config *, struct ctl_args *);
 static int	ctl_status(struct ctl_args *);
 static int	ctl_show_rules(struct ctl_args *);
-static int	ctl_teardown(struct ctl_args *);
+static int	ctl_forced(struct ctl_args *);
 static int	ctl_leaktest(struct ctl_args *);
 static int	run_help(struct ctl_args *);
 
@@ -58,7 +58,8 @@ static const struct run runs[] = {
 	{ CTL_L_LEAKTEST,	NULL,		ctl_leaktest },
 	{ CTL_SHOW_RULES,	cmd_show_rules,	ctl_show_rules },
 	{ CTL_STATUS,		NULL,		ctl_status },
-	{ CTL_TEARDOWN,		NULL,		ctl_teardown },
+	{ CTL_RELOAD,		NULL,		ctl_forced },
+	{ CTL_TEARDOWN,		NULL,		ctl_forced },
 };
 
 static const char	*sockpath = KUBSD_SOCKET;
@@ -315,10 +316,11 @@ ctl_show_rules(struct ctl_args *a)
 	return ask_print(CTL_SHOW_RULES, 0, name != NULL ? 2 : 1, args);
 }
 
+/* reload and teardown: -f, refused without it where VMs are attached */
 static int
-ctl_teardown(struct ctl_args *a)
+ctl_forced(struct ctl_args *a)
 {
-	return ask_print(CTL_TEARDOWN, a->opt['f'] ? CTL_F_FORCE : 0, 0,
+	return ask_print(a->cmd->type, a->opt['f'] ? CTL_F_FORCE : 0, 0,
 	    NULL);
 }
 

@@ -173,7 +173,8 @@ int		 link_route_flush_default(int af, const char *keep_if,
  * "ip netns exec" lives in a slave mount namespace, so the namespaces
  * it creates are not seen outside it and die with it.
  * netns_exists() counts a leftover file holding no namespace as absent;
- * netns_delete() removes such a file too.
+ * netns_delete() removes such a file too, and the namespace's
+ * /etc/netns/NAME (whether the namespace still exists or not).
  */
 int		 netns_create(const char *);
 int		 netns_delete(const char *);	/* ENOENT if missing */

@@ -129,12 +129,30 @@ netns_create(const char *name)
 	return -1;
 }
 
+/* ip-netns(8)'s per-namespace /etc (the compartment's resolv.conf). */
+static void
+netns_etc_remove(const char *name)
+{
+	char	 dir[PATH_MAX], path[PATH_MAX + 16];
+
+	snprintf(dir, sizeof(dir), "/etc/netns/%s", name);
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s", path);
+	if (rmdir(dir) == -1 && errno != ENOENT)
+		log_warn("%s", dir);
+}
+
 int
 netns_delete(const char *name)
 {
 	char		path[PATH_MAX];
 	struct stat	st;
+	int		saved;
 
+	saved = errno;
+	netns_etc_remove(name);
+	errno = saved;
 	if (netns_path(name, path, sizeof(path)) == -1)
 		return -1;
 	if (lstat(path, &st) == -1)

@@ -839,9 +839,7 @@ lookup(const char *s)
 static void
 verror_at(int line, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s:%d: ", file != NULL ? file->name : "?", line);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	conf_verror(file != NULL ? file->name : "?", line, fmt, ap);
 	errors++;
 }
 
@@ -1108,8 +1106,7 @@ lex_token(void)
 	lex_bare = 0;
 	if (errors >= MAXERRORS) {
 		if (errors == MAXERRORS) {
-			fprintf(stderr, "%s:%d: too many errors\n", file->name,
-			    tok_line);
+			conf_error(file->name, tok_line, "too many errors");
 			errors++;
 		}
 		lex_error = 1;		/* no syntax error for this EOF */
@@ -1256,7 +1253,7 @@ pushfile(const char *name, int line)
 	}
 	if ((fp = fopen(name, "r")) == NULL) {
 		if (line == 0) {
-			fprintf(stderr, "%s: %s\n", name, errstr(errno));
+			conf_error(name, 0, "%s", errstr(errno));
 			errors++;
 		} else if (errno == ENOENT)
 			yyerror_at(line, "include file \"%s\" not found",
@@ -1273,7 +1270,7 @@ pushfile(const char *name, int line)
 	}
 	if (S_ISDIR(st.st_mode) || (line != 0 && !S_ISREG(st.st_mode))) {
 		if (line == 0) {
-			fprintf(stderr, "%s: is a directory\n", name);
+			conf_error(name, 0, "is a directory");
 			errors++;
 		} else
 			yyerror_at(line, "include file \"%s\" is not a regular "

@@ -197,7 +197,8 @@ write_resolv(const struct node *n)
 
 /*
  * A port: a tap, or a veth into the node's compartment as peer; mtu 0:
- * the kernel's.
+ * the kernel's.  1: made anew (what was set up inside on the old one,
+ * routes included, went with it).
  */
 static int
 ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
@@ -216,7 +217,7 @@ ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
 	if (n->driver == DRIVER_QEMU) {
 		TRY(ctx, link_tap_create(ctx, port, mac, mtu, (uid_t)-1),
 		    "tap", port);
-		return 0;
+		return 1;
 	}
 	compartment_netns(n->name, ns, sizeof(ns));
 	if (netns_exists(ns) != 1 && netns_create(ns) == -1) {
@@ -228,7 +229,7 @@ ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
 	hostmac[0] = 0x06;
 	TRY(ctx, link_veth_create(ctx, port, hostmac, peer, ns, mac, mtu),
 	    "veth", port);
-	return 0;
+	return 1;
 }
 
 /*
@@ -252,26 +253,29 @@ port_wire(struct link_ctx *ctx, const char *port, const char *bridge,
 	return 0;
 }
 
+/* -1: failed; 1: a port was made anew; else 0. */
 static int
 apply_node(struct link_ctx *ctx, const struct node *n)
 {
-	int	 upmtu, downmtu;
+	int	 upmtu, downmtu, made, made2 = 0;
 
 	if (n->kind == NODE_UPLINK)
 		return 0;		/* its bridge: topo_apply() */
 	upmtu = n->up != NULL ? node_seg_mtu(n->up) : 0;
 	downmtu = node_seg_mtu(n);
-	if (ensure_port(ctx, n, n->port_if, n->mac, "eth0", upmtu) == -1 ||
+	if ((made = ensure_port(ctx, n, n->port_if, n->mac, "eth0",
+	    upmtu)) == -1 ||
 	    port_wire(ctx, n->port_if, n->up != NULL ? n->up->bridge_if : NULL,
 	    1) == -1)
 		return -1;
 	if (n->kind == NODE_GATEWAY &&
-	    (ensure_port(ctx, n, n->down_if, n->down_mac, "eth1",
-	    downmtu) == -1 ||
+	    ((made2 = ensure_port(ctx, n, n->down_if, n->down_mac, "eth1",
+	    downmtu)) == -1 ||
 	    port_wire(ctx, n->down_if, n->bridge_if, 0) == -1))
 		return -1;
+	made = made || made2;
 	if (n->driver != DRIVER_NETNS || n->up == NULL)
-		return 0;
+		return made;
 
 	/*
 	 * Compartment insides.  A gateway's routes, forwarding and
@@ -284,9 +288,10 @@ apply_node(struct link_ctx *ctx, const struct node *n)
 		return -1;
 	if (n->kind == NODE_GATEWAY)
 		return setup_inside(n, "eth1", n->down_mac, downmtu,
-		    &n->seg->gw, n->seg->net.prefixlen, NULL);
+		    &n->seg->gw, n->seg->net.prefixlen, NULL) == -1 ? -1 :
+		    made;
 	write_resolv(n);
-	return 0;
+	return made;
 }
 
 /* What the uplinks' interfaces have now: every segment's default. */
@@ -313,7 +318,8 @@ read_uplink_mtus(struct link_ctx *ctx, struct netd_config *conf)
 int
 topo_apply(struct link_ctx *ctx, struct netd_config *conf)
 {
-	const struct node	*n;
+	struct node	*n;
+	int		 made;
 
 	read_uplink_mtus(ctx, conf);
 	link_set_create_group(ctx, KUBSD_IFGROUP);
@@ -323,8 +329,10 @@ topo_apply(struct link_ctx *ctx, struct netd_config *conf)
 		    ensure_bridge(ctx, n) == -1)
 			return -1;
 	TAILQ_FOREACH(n, &conf->nodes, entry)
-		if (apply_node(ctx, n) == -1)
+		if ((made = apply_node(ctx, n)) == -1)
 			return -1;
+		else if (made && n->kind == NODE_GATEWAY)
+			n->relinked = 1;
 	return 0;
 }
 
@@ -341,7 +349,7 @@ topo_reattach(struct link_ctx *ctx, const struct node *n)
 		log_warnx("detach %s: %s", n->port_if, link_error(ctx));
 		return -1;
 	}
-	return apply_node(ctx, n);
+	return apply_node(ctx, n) == -1 ? -1 : 0;
 }
 
 /* Remove a node's links and compartment. */

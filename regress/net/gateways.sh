@@ -303,7 +303,7 @@ else fail "leaktest with a hole: exit $rc"; cat "$T/leak-hole.txt"; fi
 # WireGuard's UDP to the endpoint.
 grep -v '"sys-tor"' "$T/netd.conf" | grep -v 'chain "tor" }' >"$T/torvpn.conf"
 cp "$T/torvpn.conf" "$T/netd.conf"
-net reload >"$T/reload.out" 2>&1 || fail "reload without sys-tor: $(cat "$T/reload.out")"
+net reload -f >"$T/reload.out" 2>&1 || fail "reload without sys-tor: $(cat "$T/reload.out")"
 sleep 3
 capture_start "$I" eth0
 got=$(fetch deep 20 | grep -c "test internet")

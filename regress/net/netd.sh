@@ -211,23 +211,57 @@ write_conf "$T/netd.conf" b 'vm "broken" { chain "nosuch" }'
 "$NET" -s "$SOCK" reload >"$T/reload.out" 2>&1
 inh nft list ruleset >"$T/after.nft"
 if cmp -s "$T/before.nft" "$T/after.nft" && grep -q 'nothing changed' "$T/reload.out" &&
-    grep -q 'nosuch' "$T/netd.log"; then
-	ok "broken reload changes nothing, logs file:line"
-else fail "broken reload"; fi
+    grep -q "netd.conf:[0-9]*: .*nosuch" "$T/reload.out" &&
+    grep -q "kubsd-netd: .*netd.conf:[0-9]*: .*nosuch" "$T/netd.log"; then
+	ok "broken reload changes nothing, logs and replies file:line"
+else fail "broken reload: $(cat "$T/reload.out")"; fi
 cp "$T/good.conf" "$T/netd.conf"
 
-# A reload without "other" removes its port and compartment; putting it
+# A reload without "other" would detach it: refused, naming it; forced,
+# it removes its port, compartment and /etc/netns directory; putting it
 # back brings them back.
 grep -v '^vm "other"' "$T/good.conf" >"$T/netd.conf"
-"$NET" -s "$SOCK" reload >/dev/null 2>&1
+"$NET" -s "$SOCK" reload >"$T/reload.out" 2>&1
+if grep -q 'would detach 1 running vm (other); nothing changed (use -f)' "$T/reload.out" &&
+    inh ip link show kp-other >/dev/null 2>&1; then
+	ok "a reload that would detach other is refused, naming it"
+else fail "reload detaching other: $(cat "$T/reload.out")"; fi
+"$NET" -s "$SOCK" reload -f >/dev/null 2>&1
 if ! inh ip link show kp-other >/dev/null 2>&1 &&
-    ! ip netns list | grep -q '^kubsd-other\b'; then
-	ok "reload removes a vm's port and compartment"
+    ! ip netns list | grep -q '^kubsd-other\b' && [ ! -e /etc/netns/kubsd-other ]; then
+	ok "reload -f removes a vm's port, compartment and /etc/netns/kubsd-other"
 else fail "reload left vm other behind"; fi
 cp "$T/good.conf" "$T/netd.conf"
 "$NET" -s "$SOCK" reload >/dev/null 2>&1
 if fetch other | grep -q "test internet"; then ok "reload brings vm other back"
 else fail "vm other after reload"; fi
+
+# An empty configuration: refused; forced, nothing is left, the gateway
+# compartments and their guests included; the good one again carries
+# traffic through every chain, its guests set up anew (no SIGHUP by hand).
+count_ifs() { inh ip -o link show group 0x6b75 | wc -l; }
+: >"$T/netd.conf"
+"$NET" -s "$SOCK" reload >"$T/reload.out" 2>&1
+if grep -q 'would detach 2 running vms (.*) and remove every node; nothing changed' "$T/reload.out" &&
+    [ "$(count_ifs)" -gt 0 ]; then ok "an empty reload is refused"
+else fail "empty reload: $(cat "$T/reload.out")"; fi
+"$NET" -s "$SOCK" reload -f >"$T/reload.out" 2>&1 || fail "reload -f: $(cat "$T/reload.out")"
+left="$(count_ifs) interfaces"
+for c in $SB_COMPARTMENTS; do
+	ip netns list | grep -q "^kubsd-$c\b" && left="$left, compartment $c"
+	[ -e "/etc/netns/kubsd-$c" ] && left="$left, /etc/netns/kubsd-$c"
+done
+for g in gw-a gw-b; do
+	[ -e "$T/state/gateways/$g" ] && left="$left, bundle $g"
+done
+pgrep -f "kubsd-guest.* -d $T/state" >/dev/null && left="$left, a guest"
+if [ "$left" = "0 interfaces" ]; then ok "reload -f of an empty configuration leaves nothing"
+else fail "empty reload -f left $left"; fi
+cp "$T/good.conf" "$T/netd.conf"
+if "$NET" -s "$SOCK" reload >"$T/reload.out" 2>&1 && sb_wait_ready 30 &&
+    fetch work | grep -q "test internet" && fetch other | grep -q "test internet"; then
+	ok "the good configuration again: work (b) and other (a) get out"
+else fail "after the empty reload: $(cat "$T/reload.out")"; fi
 
 # The socket refuses an unprivileged user.
 if command -v setpriv >/dev/null; then
@@ -238,7 +272,6 @@ if command -v setpriv >/dev/null; then
 fi
 
 # kill -9: everything stays blocked; restart reconciles, no duplicates.
-count_ifs() { inh ip -o link show group 0x6b75 | wc -l; }
 before=$(count_ifs)
 kill -9 $NETD_PID; wait $NETD_PID 2>/dev/null; NETD_PID=
 capture_start
@@ -280,13 +313,16 @@ rm -f "$SOCK"
 REAL_NETD=$NETD; NETD=$T/bin/$(basename "$NETD")
 sb_start_netd || fail "netd with the stub guest starts"
 NETD=$REAL_NETD
+i=0; while [ $i -lt 30 ] && ! grep -q . "$GWB/guest.pid" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 sleep 1
 st=$(status_of gw-b)
 "$NET" -s "$SOCK" show rules work >"$T/stale-rules.txt" 2>&1
-if [ "$was" = ready ] && [ "$st" != ready ] &&
+case $st in starting*) live=1 ;; *) live= ;; esac
+if [ "$was" = ready ] && [ -n "$live" ] &&
     grep -q 'chain not ready' "$T/stale-rules.txt" && ! fetch work | grep -q "test internet"; then
 	ok "a dead guest's old ready is not believed: gw-b $st, chain b blocked"
-else fail "stale readiness: status file '$was', gw-b '$st'"; cat "$T/stale-rules.txt"; fi
+else fail "stale readiness: status file '$was', gw-b '$st'"; cat "$T/stale-rules.txt"
+	tail -3 "$GWB/guest.log"; cat "$GWB/guest.pid"; fi
 kill -9 $NETD_PID; wait $NETD_PID 2>/dev/null; NETD_PID=
 kill -9 "$(cat "$GWB/guest.pid")" 2>/dev/null
 rm -f "$SOCK"
