@@ -113,8 +113,8 @@ moved_done(struct moved *mv, int keep)
  * the graph moves one VM (graph_move), only the anchors of the VMs that
  * changed are compiled again, and only they are loaded.
  */
-int
-netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
+static int
+attach(const char *vm, const char *chain, char *err, size_t errlen)
 {
 	struct netd	*d = netd_mutable();
 	struct node	*n, **others;
@@ -217,6 +217,19 @@ revert:
 	if (graph_move(d->conf, n, &others, &nothers) == -1)
 		fatalx("attach %s: cannot put it back", vm);
 	free(others);
+	return -1;
+}
+
+/* An attach; one that failed is the VM's last error (status). */
+int
+netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
+{
+	struct node	*n;
+
+	if (attach(vm, chain, err, errlen) == 0)
+		return 0;
+	if ((n = node_find(netd_mutable()->conf, vm)) != NULL)
+		snprintf(n->last_error, sizeof(n->last_error), "%s", err);
 	return -1;
 }
 

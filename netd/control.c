@@ -56,8 +56,9 @@ struct conn {
 static json_t *
 node_json(const struct node *n)
 {
-	char	 a[KADDR_STRLEN], m[32];
-	json_t	*o = json_object();
+	char		 a[KADDR_STRLEN], m[32];
+	const char	*blocked;
+	json_t		*o = json_object();
 
 	json_object_set_new(o, "name", json_string(n->name));
 	json_object_set_new(o, "kind", json_string(n->kind == NODE_VM &&
@@ -65,9 +66,17 @@ node_json(const struct node *n)
 	if (n->kind == NODE_UPLINK) {
 		json_object_set_new(o, "interface", json_string(n->bridge_if));
 		json_object_set_new(o, "uplink", json_string(n->ifname));
-		json_object_set_new(o, "state", json_string("up"));
+		json_object_set_new(o, "state", json_string(n->if_down ?
+		    "down" : "up"));
+		json_object_set_new(o, "error", n->last_error[0] ?
+		    json_string(n->last_error) : json_null());
 		return o;
 	}
+	json_object_set_new(o, "error", n->last_error[0] ?
+	    json_string(n->last_error) : json_null());
+	blocked = n->kind == NODE_VM ? compile_vm_blocked(n) : NULL;
+	json_object_set_new(o, "blocked", blocked != NULL ?
+	    json_string(blocked) : json_null());
 	json_object_set_new(o, "interface", json_string(n->port_if));
 	json_object_set_new(o, "state", json_string(n->up != NULL ?
 	    "attached" : "offline"));
@@ -100,6 +109,22 @@ node_json(const struct node *n)
 	return o;
 }
 
+/* Every gateway on c ready and its uplink's interface up. */
+static int
+chain_carrying(const struct chain *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nhops; i++)
+		if (c->hops[i].node == NULL ||
+		    (c->hops[i].node->kind == NODE_GATEWAY &&
+		    c->hops[i].node->unready) ||
+		    (c->hops[i].node->kind == NODE_UPLINK &&
+		    c->hops[i].node->if_down))
+			return 0;
+	return 1;
+}
+
 /* A chain: its gateways and uplink, first hop first. */
 static json_t *
 chain_json(const struct chain *c)
@@ -114,6 +139,7 @@ chain_json(const struct chain *c)
 	json_object_set_new(o, "ipv6", json_boolean(c->ipv6));
 	json_object_set_new(o, "dns", json_string(c->dns == DNS_NONE ?
 	    "none" : "first-hop"));
+	json_object_set_new(o, "carrying", json_boolean(chain_carrying(c)));
 	return o;
 }
 
@@ -210,10 +236,10 @@ static int
 h_reload(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 {
 	const struct netd	*d = arg;
+	char			 err[sizeof(rep->errmsg)];
 
-	if (netd_reload(m->flags & CTL_F_FORCE, rep->errmsg,
-	    sizeof(rep->errmsg)) == -1)
-		return ctl_reply_error(rep, CTL_E_FAIL, "%s", rep->errmsg);
+	if (netd_reload(m->flags & CTL_F_FORCE, err, sizeof(err)) == -1)
+		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
 	fprintf(rep->fp, "reloaded %s\n", d->conffile);
 	return 0;
 }

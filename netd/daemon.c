@@ -157,9 +157,60 @@ netd_apply(struct netd_config *conf, struct ruleset **rsp)
 }
 
 /*
- * A gateway became ready or stopped being so: the clients of its
- * chains are let through or blocked, in one transaction: their
- * elements (netd_regate()), or else the whole ruleset.
+ * The uplinks' interfaces, asked over netlink at every poll: 1 if one
+ * went down or came up (its chains are blocked, its gateways not ready,
+ * while it is down).
+ */
+static int
+uplinks_poll(struct netd_config *conf)
+{
+	struct node		*n;
+	struct link_state	 st;
+	int			 down, changed = 0;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind != NODE_UPLINK || n->ifname == NULL)
+			continue;
+		down = link_get(netd.link, n->ifname, &st) == -1 || !st.up ||
+		    !st.running;
+		if (down == n->if_down)
+			continue;
+		if ((n->if_down = down)) {
+			log_warnx("uplink %s: interface %s is down; its chains "
+			    "carry nothing", n->name, n->ifname);
+			snprintf(n->last_error, sizeof(n->last_error),
+			    "interface %s is down", n->ifname);
+		} else
+			log_info("uplink %s: interface %s is up", n->name,
+			    n->ifname);
+		changed = 1;
+	}
+	return changed;
+}
+
+/* -1 (and which, in err) if an uplink's interface does not exist. */
+static int
+uplinks_missing(const struct netd_config *conf, char *err, size_t errlen)
+{
+	const struct node	*n;
+	struct link_state	 st;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry)
+		if (n->kind == NODE_UPLINK && n->ifname != NULL &&
+		    link_get(netd.link, n->ifname, &st) == -1) {
+			snprintf(err, errlen, "%s:%d: uplink %s: no interface "
+			    "\"%s\" on this host", n->file, n->lineno,
+			    n->name, n->ifname);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * A gateway became ready or stopped being so, or an uplink went down or
+ * up: the clients of its chains are let through or blocked, in one
+ * transaction: their elements (netd_regate()), or else the whole
+ * ruleset.
  */
 static void
 on_guest_poll(evutil_socket_t fd, short ev, void *arg)
@@ -167,12 +218,15 @@ on_guest_poll(evutil_socket_t fd, short ev, void *arg)
 	struct timeval	 tv = { 0, GUEST_POLL_MS * 1000 };
 	struct ruleset	*rs;
 	char		 err[256];
+	int		 changed;
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
 	evtimer_add(guest_ev, &tv);
-	if (!gw_guests_poll(netd.conf) || netd_regate() == 0)
+	changed = uplinks_poll(netd.conf);
+	changed |= gw_guests_poll(netd.conf);
+	if (!changed || netd_regate() == 0)
 		return;
 	if ((rs = netd_load_rules(&netd, netd.conf, err, sizeof(err))) ==
 	    NULL) {
@@ -298,11 +352,18 @@ netd_reload(int force, char *err, size_t errlen)
 		    "changed: %s", netd.conffile, lines);
 		return -1;
 	}
+	if (uplinks_missing(conf, lines, sizeof(lines)) == -1) {
+		snprintf(err, errlen, "reload: %s; nothing changed", lines);
+		log_warnx("%s", err);
+		config_free(conf);
+		return -1;
+	}
 	if (!force && reload_refused(netd.conf, conf, err, errlen)) {
 		log_warnx("%s", err);
 		config_free(conf);
 		return -1;
 	}
+	uplinks_poll(conf);
 	gw_guests_poll(conf);
 	if (netd_apply(conf, &rs) == -1) {
 		snprintf(err, errlen, "reload: could not apply %s; nothing "
@@ -361,6 +422,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 {
 	struct event	*ev[3];
 	struct node	*n;
+	char		 errbuf[512];
 	int		 sigs[3] = { SIGHUP, SIGTERM, SIGINT }, i;
 
 	memset(&netd, 0, sizeof(netd));
@@ -372,8 +434,10 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 		fatalx("cannot open the rule loader");
 	if ((netd.link = link_open(NULL)) == NULL)
 		fatal("netlink");
+	if (uplinks_missing(conf, errbuf, sizeof(errbuf)) == -1)
+		fatalx("%s", errbuf);
 	/* The host routes for its gateways; the rules say which. */
-	if (link_sysctl_set(NULL, "net/ipv4/ip_forward", "1") == -1)
+	if (state_sysctl_set(conf, "net/ipv4/ip_forward", "1") == -1)
 		log_warn("net.ipv4.ip_forward");
 	if (state_load_attachments(conf) > 0) {
 		graph_reset(conf);
@@ -385,6 +449,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		if (n->kind == NODE_GATEWAY)
 			n->unready = 1;
+	uplinks_poll(conf);
 	gw_guests_poll(conf);
 	if (netd_apply(conf, &netd.rs) == -1)
 		fatalx("could not apply %s; kubsd's interfaces stay blocked",
@@ -392,6 +457,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	state_sync_compartments(conf);
 	if (!opts->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
+	gw_guests_reaper();		/* not inherited: after daemon() */
 	write_pidfile(opts->pidfile);
 
 	if ((netd.base = event_base_new()) == NULL)

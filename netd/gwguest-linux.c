@@ -26,6 +26,7 @@
  * gateways (and their firewalls) down with it.  They are found again
  * by their pid files.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -152,6 +153,8 @@ gw_guests_sync(struct netd_config *conf)
 		    sizeof(err))) == -1) {
 			/* Its chains stay blocked: never ready. */
 			log_warnx("%s", err);
+			snprintf(g->last_error, sizeof(g->last_error), "%s",
+			    err);
 			continue;
 		}
 		if (!managed(g))
@@ -219,6 +222,8 @@ read_status(const struct netd_config *conf, struct node *g)
 	bundle_dir(conf, g, dir, sizeof(dir));
 	pid = pidfile_running(dir);
 	fresh = status_fresh(dir, pid, line, sizeof(line));
+	if (strncmp(line, "error ", 6) == 0)
+		snprintf(g->last_error, sizeof(g->last_error), "%s", line + 6);
 	if (pid == 0) {
 		snprintf(g->guest_status, sizeof(g->guest_status),
 		    "down no guest running%s%s",
@@ -235,17 +240,51 @@ read_status(const struct netd_config *conf, struct node *g)
 	return fresh && strcmp(line, "ready") == 0;
 }
 
+/* The uplink g's traffic leaves by, if its interface is down. */
+static const struct node *
+uplink_down(const struct node *g)
+{
+	for (; g != NULL; g = g->up)
+		if (g->kind == NODE_UPLINK && g->if_down)
+			return g;
+	return NULL;
+}
+
+/*
+ * Guests are double-forked so that they outlive netd, which leaves the
+ * processes that exit on their way (the guest's daemon(3) parent, a
+ * guest that stops) to init, and a minimal init (a container's) never
+ * reaps them.  As a subreaper netd gets them, and reaps them at each
+ * poll; after netd, init has them again.
+ */
+void
+gw_guests_reaper(void)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("PR_SET_CHILD_SUBREAPER");
+}
+
+static void
+reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
 int
 gw_guests_poll(struct netd_config *conf)
 {
+	const struct node	*u;
 	struct node	*g;
 	int		 changed = 0, down, st;
 
+	reap();
 	TAILQ_FOREACH(g, &conf->nodes, entry) {
 		if (g->kind != NODE_GATEWAY)
 			continue;
 		st = read_status(conf, g);
-		down = st != 1;
+		u = uplink_down(g);
+		down = st != 1 || u != NULL;
 		/* A guest that died is started again after a pause. */
 		if (!managed(g) || g->guest_started == 0 || st != -1)
 			g->guest_dead = 0;
@@ -259,7 +298,10 @@ gw_guests_poll(struct netd_config *conf)
 			g->guest_dead = 0;
 		}
 		if (down != g->unready) {
-			log_info("gateway %s: %s", g->name, g->guest_status);
+			log_info("gateway %s: %s%s%s%s", g->name,
+			    g->guest_status, u != NULL ? "; uplink " : "",
+			    u != NULL ? u->ifname : "",
+			    u != NULL ? " is down" : "");
 			g->unready = down;
 			changed = 1;
 		}

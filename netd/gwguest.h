@@ -28,6 +28,7 @@ int	gw_guests_poll(struct netd_config *);
 /* Stop the guests of gateways gone from the config (all: every one)
  * and remove their bundles. */
 void	gw_guests_prune(const struct netd_config *, int all);
+void	gw_guests_reaper(void);
 void	gw_guest_remove(const struct netd_config *, const struct node *);
 
 #endif

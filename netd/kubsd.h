@@ -172,6 +172,8 @@ struct node {
 	struct kaddr_list	 exclude;	/* never forwarded to (the LAN) */
 	int			 if_mtu;	/* ifname's, read by netd; 0:
 						   unknown */
+	int			 if_down;	/* live: ifname is down or gone;
+						   its chains carry nothing */
 
 	/* gateway */
 	enum role		 role;
@@ -224,6 +226,8 @@ struct node {
 	long long		 guest_dead;	/* time(NULL) it was found dead */
 	int			 relinked;	/* topo_apply() made its ports
 						   anew: its guest re-applies */
+	/* live only: the last error about it, whole ("": none) */
+	char			 last_error[KUBSD_STATUSLEN];
 };
 TAILQ_HEAD(nodes, node);
 

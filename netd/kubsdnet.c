@@ -237,6 +237,24 @@ jstr(json_t *v, char *buf, size_t len)
 	return "-";
 }
 
+/* Under the table: the chains that carry nothing, each node's last error. */
+static void
+status_notes(json_t *root)
+{
+	json_t		*v;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(root, "chains"), i, v)
+		if (json_is_false(json_object_get(v, "carrying")))
+			printf("chain %s: not carrying\n", json_string_value(
+			    json_object_get(v, "name")));
+	json_array_foreach(json_object_get(root, "nodes"), i, v)
+		if (json_is_string(json_object_get(v, "error")))
+			printf("%s: last error: %s\n", json_string_value(
+			    json_object_get(v, "name")), json_string_value(
+			    json_object_get(v, "error")));
+}
+
 /* The columns as wide as their widest value: "disposable", IPv6. */
 static void
 status_table(json_t *root)
@@ -275,6 +293,7 @@ status_table(json_t *root)
 			printf("%-*s%c", c < 6 ? w[c] : 0,
 			    jstr(json_object_get(n, cols[c]), b[c],
 			    sizeof(b[c])), c < 6 ? ' ' : '\n');
+	status_notes(root);
 }
 
 static int

@@ -319,6 +319,7 @@ parse_state(const struct nlmsghdr *nlh, struct link_state *st)
 	memset(st, 0, sizeof(*st));
 	st->ifindex = ifm->ifi_index;
 	st->up = (ifm->ifi_flags & IFF_UP) != 0;
+	st->running = (ifm->ifi_flags & IFF_RUNNING) != 0;
 	st->isolated = -1;
 	attr_parse(nlh, NULL, tb, IFLA_MAX);
 	if (u32ok(tb[IFLA_MASTER]))

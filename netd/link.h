@@ -133,6 +133,7 @@ struct link_state {
 	int		 master;	/* ifindex of the bridge, 0: none */
 	int		 isolated;	/* bridge port flag; -1: not a port */
 	int		 up;		/* administratively */
+	int		 running;	/* up with a carrier (IFF_RUNNING) */
 	int		 mtu;
 	uint32_t	 group;
 	uint8_t		 mac[6];

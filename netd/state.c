@@ -19,7 +19,9 @@
  *   attachments  "vm chain" lines: what kubsd-net attach changed, so a
  *                restart or a reload keeps each VM where it was put;
  *   compartments the namespaces netd made, so a restart with a smaller
- *                configuration removes the ones it no longer has.
+ *                configuration removes the ones it no longer has;
+ *   sysctls      "path value" lines: what the host's sysctls kubsd sets
+ *                were before it first set them, put back by teardown.
  * Files are replaced atomically (write, fsync, rename); an attach
  * appends a line and syncs just after its reply (state_note_attachment).
  */
@@ -238,12 +240,84 @@ state_sync_compartments(const struct netd_config *conf)
 	state_commit(&sf, path);
 }
 
-/* After a teardown nothing is attached and no compartment exists. */
+/* Is path in the sysctls file already? */
+static int
+sysctl_known(const char *file, const char *path)
+{
+	char	 line[256];
+	size_t	 len = strlen(path);
+	FILE	*fp;
+	int	 known = 0;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		return 0;
+	while (!known && fgets(line, sizeof(line), fp) != NULL)
+		known = strncmp(line, path, len) == 0 && line[len] == ' ';
+	fclose(fp);
+	return known;
+}
+
+/*
+ * Set one of the host's sysctls (path as link_sysctl_set()), after
+ * noting, durably and only the first time, what it was: a restart of
+ * netd finds it set by kubsd, and must not take that for the original.
+ */
+int
+state_sysctl_set(const struct netd_config *conf, const char *path,
+    const char *value)
+{
+	char	 file[512], was[64];
+	FILE	*fp;
+
+	state_path(conf, "sysctls", file, sizeof(file));
+	if (!sysctl_known(file, path) &&
+	    link_sysctl_get(NULL, path, was, sizeof(was)) == 0) {
+		if ((fp = fopen(file, "a")) == NULL)
+			log_warn("%s", file);
+		else {
+			fprintf(fp, "%s %s\n", path, was);
+			if (fflush(fp) == EOF || fsync(fileno(fp)) == -1)
+				log_warn("%s", file);
+			fclose(fp);
+		}
+	}
+	return link_sysctl_set(NULL, path, value);
+}
+
+/* Teardown: the sysctls back to what they were before kubsd set them. */
+static void
+sysctl_restore(const struct netd_config *conf)
+{
+	char	 file[512], line[256], *sp;
+	FILE	*fp;
+
+	state_path(conf, "sysctls", file, sizeof(file));
+	if ((fp = fopen(file, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp++ = '\0';
+		if (link_sysctl_set(NULL, line, sp) == -1)
+			log_warn("restoring %s", line);
+		else
+			log_info("%s restored to %s", line, sp);
+	}
+	fclose(fp);
+	unlink(file);
+}
+
+/*
+ * After a teardown nothing is attached, no compartment exists and the
+ * host's sysctls are what they were.
+ */
 void
 state_clear(const struct netd_config *conf)
 {
 	char	 path[512];
 
+	sysctl_restore(conf);
 	state_path(conf, "attachments", path, sizeof(path));
 	unlink(path);
 	state_path(conf, "compartments", path, sizeof(path));

@@ -27,5 +27,7 @@ void	state_sync_attachments(const struct netd_config *);
 int	state_load_attachments(struct netd_config *);
 void	state_sync_compartments(const struct netd_config *);
 void	state_clear(const struct netd_config *);
+int	state_sysctl_set(const struct netd_config *, const char *,
+	    const char *);
 
 #endif

@@ -38,10 +38,15 @@ compile_vm_blocked(const struct node *n)
 
 	if (n->up == NULL)
 		return "offline";
-	/* A chain carries nothing until every gateway on it is ready. */
-	for (g = n->up; g != NULL && g->kind == NODE_GATEWAY; g = g->up)
-		if (g->unready)
+	/*
+	 * A chain carries nothing until every gateway on it is ready, nor
+	 * while its uplink's interface is down.
+	 */
+	for (g = n->up; g != NULL; g = g->up)
+		if (g->kind == NODE_GATEWAY && g->unready)
 			return "chain not ready";
+		else if (g->kind == NODE_UPLINK && g->if_down)
+			return "uplink down";
 	return NULL;
 }
 

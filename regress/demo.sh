@@ -226,6 +226,14 @@ heading "the test internet's HTTP and DNS logs: who connected"
 grep -v '^Serving' "$TN_HTTP_LOG" || :
 cat "$TN_DNS_LOG" || :
 
+heading "what kubsd left behind (looked for before the sandbox cleans up)"
+left=0
+if sb_kubsd_leftovers; then echo "nothing left behind by kubsd"
+else echo "left behind by kubsd (see above)"; left=1; fi
+if grep 'gateway .*error' "$T/netd.log"; then
+	echo "(a gateway reported an error: see above)"; left=1
+fi
+
 heading "cleanup"
 sb_cleanup
 if sb_leftovers; then
@@ -234,3 +242,4 @@ else
 	echo "left behind (see above)"
 	exit 1
 fi
+exit $left

@@ -59,6 +59,7 @@ sb_init() {	# the scratch directory; no namespace yet; 1: why on stderr
 	echo "pid $$ ($0, since $(date -u +%H:%M:%S))" >"$SB_LOCK"
 	H=kubsd-${SB_PREFIX}h-$$
 	I=kubsd-${SB_PREFIX}i-$$
+	SB_ZOMBIES0=$(sb_guest_zombies)
 	T=$(mktemp -d /tmp/kubsd-sandbox.XXXXXX) ||
 	    { echo "mktemp failed" >&2; return 1; }
 	SOCK=$T/netd.sock
@@ -126,6 +127,8 @@ sb_http() {	# $1: the page
 # through inh: a function run with & is a subshell, and NETD_PID must
 # be netd itself (nsenter execs it) for kill and wait to reach it.
 sb_start_netd() {
+	# what kubsd must put back at teardown: as it was before its first start
+	[ -n "${SB_FWD0:-}" ] || SB_FWD0=$(inh sysctl -n net.ipv4.ip_forward)
 	nsenter --net=/var/run/netns/$H "$NETD" -d -f "$T/netd.conf" \
 	    -s "$SOCK" >>"$T/netd.log" 2>&1 9>&- &
 	NETD_PID=$!
@@ -201,6 +204,39 @@ sb_cleanup() {
 	if [ -n "${T:-}" ] && [ -d "$T" ]; then
 		if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 	fi
+}
+
+# Pids of kubsd-guest zombies, one a line.
+sb_guest_zombies() {
+	ps -eo pid=,stat=,comm= | awk '$2 ~ /^Z/ && $3 ~ /^kubsd-guest/ { print $1 }'
+}
+
+# After kubsd-netd's teardown, before sb_cleanup (which would hide it):
+# what kubsd left, one line each (none: exit 0).  Its compartments and
+# their /etc/netns directories, interfaces and tables in H, the host's
+# forwarding not put back, the gateways' bundles (a Tor state file
+# written after they were removed), guests still running, zombies.
+sb_kubsd_leftovers() {
+	_left=$(
+	for _c in $SB_COMPARTMENTS; do
+		ip netns list | grep -q "^kubsd-$_c\b" && echo "compartment kubsd-$_c"
+		[ -e "/etc/netns/kubsd-$_c" ] && echo "directory /etc/netns/kubsd-$_c"
+	done
+	_n=$(inh ip -o link show group 0x6b75 | wc -l)
+	[ "$_n" = 0 ] || echo "$_n kubsd interfaces in $H"
+	inh nft list tables 2>/dev/null | grep kubsd | sed "s/^/nft in $H: /"
+	_f=$(inh sysctl -n net.ipv4.ip_forward)
+	[ "$_f" = "${SB_FWD0:-$_f}" ] ||
+	    echo "net.ipv4.ip_forward in $H is $_f, was $SB_FWD0 before kubsd"
+	[ -e "$T/state/gateways" ] &&
+	    find "$T/state/gateways" | sed 's/^/bundle file /' | head -5
+	pgrep -f "kubsd-guest.* -d $T/" | sed 's/^/guest running: pid /'
+	for _z in $(sb_guest_zombies); do
+		echo "$SB_ZOMBIES0" | grep -qx "$_z" || echo "guest zombie: pid $_z"
+	done)
+	[ -z "$_left" ] && return 0
+	echo "$_left"
+	return 1
 }
 
 # After sb_cleanup: what is left of the sandbox, one line each (none:

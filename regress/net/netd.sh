@@ -68,6 +68,16 @@ write_conf "$T/netd.conf" a
 
 start_netd() { sb_start_netd && sb_wait_ready 30; }
 
+# An uplink interface that does not exist: netd refuses to start, with
+# one line naming it (and has changed nothing).
+sed 's/interface "eth0"/interface "eth9"/' "$T/netd.conf" >"$T/eth9.conf"
+out=$(inh "$NETD" -d -f "$T/eth9.conf" -s "$T/eth9.sock" 2>&1); rc=$?
+if [ $rc != 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+    echo "$out" | grep -q 'eth9.conf:[0-9]*: uplink wan: no interface "eth9"' &&
+    ! inh nft list tables | grep -q kubsd; then
+	ok "a missing uplink interface: netd refuses to start ($out)"
+else fail "missing uplink interface: exit $rc: $out"; fi
+
 if start_netd; then ok "netd starts"; else
 	fail "netd starts"; cat "$T/netd.log"; exit 1; fi
 
@@ -292,6 +302,36 @@ if "$NET" -s "$SOCK" status -j | grep -A12 '"name": "work"' | grep -q '"chain": 
 	ok "restart keeps work where attach put it (chain b)"
 else fail "work's attachment lost on restart"; fi
 
+# The uplink's interface goes down: netd follows it (status says
+# "down", the chains through it carry nothing, its gateways are not
+# ready, the VMs are blocked); up again, everything carries again.
+js() {	# a python expression on the status JSON d
+	"$NET" -s "$SOCK" status -j | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+node = {n["name"]: n for n in d["nodes"]}
+chain = {c["name"]: c for c in d["chains"]}
+print(eval(sys.argv[1]))' "$1"
+}
+inh ip link set eth0 down
+i=0; while [ $i -lt 30 ] && [ "$(js 'node["wan"]["state"]')" != down ]; do
+	sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+"$NET" -s "$SOCK" status >"$T/status-down.txt" 2>&1
+"$NET" -s "$SOCK" show rules work >"$T/rules-down.txt" 2>&1
+if [ "$(js 'node["wan"]["state"], chain["a"]["carrying"], chain["b"]["carrying"], node["gw-a"]["ready"], node["gw-b"]["ready"]')" = "('down', False, False, False, False)" ] &&
+    grep -q '^chain a: not carrying' "$T/status-down.txt" &&
+    grep -q '^wan: last error: interface eth0 is down' "$T/status-down.txt" &&
+    grep -q '# blocked: ' "$T/rules-down.txt"; then
+	ok "uplink down: status says so, chains a and b not carrying, gateways not ready, work blocked"
+else fail "uplink down"; cat "$T/status-down.txt"; head -3 "$T/rules-down.txt"; fi
+inh ip link set eth0 up
+inh ip route replace default via 192.0.2.2
+if sb_wait_ready 30 && [ "$(js 'node["wan"]["state"], chain["b"]["carrying"]')" = "('up', True)" ] &&
+    fetch work | grep -q "test internet"; then
+	ok "uplink up again: work gets out"
+else fail "uplink up again"; "$NET" -s "$SOCK" status; fi
+
 # A dead guest's "ready" is no one's: netd restarts while gw-b's guest
 # is dead and its status file still says ready; the new guest (a stub
 # that never reports) is not ready, and work's chain b stays blocked.
@@ -322,7 +362,8 @@ if [ "$was" = ready ] && [ -n "$live" ] &&
     grep -q 'chain not ready' "$T/stale-rules.txt" && ! fetch work | grep -q "test internet"; then
 	ok "a dead guest's old ready is not believed: gw-b $st, chain b blocked"
 else fail "stale readiness: status file '$was', gw-b '$st'"; cat "$T/stale-rules.txt"
-	tail -3 "$GWB/guest.log"; cat "$GWB/guest.pid"; fi
+	tail -3 "$GWB/guest.log"; ps -o pid,args -p "$(cat "$GWB/guest.pid")"
+	ls -la "$T/bin"; sleep 2; status_of gw-b; fi
 kill -9 $NETD_PID; wait $NETD_PID 2>/dev/null; NETD_PID=
 kill -9 "$(cat "$GWB/guest.pid")" 2>/dev/null
 rm -f "$SOCK"
@@ -334,9 +375,9 @@ else fail "after the stub guest: $(status_of gw-b)"; fi
     ok "teardown refused while attached"
 "$NET" -s "$SOCK" teardown -f >"$T/td.out" 2>&1 || fail "teardown -f: $(cat "$T/td.out")"
 wait $NETD_PID 2>/dev/null; NETD_PID=
-left=$(count_ifs); tables=$(inh nft list tables | grep -c kubsd)
-[ "$left" = 0 ] && [ "$tables" = 0 ] && ok "teardown leaves nothing" ||
-    fail "teardown left $left interfaces, $tables tables"
+if sb_kubsd_leftovers >"$T/left.txt"; then
+	ok "teardown leaves nothing (forwarding back to $SB_FWD0, no /etc/netns, no guest)"
+else fail "teardown left: $(cat "$T/left.txt")"; fi
 if grep -qi 'sanitizer\|runtime error' "$T/netd.log"; then
 	fail "sanitizer report"; grep -i -A5 'sanitizer\|runtime error' "$T/netd.log" | head -20
 fi
