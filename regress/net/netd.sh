@@ -222,7 +222,7 @@ write_conf "$T/netd.conf" b 'vm "broken" { chain "nosuch" }'
 inh nft list ruleset >"$T/after.nft"
 if cmp -s "$T/before.nft" "$T/after.nft" && grep -q 'nothing changed' "$T/reload.out" &&
     grep -q "netd.conf:[0-9]*: .*nosuch" "$T/reload.out" &&
-    grep -q "kubsd-netd: .*netd.conf:[0-9]*: .*nosuch" "$T/netd.log"; then
+    grep -q "kubsd-netd[^:]*: .*netd.conf:[0-9]*: .*nosuch" "$T/netd.log"; then
 	ok "broken reload changes nothing, logs and replies file:line"
 else fail "broken reload: $(cat "$T/reload.out")"; fi
 cp "$T/good.conf" "$T/netd.conf"
@@ -343,9 +343,9 @@ GWB=$T/state/gateways/gw-b
 kill -9 $NETD_PID; wait $NETD_PID 2>/dev/null; NETD_PID=
 kill -9 "$(cat "$GWB/guest.pid")" 2>/dev/null
 mkdir -p "$T/bin" && cp "$NETD" "$T/bin/" && cat >"$T/bin/kubsd-guest" <<'EOF2'
-#!/bin/sh
+#!/bin/bash
 echo $$ >"$2/guest.pid"
-while :; do sleep 1; done
+exec -a kubsd-guest-stub sleep 3600
 EOF2
 chmod +x "$T/bin/kubsd-guest"
 was=$(head -n 1 "$GWB/status")
