@@ -344,6 +344,9 @@ guest_stop(const char *name, const char *dir)
 		    (long)pid);
 		kill(pid, SIGKILL);
 	}
+	/* ours (gw_guests_reaper()): reaped now, not left to init */
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
 	log_info("gateway %s: stopped its guest", name);
 }
 
