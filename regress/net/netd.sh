@@ -364,6 +364,21 @@ if [ "$was" = ready ] && [ -n "$live" ] &&
 else fail "stale readiness: status file '$was', gw-b '$st'"; cat "$T/stale-rules.txt"
 	tail -3 "$GWB/guest.log"; ps -o pid,args -p "$(cat "$GWB/guest.pid")"
 	ls -la "$T/bin"; sleep 2; status_of gw-b; fi
+# A guest that fails at start-up (its status an error, then it exits):
+# netd starts it again after five seconds, and status shows its error
+# whole, however long, not just "down".
+long="error bundle.conf:3: private key file /nonexistent/$(printf '%0100d' 0)/wg.key: no such file or directory"
+cat >"$T/bin/kubsd-guest" <<EOF2
+#!/bin/bash
+printf '%s\npid %s 0\n' '$long' \$\$ >"\$2/status"
+exit 1
+EOF2
+kill -9 "$(cat "$GWB/guest.pid")" 2>/dev/null
+i=0; while [ $i -lt 150 ] && ! status_of gw-b | grep -qF "$long"; do sleep 0.1; i=$((i + 1)); done
+"$NET" -s "$SOCK" status >"$T/status-err.txt" 2>&1
+if status_of gw-b | grep -qF "$long" && grep -qF "gw-b: last error: ${long#error }" "$T/status-err.txt"; then
+	ok "a guest's start-up error shows in status whole (${#long} characters)"
+else fail "start-up error: gw-b '$(status_of gw-b)'"; cat "$T/status-err.txt"; fi
 kill -9 $NETD_PID; wait $NETD_PID 2>/dev/null; NETD_PID=
 kill -9 "$(cat "$GWB/guest.pid")" 2>/dev/null
 rm -f "$SOCK"
