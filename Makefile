@@ -65,7 +65,8 @@ CTL_SRCS_linux = netd/ctl_peer-linux.c
 # namespaces, and whether a kubsd-guest runs.
 LINK_SRCS = $(LINK_SRCS_$(PLATFORM))
 LINK_SRCS_linux = netd/link-linux.c netd/link-route-linux.c \
-	   netd/link-set-linux.c netd/netns-linux.c netd/pidfile-linux.c
+	   netd/link-set-linux.c netd/netns-linux.c netd/pidfile-linux.c \
+	   netd/link-watch-linux.c
 # libload: the rule loader (pf/load.h): a compiled ruleset into the kernel.
 LOAD_SRCS = $(LOAD_SRCS_$(PLATFORM))
 LOAD_SRCS_linux = pf/load-nft-linux.c pf/vmport-nl-linux.c

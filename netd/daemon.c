@@ -46,7 +46,8 @@
 
 static struct netd	 netd;
 static struct event	*shed_ev, *guest_ev;
-static struct event	*sync_ev, *bundles_ev;
+static struct event	*sync_ev, *bundles_ev, *watch_ev;
+static struct link_watch *watch;
 
 #define GUEST_POLL_MS	250
 
@@ -213,18 +214,11 @@ uplinks_missing(const struct netd_config *conf, char *err, size_t errlen)
  * ruleset.
  */
 static void
-on_guest_poll(evutil_socket_t fd, short ev, void *arg)
+recheck(int changed)
 {
-	struct timeval	 tv = { 0, GUEST_POLL_MS * 1000 };
 	struct ruleset	*rs;
 	char		 err[256];
-	int		 changed;
 
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	evtimer_add(guest_ev, &tv);
-	changed = uplinks_poll(netd.conf);
 	changed |= gw_guests_poll(netd.conf);
 	if (!changed || netd_regate() == 0)
 		return;
@@ -235,6 +229,32 @@ on_guest_poll(evutil_socket_t fd, short ev, void *arg)
 	}
 	netd_keep_rules(&netd, rs);
 	schedule_shed();
+}
+
+static void
+on_guest_poll(evutil_socket_t fd, short ev, void *arg)
+{
+	struct timeval	 tv = { 0, GUEST_POLL_MS * 1000 };
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	evtimer_add(guest_ev, &tv);
+	recheck(uplinks_poll(netd.conf));
+}
+
+/*
+ * A link changed (netlink told us): if an uplink went down or up, its
+ * chains follow at once.  (Ports coming and going at each attach cost
+ * one question per uplink, nothing more.)
+ */
+static void
+on_link_event(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	if (link_watch_drain(arg) && uplinks_poll(netd.conf))
+		recheck(1);
 }
 
 /* A reload's error lines: each logged, and all kept for the reply. */
@@ -471,6 +491,12 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	shed_ev = evtimer_new(netd.base, on_idle, NULL);
 	guest_ev = evtimer_new(netd.base, on_guest_poll, NULL);
 	on_guest_poll(-1, 0, NULL);
+	/* without it, the poll above still sees an uplink within 250 ms */
+	if ((watch = link_watch_open()) == NULL ||
+	    (watch_ev = event_new(netd.base, link_watch_fd(watch),
+	    EV_READ | EV_PERSIST, on_link_event, watch)) == NULL ||
+	    event_add(watch_ev, NULL) == -1)
+		log_warn("netlink link events");
 	sync_ev = evtimer_new(netd.base, on_sync, NULL);
 	bundles_ev = evtimer_new(netd.base, on_bundles, NULL);
 	if (netd_control_init(&netd, opts->sockpath) == -1)
@@ -484,6 +510,9 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 		event_free(ev[i]);
 	event_free(shed_ev);
 	event_free(guest_ev);
+	if (watch_ev != NULL)
+		event_free(watch_ev);
+	link_watch_close(watch);
 	event_free(sync_ev);
 	event_free(bundles_ev);
 	event_base_free(netd.base);

@@ -151,6 +151,16 @@ int		 link_list_group(struct link_ctx *, uint32_t group,
 		    void *arg);
 
 /*
+ * Told of link changes in the opener's namespace: an fd for an event
+ * loop; drain it when readable (1: some link changed, ask link_get()).
+ */
+struct link_watch;
+struct link_watch *link_watch_open(void);
+int		 link_watch_fd(const struct link_watch *);
+int		 link_watch_drain(struct link_watch *);
+void		 link_watch_close(struct link_watch *);
+
+/*
  * sysctl under /proc/sys in a namespace (NULL: the current one); path
  * is relative, e.g. "net/ipv4/ip_forward".  get strips the newline.
  */
