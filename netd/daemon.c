@@ -456,6 +456,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 		fatal("netlink");
 	if (uplinks_missing(conf, errbuf, sizeof(errbuf)) == -1)
 		fatalx("%s", errbuf);
+	gw_guests_reaper();		/* before the first guest starts */
 	/* The host routes for its gateways; the rules say which. */
 	if (state_sysctl_set(conf, "net/ipv4/ip_forward", "1") == -1)
 		log_warn("net.ipv4.ip_forward");
@@ -477,7 +478,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	state_sync_compartments(conf);
 	if (!opts->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
-	gw_guests_reaper();		/* not inherited: after daemon() */
+	gw_guests_reaper();		/* not inherited by daemon()'s child */
 	write_pidfile(opts->pidfile);
 
 	if ((netd.base = event_base_new()) == NULL)
