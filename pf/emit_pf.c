@@ -231,8 +231,9 @@ pf_protos(FILE *f, const int *p, size_t n)
 		fprintf(f, " }");
 }
 
-static void
-pf_addrs(FILE *f, const struct raddrs *s, size_t idx, char which)
+/* An address set; a negated list is the table named table. */
+void
+pf_addrs_table(FILE *f, const struct raddrs *s, const char *table)
 {
 	char	 buf[KADDR_STRLEN];
 	size_t	 i;
@@ -242,7 +243,7 @@ pf_addrs(FILE *f, const struct raddrs *s, size_t idx, char which)
 		return;
 	}
 	if (pf_table(s)) {
-		fprintf(f, "! <k%zu%c>", idx, which);
+		fprintf(f, "! <%s>", table);
 		return;
 	}
 	if (s->neg)
@@ -258,6 +259,15 @@ pf_addrs(FILE *f, const struct raddrs *s, size_t idx, char which)
 }
 
 static void
+pf_addrs(FILE *f, const struct raddrs *s, size_t idx, char which)
+{
+	char	 table[32];
+
+	snprintf(table, sizeof(table), "k%zu%c", idx, which);
+	pf_addrs_table(f, s, table);
+}
+
+static void
 pf_port1(FILE *f, const struct kport *p)
 {
 	if (p->lo == p->hi)
@@ -266,7 +276,7 @@ pf_port1(FILE *f, const struct kport *p)
 		fprintf(f, "%u:%u", p->lo, p->hi);
 }
 
-static void
+void
 pf_ports(FILE *f, const struct kport_list *l)
 {
 	size_t	 i;

@@ -25,6 +25,7 @@
 
 #include "kubsd.h"
 #include "rules.h"
+#include "openbsd.h"
 #include "gwfw.h"
 
 static void	 gpf_role(FILE *, const struct guest_fw *);
@@ -155,51 +156,6 @@ gpf_role(FILE *f, const struct guest_fw *g)
 	}
 }
 
-static void
-gpf_addrs(FILE *f, const struct raddrs *s, const char *table)
-{
-	char	 buf[KADDR_STRLEN];
-	size_t	 i;
-
-	if (s->n == 0) {
-		fprintf(f, "any");
-		return;
-	}
-	if (s->neg && s->n > 1) {
-		fprintf(f, "! <%s>", table);
-		return;
-	}
-	if (s->neg)
-		fprintf(f, "! ");
-	if (s->n == 1) {
-		fprintf(f, "%s", kaddr_str(&s->v[0], buf, sizeof(buf)));
-		return;
-	}
-	fprintf(f, "{");
-	for (i = 0; i < s->n; i++)
-		fprintf(f, " %s", kaddr_str(&s->v[i], buf, sizeof(buf)));
-	fprintf(f, " }");
-}
-
-static void
-gpf_ports(FILE *f, const struct kport_list *l)
-{
-	size_t	 i;
-
-	if (l->n == 0)
-		return;
-	fprintf(f, " port ");
-	if (l->n > 1)
-		fprintf(f, "{");
-	for (i = 0; i < l->n; i++) {
-		fprintf(f, "%s%u", l->n > 1 ? " " : "", l->v[i].lo);
-		if (l->v[i].hi != l->v[i].lo)
-			fprintf(f, ":%u", l->v[i].hi);
-	}
-	if (l->n > 1)
-		fprintf(f, " }");
-}
-
 /* The other family's ICMP is left out: pfctl refuses icmp6 under inet. */
 static int
 gpf_proto_fits(int p, int af)
@@ -305,10 +261,10 @@ gpf_client(FILE *f, const struct guest_fw *g, size_t idx)
 			    src->af == AF_INET ? "inet" : "inet6");
 			gpf_protos(f, r, src->af);
 			fprintf(f, " from %s", buf);
-			gpf_ports(f, &r->sport);
+			pf_ports(f, &r->sport);
 			fprintf(f, " to ");
-			gpf_addrs(f, &r->dst, table);
-			gpf_ports(f, &r->dport);
+			pf_addrs_table(f, &r->dst, table);
+			pf_ports(f, &r->dport);
 			if (r->icmp_type >= 0)
 				fprintf(f, " %s %d", src->af == AF_INET6 ?
 				    "icmp6-type" : "icmp-type", r->icmp_type);

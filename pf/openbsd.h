@@ -69,6 +69,9 @@ const char	*obsd_egress(const char *ifname);
 void		 pf_anchor_obsd(FILE *, const struct anchor *,
 		    const struct obsd_units *);
 void		 pf_conf_lines(FILE *, const struct ruleset *, const char *pfx);
+/* emit_pf.c: pf words the gateways' rules.pf (gwfw_pf.c) shares */
+void		 pf_addrs_table(FILE *, const struct raddrs *, const char *);
+void		 pf_ports(FILE *, const struct kport_list *);
 
 /* openbsd_veb.c: hostname.if(5) of every kubsd interface */
 void		 obsd_hostname_files(FILE *, const struct netd_config *,
