@@ -71,12 +71,13 @@ start_netd() { sb_start_netd && sb_wait_ready 30; }
 # An uplink interface that does not exist: netd refuses to start, with
 # one line naming it (and has changed nothing).
 sed 's/interface "eth0"/interface "eth9"/' "$T/netd.conf" >"$T/eth9.conf"
-out=$(inh "$NETD" -d -f "$T/eth9.conf" -s "$T/eth9.sock" 2>&1); rc=$?
+out=$(inh timeout 10 "$NETD" -d -f "$T/eth9.conf" -s "$T/eth9.sock" 2>&1); rc=$?
 if [ $rc != 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
     echo "$out" | grep -q 'eth9.conf:[0-9]*: uplink wan: no interface "eth9"' &&
     ! inh nft list tables | grep -q kubsd; then
 	ok "a missing uplink interface: netd refuses to start ($out)"
-else fail "missing uplink interface: exit $rc: $out"; fi
+else fail "missing uplink interface: exit $rc: $out"
+	inh nft delete table inet kubsd 2>/dev/null; inh nft delete table bridge kubsd 2>/dev/null; fi
 
 if start_netd; then ok "netd starts"; else
 	fail "netd starts"; cat "$T/netd.log"; exit 1; fi
