@@ -189,6 +189,7 @@ struct node {
 	/* gateway and vm */
 	enum driver		 driver;
 	char			*template;
+	int			 template_lineno;
 	uint64_t		 memory;	/* bytes */
 
 	/* vm */
@@ -264,6 +265,25 @@ struct chain {
 };
 TAILQ_HEAD(chains, chain);
 
+/* A template: a recipe and its options (template.c). */
+enum recipe	{ RECIPE_NONE, RECIPE_DEBIAN, RECIPE_MINIMAL };
+
+struct template {
+	TAILQ_ENTRY(template)	 entry;
+	char			*name;
+	int			 lineno;
+	const char		*file;
+	enum recipe		 recipe;
+	char			**packages;	/* extra Debian packages */
+	size_t			 npackages;
+	char			*suite;		/* NULL: TEMPLATE_SUITE */
+	char			*mirror;	/* NULL: TEMPLATE_MIRROR */
+};
+TAILQ_HEAD(templates, template);
+
+#define TEMPLATE_SUITE	"bookworm"
+#define TEMPLATE_MIRROR	"http://deb.debian.org/debian"
+
 struct netd_config {
 	char			*file;		/* top-level file */
 	struct kaddr		 pool;
@@ -273,6 +293,7 @@ struct netd_config {
 	char			*statedir;
 	struct nodes		 nodes;		/* in declaration order */
 	struct chains		 chains;
+	struct templates	 templates;	/* template blocks */
 	size_t			 nsegments;
 	struct segment		*segments;	/* after graph_build() */
 	struct node		**byname;	/* every node, by name */
@@ -310,6 +331,14 @@ void			 graph_reset(struct netd_config *);
  * client whose address that changed, into *others (malloc'd). */
 int			 graph_move(struct netd_config *, struct node *,
 			    struct node ***others, size_t *nothers);
+
+/* template.c */
+enum recipe		 template_builtin(const char *);	/* by name */
+const char		*recipe_name(enum recipe);
+const struct template	*template_find(const struct netd_config *,
+			    const char *, struct template *builtin);
+int			 templates_check(const struct netd_config *);
+void			 template_free_all(struct templates *);
 
 /* dot.c */
 void			 print_dot(FILE *, const struct netd_config *, int);

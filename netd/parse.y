@@ -83,6 +83,7 @@ enum { O_KEYFILE, O_LISTEN, O_ADDRESS, O_WGDNS, O_WGMAX };
 enum { O_PUBKEY, O_PSK, O_ENDPOINT, O_ALLOWED, O_KEEPALIVE, O_PEERMAX };
 enum { O_IPV6, O_DNS, O_CHAINMAX };
 enum { O_POOL, O_POOL6, O_STATEDIR, O_GLOBMAX };
+enum { O_RECIPE, O_PACKAGES, O_SUITE, O_MIRROR, O_TMPLMAX };
 
 typedef struct {
 	union {
@@ -135,6 +136,8 @@ static int		 nodeopt[O_NODEMAX];
 static int		 wgopt[O_WGMAX];
 static int		 peeropt[O_PEERMAX];
 static int		 chainopt[O_CHAINMAX];
+static struct template	*cur_tmpl;
+static int		 tmplopt[O_TMPLMAX];
 
 static struct file	*pushfile(const char *, int);
 static void		 popfile(void);
@@ -181,6 +184,11 @@ static void		 set_pool6(char *, int);
 static int		 get_host(const char *, const char *, struct kaddr *,
 			    int);
 static void		 set_tunnel_address(char *, int);
+static void		 new_template(char *, int);
+static void		 end_template(void);
+static void		 set_recipe(char *, int);
+static void		 add_package(char *, int);
+static void		 set_tmpl_word(char **, int, const char *, char *, int);
 %}
 
 %token	ALLOWED BLOCK CHAIN DISPOSABLE DNS DRIVER ENDPOINT EXCLUDE KFILE FIREWALL
@@ -190,6 +198,7 @@ static void		 set_tunnel_address(char *, int);
 %token	STATEDIR TEMPLATE TO TRANSPORT UPLINK VIRTUAL VM WIREGUARD
 %token	ADDRESS RESOLVER TORRC
 %token	AUTOSTART CREDENTIAL MOUNT RESTART SEALED
+%token	MIRROR PACKAGES RECIPE SUITE
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
@@ -260,6 +269,7 @@ main		: POOL STRING prefixlen	{
 		| CHAIN chainname optnl chainblock		{ end_chain(); }
 		| VM vmname optnl vmblock			{ end_node(); }
 		| DISPOSABLE dispname optnl vmblock		{ end_node(); }
+		| TEMPLATE tmplname optnl tmplblock		{ end_template(); }
 		;
 
 optnl		: /* empty */
@@ -293,6 +303,40 @@ vmname		: STRING	{ new_node(NODE_VM, $1, $<lineno>1, 0); }
 dispname	: STRING	{ new_node(NODE_VM, $1, $<lineno>1, 1); }
 		;
 chainname	: STRING	{ new_chain($1, $<lineno>1); }
+		;
+tmplname	: STRING	{ new_template($1, $<lineno>1); }
+		;
+
+tmplblock	: '{' optsep '}'
+		| '{' optsep tmplitems '}'
+		| '{' optsep tmplitems seps '}'
+		;
+
+tmplitems	: tmplitem
+		| tmplitems seps tmplitem
+		;
+
+tmplitem	: RECIPE STRING		{ set_recipe($2, $<lineno>1); }
+		| PACKAGES		{
+			opt_once(tmplopt, O_PACKAGES, "packages", $<lineno>1);
+		    } optnl '{' optnl pkgs '}'
+		| SUITE STRING		{
+			set_tmpl_word(&cur_tmpl->suite, O_SUITE, "suite", $2,
+			    $<lineno>1);
+		}
+		| MIRROR STRING		{
+			set_tmpl_word(&cur_tmpl->mirror, O_MIRROR, "mirror",
+			    $2, $<lineno>1);
+		}
+		| error
+		;
+
+pkgs		: /* empty */
+		| pkglist
+		;
+
+pkglist		: STRING listsep		{ add_package($1, $<lineno>1); }
+		| pkglist STRING listsep	{ add_package($2, $<lineno>2); }
 		;
 
 uplinkblock	: '{' optsep '}'
@@ -439,7 +483,8 @@ template	: TEMPLATE STRING	{
 			if (opt_once(nodeopt, O_TEMPLATE, "template",
 			    $<lineno>1) &&
 			    check_name("template", $2, $<lineno>2) == 0)
-				cur_node->template = $2;
+				cur_node->template = $2,
+				cur_node->template_lineno = $<lineno>1;
 			else
 				free($2);
 		}
@@ -788,11 +833,13 @@ static const struct keyword keywords[] = {
 	{ "key",		KEY },
 	{ "listen",		LISTEN },
 	{ "memory",		MEMORY },
+	{ "mirror",		MIRROR },
 	{ "mount",		MOUNT },
 	{ "mtu",		MTU },
 	{ "nat",		NAT },
 	{ "network",		NETWORK },
 	{ "out",		OUT },
+	{ "packages",		PACKAGES },
 	{ "pass",		PASS },
 	{ "peer",		PEER },
 	{ "persistent",		PERSISTENT },
@@ -804,11 +851,13 @@ static const struct keyword keywords[] = {
 	{ "private",		PRIVATE },
 	{ "proto",		PROTO },
 	{ "public",		PUBLIC },
+	{ "recipe",		RECIPE },
 	{ "resolver",		RESOLVER },
 	{ "restart",		RESTART },
 	{ "role",		ROLE },
 	{ "sealed",		SEALED },
 	{ "statedir",		STATEDIR },
+	{ "suite",		SUITE },
 	{ "template",		TEMPLATE },
 	{ "to",			TO },
 	{ "torrc",		TORRC },
@@ -1694,6 +1743,111 @@ end_chain(void)
 	cur_chain = NULL;
 }
 
+/*
+ * template "NAME" { recipe R; packages { ... }; suite S; mirror "URL" }
+ * A VM may also name a recipe ("debian", "minimal") without a block:
+ * graph_build() checks that every template a VM names exists.
+ */
+static void
+new_template(char *name, int line)
+{
+	struct template	*t;
+	char		 at[PATH_MAX + 32];
+
+	t = xcalloc(1, sizeof(*t));
+	t->name = name;
+	t->lineno = line;
+	t->file = file->name;
+	/* A template named after a recipe uses it unless told otherwise. */
+	t->recipe = RECIPE_NONE;
+	if (check_name("template", name, line) == 0)
+		t->recipe = template_builtin(name);
+	TAILQ_FOREACH(cur_tmpl, &conf->templates, entry) {
+		if (strcmp(cur_tmpl->name, name) != 0)
+			continue;
+		first_at(at, sizeof(at), cur_tmpl->file, cur_tmpl->lineno);
+		yyerror_at(line, "duplicate template \"%s\" (first defined "
+		    "at %s)", name, at);
+		break;
+	}
+	TAILQ_INSERT_TAIL(&conf->templates, t, entry);
+	cur_tmpl = t;
+	memset(tmplopt, 0, sizeof(tmplopt));
+}
+
+static void
+end_template(void)
+{
+	if (cur_tmpl != NULL && cur_tmpl->recipe == RECIPE_NONE)
+		yyerror_at(cur_tmpl->lineno, "template \"%s\" has no recipe "
+		    "(debian or minimal)", cur_tmpl->name);
+	cur_tmpl = NULL;
+}
+
+static void
+set_recipe(char *s, int line)
+{
+	enum recipe	 r = template_builtin(s);
+
+	if (r == RECIPE_NONE)
+		yyerror_at(line, "invalid recipe \"%s\" (debian or minimal)",
+		    s);
+	else if (opt_once(tmplopt, O_RECIPE, "recipe", line))
+		cur_tmpl->recipe = r;
+	free(s);
+}
+
+/* Debian package names (policy 5.6.1), with an optional =VERSION. */
+static int
+package_ok(const char *s)
+{
+	const char	*ver = "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-~:";
+	size_t		 n, v;
+
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+-.");
+	if (n < 2 || strchr("+-.", s[0]) != NULL)
+		return 0;
+	if (s[n] == '\0')
+		return 1;
+	v = strspn(s + n + 1, ver);
+	return s[n] == '=' && v > 0 && s[n + 1 + v] == '\0';
+}
+
+static void
+add_package(char *s, int line)
+{
+	if (!package_ok(s)) {
+		yyerror_at(line, "invalid package name \"%s\"", s);
+		free(s);
+		return;
+	}
+	cur_tmpl->packages = xreallocarray(cur_tmpl->packages,
+	    cur_tmpl->npackages + 1, sizeof(*cur_tmpl->packages));
+	cur_tmpl->packages[cur_tmpl->npackages++] = s;
+}
+
+/* suite and mirror: one word of safe characters each (they reach a
+ * sources.list line). */
+static void
+set_tmpl_word(char **dst, int opt, const char *what, char *s, int line)
+{
+	size_t	 len = strlen(s);
+
+	if (len == 0 || len > 255 || strcspn(s, " \t\"'\\[]$`;&|<>") != len)
+		yyerror_at(line, "invalid %s \"%s\"", what, s);
+	else if (strcmp(what, "mirror") == 0 &&
+	    strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0 &&
+	    strncmp(s, "file:/", 6) != 0)
+		yyerror_at(line, "invalid mirror \"%s\" (http://, https:// "
+		    "or file:/)", s);
+	else if (opt_once(tmplopt, opt, what, line)) {
+		*dst = s;
+		return;
+	}
+	free(s);
+}
+
 static void
 add_hop(char *name, int line)
 {
@@ -2401,6 +2555,7 @@ parse_config(const char *filename)
 	c = xcalloc(1, sizeof(*c));
 	TAILQ_INIT(&c->nodes);
 	TAILQ_INIT(&c->chains);
+	TAILQ_INIT(&c->templates);
 	c->file = xstrdup(filename);
 	kaddr_parse(KUBSD_POOL, &c->pool);
 	kaddr_parse(KUBSD_POOL6, &c->pool6);
@@ -2418,6 +2573,7 @@ parse_config(const char *filename)
 	nbadchars = 0;
 	cur_node = NULL;
 	cur_chain = NULL;
+	cur_tmpl = NULL;
 	cur_peer = NULL;
 	cur_rule = NULL;
 	cur_host = NULL;
@@ -2475,6 +2631,7 @@ config_free(struct netd_config *c)
 
 	if (c == NULL)
 		return;
+	template_free_all(&c->templates);
 	while ((n = TAILQ_FIRST(&c->nodes)) != NULL) {
 		TAILQ_REMOVE(&c->nodes, n, entry);
 		while ((r = TAILQ_FIRST(&n->firewall)) != NULL) {

@@ -355,11 +355,35 @@ print_vm(FILE *fp, const struct node *n)
 	fputs("}\n", fp);
 }
 
+static void
+print_template(FILE *fp, const struct template *t)
+{
+	size_t	 i;
+
+	fputs("template ", fp);
+	print_string(fp, t->name);
+	fprintf(fp, " {\n\trecipe %s\n", recipe_name(t->recipe));
+	if (t->npackages > 0) {
+		fputs("\tpackages {", fp);
+		for (i = 0; i < t->npackages; i++) {
+			fputc(' ', fp);
+			print_string(fp, t->packages[i]);
+		}
+		fputs(" }\n", fp);
+	}
+	fputs("\tsuite ", fp);
+	print_string(fp, t->suite != NULL ? t->suite : TEMPLATE_SUITE);
+	fputs("\n\tmirror ", fp);
+	print_string(fp, t->mirror != NULL ? t->mirror : TEMPLATE_MIRROR);
+	fputs("\n}\n", fp);
+}
+
 void
 print_config(FILE *fp, const struct netd_config *conf)
 {
 	const struct node	*n;
 	const struct chain	*c;
+	const struct template	*t;
 
 	fputs("pool ", fp);
 	print_addr(fp, &conf->pool);
@@ -378,6 +402,8 @@ print_config(FILE *fp, const struct netd_config *conf)
 			print_gateway(fp, n);
 	TAILQ_FOREACH(c, &conf->chains, entry)
 		print_chain(fp, c);
+	TAILQ_FOREACH(t, &conf->templates, entry)
+		print_template(fp, t);
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		if (n->kind == NODE_VM)
 			print_vm(fp, n);
