@@ -48,7 +48,8 @@ PLATFORM ?= linux
 # libkubsd: the configuration model and graph (netd/kubsd.h): netd.conf's
 # parser, names resolved into a graph, addresses, printing, logging.
 MODEL_SRCS = netd/addr.c netd/alloc.c netd/dot.c netd/file.c netd/graph.c \
-	   netd/graph_move.c netd/log.c netd/printconf.c netd/sock.c netd/util.c
+	   netd/graph_move.c netd/log.c netd/printconf.c netd/sock.c \
+	   netd/template.c netd/util.c
 # librules: the rule compiler (pf/rules.h): graph -> intermediate rules
 # -> nftables or pf text; the gateways' own firewalls (pf/gwfw.h); an
 # OpenBSD host's plan (pf/openbsd.h).  Text only: no kernel, no daemon.
@@ -149,7 +150,8 @@ TOOLS	 = $(patsubst regress/tools/%.c,obj/tools/%,$(wildcard regress/tools/*.c))
 DEBS	 = build-essential byacc mandoc clang libclang-rt-14-dev llvm \
 	   nftables iproute2 libnftables-dev libnftnl-dev libmnl-dev libevent-dev \
 	   libjansson-dev libpcap-dev pkg-config graphviz tor \
-	   wireguard-tools wireguard-go iperf3 hyperfine iputils-ping curl python3 util-linux
+	   wireguard-tools wireguard-go iperf3 hyperfine iputils-ping curl python3 util-linux \
+	   qemu-system-x86 qemu-utils mmdebstrap busybox-static e2fsprogs cpio zstd
 
 .PHONY: all asan check demo bench deps install clean lint-man \
 	regress-units fuzz tools
