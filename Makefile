@@ -88,6 +88,10 @@ NET_SRCS = netd/kubsdnet.c netd/capture.c netd/leaktest.c \
 NET_SRCS_linux = netd/leaktest-linux.c netd/probe-linux.c
 NET_LIBS = ctl rules link kubsd
 NET_PKGS = jansson
+# kubsd-vm, the VM CLI: template builds (the recipes in templates/).
+VM_SRCS	 = netd/kubsdvm.c $(VM_SRCS_$(PLATFORM))
+VM_SRCS_linux = netd/template_build-linux.c
+VM_LIBS	 = kubsd
 # kubsd-guest, inside a gateway (guest/guest.h).
 GUEST_SRCS = guest/guest.c guest/bundle_check.c guest/bundle_read.c \
 	   guest/plan.c guest/role_tor.c guest/role_wg.c guest/status.c \
@@ -104,7 +108,7 @@ LIBSRCS_link = $(LINK_SRCS)
 LIBSRCS_load = $(LOAD_SRCS)
 # libkubsd also holds the parser byacc makes from netd/parse.y.
 LIBEXTRA_kubsd = parse.o
-MAINS	 = netd/netd.c netd/kubsdnet.c guest/guest.c
+MAINS	 = netd/netd.c netd/kubsdnet.c guest/guest.c netd/kubsdvm.c
 # Tests, fuzzers and benchmarks link the programs' objects but their mains.
 TESTSRCS = $(filter-out $(MAINS),$(NETD_SRCS) $(NET_SRCS) $(GUEST_SRCS))
 ALL_LIBS = $(NETD_LIBS)
@@ -141,7 +145,7 @@ SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer \
 FUZZ_SANITIZE = -fsanitize=fuzzer-no-link,address,undefined \
 	   -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-PROGS	 = kubsd-netd kubsd-net kubsd-guest
+PROGS	 = kubsd-netd kubsd-net kubsd-guest kubsd-vm
 UNITS	 = $(patsubst regress/unit/%.c,obj-asan/unit/%,$(wildcard regress/unit/*.c))
 NETTESTS = $(patsubst regress/net/%.c,obj-asan/net/%,$(wildcard regress/net/*.c))
 FUZZERS	 = $(patsubst regress/fuzz/%.c,obj-fuzz/%,$(wildcard regress/fuzz/fuzz_*.c))
@@ -175,6 +179,8 @@ kubsd-net: $(call objs,obj,$(NET_SRCS)) $(call libs,obj,$(NET_LIBS))
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(NET_LDLIBS)
 kubsd-guest: $(call objs,obj,$(GUEST_SRCS)) $(call libs,obj,$(GUEST_LIBS))
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LDLIBS)
+kubsd-vm: $(call objs,obj,$(VM_SRCS)) $(call libs,obj,$(VM_LIBS))
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^
 kubsd-netd-asan: $(call objs,obj-asan,$(NETD_SRCS)) \
 	    $(call libs,obj-asan,$(NETD_LIBS))
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(NETD_LDLIBS)
@@ -278,6 +284,13 @@ install: all
 	install -m 555 $(PROGS) $(DESTDIR)$(PREFIX)/sbin
 	install -m 444 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
 	install -m 444 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(PREFIX)/share/kubsd/templates/minimal \
+	    $(DESTDIR)$(PREFIX)/share/kubsd/templates/debian
+	install -m 444 templates/lib.sh $(DESTDIR)$(PREFIX)/share/kubsd/templates
+	install -m 555 templates/minimal/build templates/minimal/init \
+	    $(DESTDIR)$(PREFIX)/share/kubsd/templates/minimal
+	install -m 555 $(wildcard templates/debian/*) \
+	    $(DESTDIR)$(PREFIX)/share/kubsd/templates/debian
 	install -m 444 etc/netd.conf \
 	    $(DESTDIR)$(PREFIX)/share/examples/kubsd/netd.conf
 	install -d $(DESTDIR)$(UNITDIR)
@@ -300,6 +313,6 @@ lint-man:
 
 clean:
 	rm -rf obj obj-asan obj-fuzz $(PROGS) kubsd-netd-asan kubsd-net-asan \
-	    kubsd-guest-asan
+	    kubsd-guest-asan kubsd-vm-asan
 
 -include $(shell find obj obj-asan obj-fuzz -name '*.d' 2>/dev/null)

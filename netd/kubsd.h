@@ -340,6 +340,10 @@ const struct template	*template_find(const struct netd_config *,
 int			 templates_check(const struct netd_config *);
 void			 template_free_all(struct templates *);
 
+/* template_build-linux.c: kubsd-vm template build (prints, not logs) */
+int			 template_build(const struct netd_config *,
+			    const char *);
+
 /* dot.c */
 void			 print_dot(FILE *, const struct netd_config *, int);
 

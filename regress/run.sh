@@ -33,7 +33,7 @@
 # test (or skip once for the whole group when its inputs do not exist yet),
 # and add NAME to TEST_GROUPS.
 
-TEST_GROUPS="bad good roundtrip nft guest obsd unit net fuzz man install"
+TEST_GROUPS="bad good roundtrip nft guest obsd unit template net fuzz man install"
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -545,6 +545,8 @@ t_determinism() {
 
 # The OpenBSD checker's group, t_obsd.
 . regress/obsd/group.sh
+# Template builds and boots, t_template.
+. regress/template/group.sh
 
 for g in ${*:-$TEST_GROUPS}; do
 	if ! declare -F "t_$g" >/dev/null; then

@@ -26,8 +26,7 @@ set -eu
 umask 022
 export LC_ALL=C
 : "${SUITE:=bookworm}" "${MIRROR:=http://deb.debian.org/debian}"
-: "${PACKAGES:=}" "${SOURCE_DATE_EPOCH:=1700000000}"
-export SOURCE_DATE_EPOCH
+: "${PACKAGES:=}"
 
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
@@ -62,8 +61,16 @@ apt_init() {
 	    -o Debug::NoLocking=1 -o APT::Install-Recommends=0
 	    -o Acquire::Retries=2 -o Acquire::http::Timeout=20"
 	# shellcheck disable=SC2086
-	apt-get $APTOPT update >"$APTDIR/update.log" 2>&1 ||
+	apt-get $APTOPT --error-on=any update >"$APTDIR/update.log" 2>&1 ||
 	    die "$(apt_error "$APTDIR/update.log" "cannot read $MIRROR $SUITE")"
+	# Unless given, the time of the suite's Release file: a rebuild
+	# from the same mirror state gets the same timestamps.
+	if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+		SOURCE_DATE_EPOCH=$(date -d "$(sed -n 's/^Date: //p' \
+		    "$APTDIR"/lists/*Release | head -n 1)" +%s) ||
+		    die "no Date in the Release file of $MIRROR $SUITE"
+	fi
+	export SOURCE_DATE_EPOCH
 }
 
 # apt_error LOG FALLBACK: the first E: line of an apt log, one line.
@@ -104,17 +111,28 @@ debs_list() {
 	done | sort
 }
 
-# content_digest DIR: sha256 over the sorted list of every path's type,
-# mode, owner, size, content sha256 and symlink target.  Timestamps,
-# inode numbers and the order of directory entries are left out: two
-# trees with this digest equal hold the same files.
+# content_list DIR: every path's type, mode, owner, size, path and symlink
+# target, sorted by path, then the sha256 of every regular file.
+# Timestamps, inode numbers and the order of directory entries are left
+# out: two trees with the same list hold the same files.
+content_list() {
+	(cd "$1" && find . -printf '%y %M %U:%G %s %p %l\n' | sort -k 5 &&
+	    find . -type f -print0 | sort -z | xargs -0r sha256sum)
+}
+
+# content_digest DIR LIST: the sha256 of DIR's content list, which is
+# kept in LIST (to compare two builds that differ).
 content_digest() {
-	(cd "$1" && find . -printf '%y %M %U:%G %s %p %l\n' | sort &&
-	    find . -type f -print0 | sort -z | xargs -0r sha256sum) |
-	    sha256sum | cut -d ' ' -f 1
+	content_list "$1" >"$2"
+	sha256sum <"$2" | cut -d ' ' -f 1
 }
 
 # file_sha256 FILE
 file_sha256() {
 	sha256sum <"$1" | cut -d ' ' -f 1
+}
+
+# finish OUT: the manifest's digest, for the builder to print.
+finish() {
+	echo "manifest-sha256 $(file_sha256 "$1/manifest")"
 }

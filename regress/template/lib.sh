@@ -1,0 +1,77 @@
+# Copyright (c) 2026 The kubsd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
+
+# Templates for tests, built once and kept between runs (sourced by
+# regress/run.sh and by any test that boots a VM).
+#
+#	tmpl_cached RECIPE	prints the directory of a built template of
+#				RECIPE (every option at its default), building
+#				it first unless a build of the same recipe,
+#				kubsd-guest and mirror state is cached.
+#
+# The cache is $KUBSD_TEST_TEMPLATES (default /var/tmp/kubsd-test-templates),
+# one statedir per key: the sha256 of the recipe's files, the kubsd-guest
+# put in, and the suite's Release date on the mirror (which changes with any
+# package of the suite).  Builds of older keys are removed.
+
+: "${KUBSD_TEST_TEMPLATES:=/var/tmp/kubsd-test-templates}"
+: "${KUBSD_TEST_MIRROR:=http://deb.debian.org/debian}"
+
+# The kubsd-vm to build with: beside run.sh's kubsd-netd.
+tmpl_vm() {
+	if [ -x "$ROOT/kubsd-vm-asan" ]; then
+		echo "$ROOT/kubsd-vm-asan"
+	else
+		echo "$ROOT/kubsd-vm"
+	fi
+}
+
+tmpl_key() {
+	local rel
+	rel=$(curl -fsS --max-time 20 \
+	    "$KUBSD_TEST_MIRROR/dists/bookworm/InRelease" |
+	    sed -n 's/^Date: //p') || return 1
+	[ -n "$rel" ] || return 1
+	{ cat "$ROOT/templates/lib.sh" "$ROOT/templates/$1"/*
+	  cat "$(tmpl_guest)"; echo "$rel"; } | sha256sum | cut -c 1-16
+}
+
+# The kubsd-guest put into test templates: never the ASan one (its
+# runtime is not in the template).
+tmpl_guest() {
+	echo "$ROOT/kubsd-guest"
+}
+
+# tmpl_build STATEDIR NAME [CONF-LINES]: run kubsd-vm template build with
+# a configuration of its own; output in $TMP/tmpl.out, status returned.
+tmpl_build() {
+	local sd=$1 name=$2
+	mkdir -p "$sd"
+	{ echo "statedir \"$sd\""; echo "${3:-}"; } >"$sd/netd.conf"
+	KUBSD_RECIPES=$ROOT/templates KUBSD_GUEST=$(tmpl_guest) \
+	    "$(tmpl_vm)" -f "$sd/netd.conf" template build "$name" \
+	    >"$TMP/tmpl.out" 2>&1
+}
+
+tmpl_cached() {
+	local key dir
+	key=$(tmpl_key "$1") || { echo "cannot read the mirror" >&2; return 1; }
+	dir=$KUBSD_TEST_TEMPLATES/$1-$key
+	if [ ! -f "$dir/templates/$1/manifest" ]; then
+		rm -rf "$KUBSD_TEST_TEMPLATES/$1-"*
+		tmpl_build "$dir" "$1" || { cat "$TMP/tmpl.out" >&2; return 1; }
+	fi
+	echo "$dir/templates/$1"
+}
