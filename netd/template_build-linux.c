@@ -141,10 +141,7 @@ tb_clean_stale(const struct build *b)
 		if (strncmp(de->d_name, pre, strlen(pre)) != 0)
 			continue;
 		pathf(p, sizeof(p), "%s/%s", b->dir, de->d_name);
-		if (rmtree(p) == 0)
-			fprintf(stderr, "kubsd-vm: template \"%s\": removed "
-			    "%s, left by an interrupted build\n", b->t->name,
-			    p);
+		rmtree(p);
 	}
 	closedir(d);
 }
