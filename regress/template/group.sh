@@ -94,16 +94,21 @@ tmpl_manifest() {
 	done
 }
 
-t_template_minimal() {
-	local t0 t1
-	MINIMAL=
+# tmpl_get RECIPE: the test template of RECIPE into $TDIR, built unless
+# cached, with the time it took.
+tmpl_get() {
+	local t0
 	t0=$(date +%s)
-	if ! MINIMAL=$(tmpl_cached minimal 2>"$TMP/err"); then
-		fail_out template/minimal-build "build failed" "$TMP/err"
+	if ! TDIR=$(tmpl_cached "$1" 2>"$TMP/err"); then
+		fail_out "template/$1-build" "build failed" "$TMP/err"
 		return 1
 	fi
-	t1=$(date +%s)
-	echo "# template minimal: $((t1 - t0)) s (0-2 s: cached)"
+	echo "# template $1: $(($(date +%s) - t0)) s (0-2 s: cached)"
+}
+
+t_template_minimal() {
+	tmpl_get minimal || return 1
+	MINIMAL=$TDIR
 	if tmpl_manifest "$MINIMAL" minimal busybox-static tor nftables \
 	    wireguard-tools linux-image-6; then
 		ok template/minimal-build
@@ -158,14 +163,9 @@ t_template_bad() {
 # The debian template: no per-VM secrets or identity inside, kubsd's
 # agent enabled; booted to multi-user; a rebuild has the same content.
 t_template_debian() {
-	local d t0 t1 l
-	t0=$(date +%s)
-	if ! d=$(tmpl_cached debian 2>"$TMP/err"); then
-		fail_out template/debian-build "build failed" "$TMP/err"
-		return 1
-	fi
-	t1=$(date +%s)
-	echo "# template debian: $((t1 - t0)) s (0-2 s: cached)"
+	local d t0 l
+	tmpl_get debian || return 1
+	d=$TDIR
 	l=$d/content.list
 	if ! tmpl_manifest "$d" debian systemd-sysv openssh-server \
 	    linux-image-6; then

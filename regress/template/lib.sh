@@ -24,7 +24,7 @@
 # The cache is $KUBSD_TEST_TEMPLATES (default /var/tmp/kubsd-test-templates),
 # one statedir per key: the sha256 of the recipe's files, the kubsd-guest
 # put in, and the suite's Release date on the mirror (which changes with any
-# package of the suite).  Builds of older keys are removed.
+# package of the suite).  Builds not used for two days are removed.
 
 : "${KUBSD_TEST_TEMPLATES:=/var/tmp/kubsd-test-templates}"
 : "${KUBSD_TEST_MIRROR:=http://deb.debian.org/debian}"
@@ -69,9 +69,16 @@ tmpl_cached() {
 	local key dir
 	key=$(tmpl_key "$1") || { echo "cannot read the mirror" >&2; return 1; }
 	dir=$KUBSD_TEST_TEMPLATES/$1-$key
-	if [ ! -f "$dir/templates/$1/manifest" ]; then
-		rm -rf "$KUBSD_TEST_TEMPLATES/$1-"*
-		tmpl_build "$dir" "$1" || { cat "$TMP/tmpl.out" >&2; return 1; }
-	fi
+	mkdir -p "$KUBSD_TEST_TEMPLATES"
+	# Runs in other checkouts build their own keys at the same time:
+	# one build per key, and only builds unused for two days go.
+	(
+		flock 9
+		find "$KUBSD_TEST_TEMPLATES" -mindepth 1 -maxdepth 1 \
+		    -name "$1-*" -mtime +1 -exec rm -rf {} +
+		[ -f "$dir/templates/$1/manifest" ] ||
+		    tmpl_build "$dir" "$1" || { cat "$TMP/tmpl.out" >&2; exit 1; }
+		touch "$dir"
+	) 9>"$KUBSD_TEST_TEMPLATES/.$1.lock" || return 1
 	echo "$dir/templates/$1"
 }
