@@ -32,7 +32,8 @@ tmpl_boot() {
 	t0=$(date +%s.%N)
 	qemu-system-x86_64 -M q35 -m "$mem" -nodefaults -display none \
 	    -no-reboot -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
-	    -serial "file:$con" -device virtio-serial-pci,id=vser0 \
+	    -serial "file:$con" -qmp "unix:$TMP/$name.qmp,server=on,wait=off" \
+	    -device virtio-serial-pci,id=vser0 \
 	    -chardev null,id=ch0 -device \
 	    virtserialport,bus=vser0.0,chardev=ch0,name=org.kubsd.agent.0 \
 	    "$@" >"$TMP/$name.qemu" 2>&1 &
@@ -47,9 +48,33 @@ tmpl_boot() {
 	done
 	echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f\n", $1 - $2 }' \
 	    >"$TMP/boot.secs"
+	[ $rc -eq 0 ] && [ -n "${TMPL_POWERDOWN:-}" ] &&
+	    ! tmpl_powerdown "$TMP/$name.qmp" $pid && rc=2
 	kill $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	return $rc
+}
+
+# tmpl_powerdown QMP PID: ACPI power-down through QMP; QEMU exits
+# within 20 s.
+tmpl_powerdown() {
+	local i
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+for c in ("qmp_capabilities", "system_powerdown"):
+    f.write("{\"execute\": \"%s\"}\n" % c)
+    f.flush()
+    f.readline()
+' "$1" || return 1
+	for i in $(seq 200); do
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # tmpl_oneline NAME OBJECT: the failed build said one line naming OBJECT.
@@ -116,7 +141,7 @@ t_template_minimal() {
 		fail_out template/minimal-build "manifest incomplete" \
 		    "$MINIMAL/manifest"
 	fi
-	if tmpl_boot minimal "$MINIMAL" 128 \
+	if TMPL_POWERDOWN=1 tmpl_boot minimal "$MINIMAL" 128 \
 	    'kubsd-minimal: starting kubsd-guest agent' 120 \
 	    -append "console=ttyS0 quiet panic=-1" &&
 	    grep -aq 'kubsd-minimal: init' "$TMP/minimal.console" &&
@@ -124,7 +149,7 @@ t_template_minimal() {
 		echo "# template minimal: agent started $(cat "$TMP/boot.secs") s after QEMU's start"
 		ok template/minimal-boot
 	else
-		fail_out template/minimal-boot "no agent start on the console" \
+		fail_out template/minimal-boot "no agent start on the console, or no ACPI power-down" \
 		    "$TMP/minimal.console" "$TMP/minimal.qemu"
 	fi
 }
