@@ -91,7 +91,7 @@ NET_PKGS = jansson
 # kubsd-vm, the VM CLI: template builds (the recipes in templates/).
 VM_SRCS	 = netd/kubsdvm.c $(VM_SRCS_$(PLATFORM))
 VM_SRCS_linux = netd/template_build-linux.c
-VM_LIBS	 = kubsd
+VM_LIBS	 = ctl kubsd
 # kubsd-guest, inside a gateway (guest/guest.h).
 GUEST_SRCS = guest/guest.c guest/bundle_check.c guest/bundle_read.c \
 	   guest/plan.c guest/role_tor.c guest/role_wg.c guest/status.c \

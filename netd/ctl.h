@@ -68,7 +68,8 @@ enum ctl_type {
 	/* Commands a program runs alone: never on the wire. */
 	CTL_L_CHECK = 0x200,
 	CTL_L_HELP,
-	CTL_L_LEAKTEST
+	CTL_L_LEAKTEST,
+	CTL_L_TEMPLATE_BUILD
 };
 
 #define CTL_F_FORCE	0x0001
@@ -134,6 +135,7 @@ struct ctl_args {
 };
 
 extern const struct ctl_cmd	 t_net[];	/* kubsd-net */
+extern const struct ctl_cmd	 t_vm[];	/* kubsd-vm */
 
 const struct ctl_cmd	*ctl_cmd_type(uint16_t);
 const char	*ctl_cmd_name(const struct ctl_cmd *);

@@ -83,8 +83,23 @@ const struct ctl_cmd t_net[] = {
 	{ .word = NULL }
 };
 
+static const struct ctl_cmd t_vm_template[] = {
+	{ .word = "build", .name = "template build",
+	  .type = CTL_L_TEMPLATE_BUILD, .minargs = 1, .maxargs = 1,
+	  .usage = "name", .help = "build a template from its recipe",
+	  .offline = 1 },
+	{ .word = NULL }
+};
+
+const struct ctl_cmd t_vm[] = {
+	{ .word = "help", .type = CTL_L_HELP, .usage = "",
+	  .help = "this list" },
+	{ .word = "template", .sub = t_vm_template },
+	{ .word = NULL }
+};
+
 /* Every program's tree: kubsd-netd accepts the requests of all. */
-static const struct ctl_cmd *const ctl_trees[] = { t_net };
+static const struct ctl_cmd *const ctl_trees[] = { t_net, t_vm };
 
 static const struct ctl_cmd *
 find_type(const struct ctl_cmd *t, uint16_t type)

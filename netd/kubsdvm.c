@@ -15,66 +15,58 @@
  */
 
 /*
- * kubsd-vm(8).  Only "template build" so far; the VM lifecycle verbs
- * join this table.
+ * kubsd-vm(8).  Its commands are the t_vm tree of ctl_cmd.c; so far the
+ * ones it runs alone: template build.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "kubsd.h"
-
-struct verb {
-	const char	*name;
-	int		 minargs, maxargs;
-	int		(*fn)(int, char **);
-	const char	*usage;
-};
 
 static const char	*conffile = KUBSD_CONF;
 
+static __attribute__((noreturn)) void
+usage(const struct ctl_cmd *tree)
+{
+	fprintf(stderr, "usage: kubsd-vm [-f file] command [args]\n"
+	    "commands:\n");
+	ctl_cmd_list(stderr, tree, 0);
+	exit(1);
+}
+
 static int
-v_template(int argc, char **argv)
+run_help(void)
+{
+	printf("usage: kubsd-vm [-f file] command [args]\n");
+	ctl_cmd_list(stdout, t_vm, 1);
+	return 0;
+}
+
+static int
+run_template_build(const char *name)
 {
 	struct netd_config	*conf;
 	int			 rv;
 
-	if (strcmp(argv[0], "build") != 0 || argc != 2) {
-		fprintf(stderr, "kubsd-vm: usage: template build name\n");
-		return 1;
-	}
 	if ((conf = parse_config(conffile)) == NULL)
 		return 1;
 	if (graph_build(conf) == -1) {
 		config_free(conf);
 		return 1;
 	}
-	rv = template_build(conf, argv[1]);
+	rv = template_build(conf, name);
 	config_free(conf);
 	return rv == 0 ? 0 : 1;
-}
-
-static const struct verb verbs[] = {
-	{ "template",	2, 2,	v_template,	"template build name" },
-};
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	size_t	 i;
-
-	fprintf(stderr, "usage: kubsd-vm [-f file] command [arg ...]\n");
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(stderr, "\t%s\n", verbs[i].usage);
-	exit(1);
 }
 
 int
 main(int argc, char *argv[])
 {
-	size_t	 i;
-	int	 ch;
+	const struct ctl_cmd	*c, *at;
+	struct ctl_args		 a;
+	int			 ch, used;
 
 	while ((ch = getopt(argc, argv, "+f:")) != -1) {
 		switch (ch) {
@@ -82,23 +74,28 @@ main(int argc, char *argv[])
 			conffile = optarg;
 			break;
 		default:
-			usage();
+			usage(t_vm);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		usage();
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (strcmp(argv[0], verbs[i].name) != 0)
-			continue;
-		if (argc - 1 < verbs[i].minargs ||
-		    argc - 1 > verbs[i].maxargs) {
-			fprintf(stderr, "kubsd-vm: usage: %s\n",
-			    verbs[i].usage);
-			return 1;
-		}
-		return verbs[i].fn(argc - 1, argv + 1);
+		usage(t_vm);
+	if ((c = ctl_cmd_parse(t_vm, argc, argv, &used, &at)) == NULL) {
+		if (used < argc)
+			fprintf(stderr, "kubsd-vm: unknown command \"%s\"\n",
+			    argv[used]);
+		usage(at);
 	}
-	usage();
+	if (ctl_cmd_getopt(c, argc - used + 1, argv + used - 1, &a) == -1) {
+		fprintf(stderr, "kubsd-vm: usage: %s%s%s\n", ctl_cmd_name(c),
+		    *c->usage ? " " : "", c->usage);
+		return 1;
+	}
+	switch (c->type) {
+	case CTL_L_TEMPLATE_BUILD:
+		return run_template_build(a.argv[0]);
+	default:
+		return run_help();
+	}
 }
