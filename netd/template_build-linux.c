@@ -288,6 +288,8 @@ tb_wait(struct build *b, int fd)
 	while (waitpid(b->pid, &status, 0) == -1)
 		if (errno != EINTR)
 			return tb_fail(b, "waitpid: %s", strerror(errno));
+	/* Whatever of the recipe outlived its shell goes with it. */
+	kill(-b->pid, SIGKILL);
 	if (tb_signal)
 		return tb_fail(b, "interrupted (signal %d); the previous "
 		    "template is kept", (int)tb_signal);
