@@ -114,9 +114,9 @@ moved_done(struct moved *mv, int keep)
  * changed are compiled again, and only they are loaded.
  */
 static int
-attach(const char *vm, const char *chain, char *err, size_t errlen)
+attach(struct netd *d, const char *vm, const char *chain, char *err,
+    size_t errlen)
 {
-	struct netd	*d = netd_mutable();
 	struct node	*n, **others;
 	struct moved	 mv;
 	struct ruleset	*full = NULL;
@@ -222,13 +222,14 @@ revert:
 
 /* An attach; one that failed is the VM's last error (status). */
 int
-netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
+netd_attach(struct netd *d, const char *vm, const char *chain, char *err,
+    size_t errlen)
 {
 	struct node	*n;
 
-	if (attach(vm, chain, err, errlen) == 0)
+	if (attach(d, vm, chain, err, errlen) == 0)
 		return 0;
-	if ((n = node_find(netd_mutable()->conf, vm)) != NULL)
+	if ((n = node_find(d->conf, vm)) != NULL)
 		snprintf(n->last_error, sizeof(n->last_error), "%s", err);
 	return -1;
 }
@@ -241,9 +242,8 @@ netd_attach(const char *vm, const char *chain, char *err, size_t errlen)
  * caller loads the whole ruleset instead.
  */
 int
-netd_regate(void)
+netd_regate(struct netd *d)
 {
-	struct netd		*d = netd_mutable();
 	struct moved		 mv;
 	struct node		*n;
 	const struct anchor	*a;

@@ -39,6 +39,7 @@
 struct conn;
 
 struct control {
+	struct netd	*d;		/* the daemon, for the handlers */
 	TAILQ_HEAD(, conn) conns;
 	int		 fd;
 	gid_t		 group;
@@ -180,8 +181,7 @@ h_attach(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 {
 	char	 err[256];
 
-	(void)arg;
-	if (netd_attach(m->args[0], m->args[1], err, sizeof(err)) == -1)
+	if (netd_attach(arg, m->args[0], m->args[1], err, sizeof(err)) == -1)
 		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
 	fprintf(rep->fp, "%s attached to %s\n", m->args[0], m->args[1]);
 	return 0;
@@ -192,8 +192,7 @@ h_detach(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 {
 	char	 err[256];
 
-	(void)arg;
-	if (netd_attach(m->args[0], "none", err, sizeof(err)) == -1)
+	if (netd_attach(arg, m->args[0], "none", err, sizeof(err)) == -1)
 		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
 	fprintf(rep->fp, "%s detached\n", m->args[0]);
 	return 0;
@@ -238,7 +237,7 @@ h_reload(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	const struct netd	*d = arg;
 	char			 err[sizeof(rep->errmsg)];
 
-	if (netd_reload(m->flags & CTL_F_FORCE, err, sizeof(err)) == -1)
+	if (netd_reload(arg, m->flags & CTL_F_FORCE, err, sizeof(err)) == -1)
 		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
 	fprintf(rep->fp, "reloaded %s\n", d->conffile);
 	return 0;
@@ -249,8 +248,8 @@ h_teardown(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 {
 	char	 err[256];
 
-	(void)arg;
-	if (netd_teardown(m->flags & CTL_F_FORCE, err, sizeof(err)) == -1)
+	if (netd_teardown(arg, m->flags & CTL_F_FORCE, err, sizeof(err)) ==
+	    -1)
 		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
 	fprintf(rep->fp, "kubsd's rules and interfaces removed\n");
 	return 0;
@@ -313,8 +312,7 @@ conn_read(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (ctl_conn_read(c->cc, handlers, NHANDLERS,
-	    (void *)netd_state()) == -1) {
+	if (ctl_conn_read(c->cc, handlers, NHANDLERS, c->ctl->d) == -1) {
 		conn_close(c);
 		return;
 	}
@@ -331,7 +329,7 @@ static void
 control_accept(evutil_socket_t fd, short ev, void *arg)
 {
 	struct control	*ctl = arg;
-	struct netd	*d = (struct netd *)netd_state();
+	struct netd	*d = ctl->d;
 	struct conn	*c;
 	int		 s;
 
@@ -359,6 +357,7 @@ netd_control_init(struct netd *d, const char *path)
 {
 	struct control	*ctl = xcalloc(1, sizeof(*ctl));
 
+	ctl->d = d;
 	TAILQ_INIT(&ctl->conns);
 
 	/* No "kubsd" group: (gid_t)-1, the socket is root's alone. */

@@ -220,7 +220,7 @@ recheck(int changed)
 	char		 err[256];
 
 	changed |= gw_guests_poll(netd.conf);
-	if (!changed || netd_regate() == 0)
+	if (!changed || netd_regate(&netd) == 0)
 		return;
 	if ((rs = netd_load_rules(&netd, netd.conf, err, sizeof(err))) ==
 	    NULL) {
@@ -358,18 +358,18 @@ reload_drop(const struct netd_config *old, const struct netd_config *new)
  * (every file:line error, as the log has them).
  */
 int
-netd_reload(int force, char *err, size_t errlen)
+netd_reload(struct netd *d, int force, char *err, size_t errlen)
 {
 	struct netd_config	*conf;
 	struct ruleset		*rs;
 	char			 lines[3072];
 
-	if ((conf = reload_parse(netd.conffile, lines, sizeof(lines))) ==
+	if ((conf = reload_parse(d->conffile, lines, sizeof(lines))) ==
 	    NULL) {
 		log_warnx("reload: %s has errors, nothing changed",
-		    netd.conffile);
+		    d->conffile);
 		snprintf(err, errlen, "reload: %s has errors, nothing "
-		    "changed: %s", netd.conffile, lines);
+		    "changed: %s", d->conffile, lines);
 		return -1;
 	}
 	if (uplinks_missing(conf, lines, sizeof(lines)) == -1) {
@@ -378,7 +378,7 @@ netd_reload(int force, char *err, size_t errlen)
 		config_free(conf);
 		return -1;
 	}
-	if (!force && reload_refused(netd.conf, conf, err, errlen)) {
+	if (!force && reload_refused(d->conf, conf, err, errlen)) {
 		log_warnx("%s", err);
 		config_free(conf);
 		return -1;
@@ -387,19 +387,19 @@ netd_reload(int force, char *err, size_t errlen)
 	gw_guests_poll(conf);
 	if (netd_apply(conf, &rs) == -1) {
 		snprintf(err, errlen, "reload: could not apply %s; nothing "
-		    "changed (see the log)", netd.conffile);
+		    "changed (see the log)", d->conffile);
 		log_warnx("%s", err);
 		config_free(conf);
 		return -1;
 	}
-	reload_drop(netd.conf, conf);
+	reload_drop(d->conf, conf);
 	state_sync_compartments(conf);
 	sync_now();
-	rules_free(netd.rs);
-	config_free(netd.conf);
-	netd.conf = conf;
-	netd.rs = rs;
-	log_info("reloaded %s", netd.conffile);
+	rules_free(d->rs);
+	config_free(d->conf);
+	d->conf = conf;
+	d->rs = rs;
+	log_info("reloaded %s", d->conffile);
 	return 0;
 }
 
@@ -413,7 +413,7 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading");
-		netd_reload(0, errbuf, sizeof(errbuf));
+		netd_reload(&netd, 0, errbuf, sizeof(errbuf));
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -531,12 +531,12 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
  * without its rules would be a lie.
  */
 int
-netd_teardown(int force, char *err, size_t errlen)
+netd_teardown(struct netd *d, int force, char *err, size_t errlen)
 {
 	const struct node	*n;
 	int			 attached = 0;
 
-	TAILQ_FOREACH(n, &netd.conf->nodes, entry)
+	TAILQ_FOREACH(n, &d->conf->nodes, entry)
 		if (n->kind == NODE_VM && n->chain != NULL)
 			attached++;
 	if (attached && !force) {
@@ -544,34 +544,22 @@ netd_teardown(int force, char *err, size_t errlen)
 		    attached, attached == 1 ? "" : "s");
 		return -1;
 	}
-	gw_guests_prune(netd.conf, 1);
-	TAILQ_FOREACH(n, &netd.conf->nodes, entry)
+	gw_guests_prune(d->conf, 1);
+	TAILQ_FOREACH(n, &d->conf->nodes, entry)
 		if (n->kind != NODE_UPLINK)
-			topo_remove_node(netd.link, n);
-	TAILQ_FOREACH(n, &netd.conf->nodes, entry)
+			topo_remove_node(d->link, n);
+	TAILQ_FOREACH(n, &d->conf->nodes, entry)
 		if (n->kind == NODE_UPLINK)
-			topo_remove_node(netd.link, n);
-	if (loader_remove_all(netd.loader) == -1) {
+			topo_remove_node(d->link, n);
+	if (loader_remove_all(d->loader) == -1) {
 		snprintf(err, errlen, "teardown: %s",
-		    loader_error(netd.loader));
+		    loader_error(d->loader));
 		return -1;
 	}
-	state_clear(netd.conf);
+	state_clear(d->conf);
 	log_info("teardown: kubsd's rules and interfaces removed");
-	event_base_loopexit(netd.base, NULL);
+	event_base_loopexit(d->base, NULL);
 	return 0;
-}
-
-const struct netd *
-netd_state(void)
-{
-	return &netd;
-}
-
-struct netd *
-netd_mutable(void)
-{
-	return &netd;
 }
 
 /*

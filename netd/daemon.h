@@ -52,15 +52,17 @@ struct netd {
 };
 
 int	netd_main(struct netd_config *, const struct netd_opts *);
-int	netd_reload(int, char *, size_t);
-int	netd_attach(const char *, const char *, char *, size_t);
-int	netd_regate(void);
-int	netd_teardown(int, char *, size_t);
-const struct netd *netd_state(void);
+/* The daemon's one context, struct netd, is passed to what needs it. */
+int	netd_reload(struct netd *, int, char *, size_t);
+int	netd_teardown(struct netd *, int, char *, size_t);
 
-/* daemon.c, for attach.c: netd's state; what an attach leaves for
- * after its reply (the attachments file's fsync, libnftables' memory) */
-struct netd	*netd_mutable(void);
+/* attach.c */
+int	netd_attach(struct netd *, const char *, const char *, char *,
+	    size_t);
+int	netd_regate(struct netd *);
+
+/* daemon.c, for attach.c: what an attach leaves for after its reply
+ * (the attachments file's fsync, libnftables' memory) */
 void		 netd_attached(void);
 struct ruleset	*netd_load_rules(struct netd *, const struct netd_config *,
 		    char *, size_t);
