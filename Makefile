@@ -71,15 +71,21 @@ LINK_SRCS_linux = netd/link-linux.c netd/link-route-linux.c \
 # libload: the rule loader (pf/load.h): a compiled ruleset into the kernel.
 LOAD_SRCS = $(LOAD_SRCS_$(PLATFORM))
 LOAD_SRCS_linux = pf/load-nft-linux.c pf/vmport-nl-linux.c
-# The VM driver (netd/vm.h) joins here as VM_SRCS_$(PLATFORM).
+# libvm: what of the VM layer needs no daemon (netd/vm.h): QMP's
+# replies, the console filter.
+VMLIB_SRCS = netd/console.c netd/qmp.c
 #
 # kubsd-netd, the daemon (netd/daemon.h): live mode, the control socket's
 # handlers, attach, the state directory, the gateways' bundles, and the
 # kernel's links made to match the graph.
 NETD_SRCS = netd/netd.c netd/attach.c netd/bundle.c netd/control.c \
-	   netd/daemon.c netd/state.c $(NETD_SRCS_$(PLATFORM))
+	   netd/daemon.c netd/state.c $(VMD_SRCS) $(NETD_SRCS_$(PLATFORM))
 NETD_SRCS_linux = netd/gwguest-linux.c netd/topology-linux.c
-NETD_LIBS = ctl load rules link kubsd
+# The VM layer in the daemon (netd/vm.h): the lifecycle, disks, the
+# handlers of kubsd-vm's requests, and the host's VM driver.
+VMD_SRCS = netd/vm.c netd/disk.c netd/control_vm.c $(VMD_SRCS_$(PLATFORM))
+VMD_SRCS_linux = netd/vm-qemu-linux.c
+NETD_LIBS = ctl load rules link vm kubsd
 NETD_PKGS = jansson libevent libnftables libmnl libnftnl
 # kubsd-net, the CLI (netd/ctl.h): requests to kubsd-netd, the offline
 # commands on a configuration, and leaktest (netd/leaktest.h).
@@ -88,24 +94,29 @@ NET_SRCS = netd/kubsdnet.c netd/capture.c netd/leaktest.c \
 NET_SRCS_linux = netd/leaktest-linux.c netd/probe-linux.c
 NET_LIBS = ctl rules link kubsd
 NET_PKGS = jansson
-# kubsd-vm, the VM CLI: template builds (the recipes in templates/).
+# kubsd-vm, the VM CLI: template builds (the recipes in templates/),
+# requests to kubsd-netd, and the VM's console, log, agent and ssh.
 VM_SRCS	 = netd/kubsdvm.c $(VM_SRCS_$(PLATFORM))
 VM_SRCS_linux = netd/template_build-linux.c
-VM_LIBS	 = ctl kubsd
+VM_LIBS	 = ctl vm kubsd
+VM_PKGS	 = jansson
 # kubsd-guest, inside a gateway (guest/guest.h).
 GUEST_SRCS = guest/guest.c guest/bundle_check.c guest/bundle_read.c \
 	   guest/plan.c guest/role_tor.c guest/role_wg.c guest/status.c \
 	   guest/supervise.c $(GUEST_SRCS_$(PLATFORM))
-GUEST_SRCS_linux = guest/acl-linux.c guest/apply-linux.c guest/proc-linux.c
+GUEST_SRCS_linux = guest/acl-linux.c guest/apply-linux.c guest/proc-linux.c \
+	   guest/agent-linux.c guest/agent_relay.c
 GUEST_LIBS = link kubsd
 GUEST_PKGS = libevent libnftables libmnl
 
-LIBNAMES = kubsd rules ctl link load
+
+LIBNAMES = kubsd rules ctl link load vm
 LIBSRCS_kubsd = $(MODEL_SRCS)
 LIBSRCS_rules = $(RULES_SRCS)
 LIBSRCS_ctl = $(CTL_SRCS)
 LIBSRCS_link = $(LINK_SRCS)
 LIBSRCS_load = $(LOAD_SRCS)
+LIBSRCS_vm = $(VMLIB_SRCS)
 # libkubsd also holds the parser byacc makes from netd/parse.y.
 LIBEXTRA_kubsd = parse.o
 MAINS	 = netd/netd.c netd/kubsdnet.c guest/guest.c netd/kubsdvm.c
@@ -137,6 +148,7 @@ PCAPLIBS = $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null || echo -lpcap)
 NETD_LDLIBS = $(call pkglibs,$(NETD_PKGS))
 NET_LDLIBS = $(call pkglibs,$(NET_PKGS)) $(PCAPLIBS)
 GUEST_LDLIBS = $(call pkglibs,$(GUEST_PKGS))
+VM_LDLIBS = $(call pkglibs,$(VM_PKGS))
 TEST_LDLIBS = $(call pkglibs,$(NETD_PKGS)) $(PCAPLIBS)
 
 ASAN_CC	 = clang
@@ -155,14 +167,15 @@ DEBS	 = build-essential byacc mandoc clang libclang-rt-14-dev llvm \
 	   nftables iproute2 libnftables-dev libnftnl-dev libmnl-dev libevent-dev \
 	   libjansson-dev libpcap-dev pkg-config graphviz tor \
 	   wireguard-tools wireguard-go iperf3 hyperfine iputils-ping curl python3 util-linux \
-	   qemu-system-x86 qemu-utils mmdebstrap busybox-static e2fsprogs cpio zstd
+	   qemu-system-x86 qemu-utils mmdebstrap busybox-static e2fsprogs cpio zstd \
+	   openssh-client
 
-.PHONY: all asan check demo bench deps install clean lint-man \
+.PHONY: all asan check demo bench deps install clean lint-man qemu-user \
 	regress-units fuzz tools
 
 all: $(PROGS)
 
-asan: kubsd-netd-asan kubsd-net-asan kubsd-guest-asan
+asan: kubsd-netd-asan kubsd-net-asan kubsd-guest-asan kubsd-vm-asan
 
 # The archives, in each build directory.
 define archive
@@ -180,7 +193,10 @@ kubsd-net: $(call objs,obj,$(NET_SRCS)) $(call libs,obj,$(NET_LIBS))
 kubsd-guest: $(call objs,obj,$(GUEST_SRCS)) $(call libs,obj,$(GUEST_LIBS))
 	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(GUEST_LDLIBS)
 kubsd-vm: $(call objs,obj,$(VM_SRCS)) $(call libs,obj,$(VM_LIBS))
-	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(KCFLAGS) $(LDFLAGS) -o $@ $^ $(VM_LDLIBS)
+kubsd-vm-asan: $(call objs,obj-asan,$(VM_SRCS)) \
+	    $(call libs,obj-asan,$(VM_LIBS))
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(VM_LDLIBS)
 kubsd-netd-asan: $(call objs,obj-asan,$(NETD_SRCS)) \
 	    $(call libs,obj-asan,$(NETD_LIBS))
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(NETD_LDLIBS)
@@ -229,7 +245,7 @@ obj-asan/net/%: regress/net/%.c $(TESTOBJS_ASAN)
 
 # libFuzzer harnesses: regress/fuzz/fuzz_NAME.c -> obj-fuzz/fuzz_NAME.
 fuzz: $(FUZZERS)
-obj-fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(call libs,obj-fuzz,ctl rules kubsd)
+obj-fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(call libs,obj-fuzz,ctl rules vm kubsd)
 	$(ASAN_CC) $(KCFLAGS) -fsanitize=fuzzer,address,undefined \
 	    -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	    $(LDFLAGS) -o $@ $^ $(call pkglibs,$(NET_PKGS))
@@ -264,6 +280,7 @@ bench: all
 		if [ -f regress/bench/bench_attach.c ]; then \
 			$(MAKE) obj/bench_attach obj/bench_linkmove || exit 1; fi; \
 		sh regress/bench/bench.sh; sh regress/bench/gateways.sh; \
+		sh regress/bench/vm.sh; \
 	else echo "bench: regress/bench/bench.sh not present"; fi
 
 deps:
@@ -277,11 +294,19 @@ deps:
 		apt-get update -q && \
 		apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+	@$(MAKE) qemu-user
+
+# QEMU's own unprivileged user (kubsd-netd runs every VM as it).
+qemu-user:
+	@getent passwd _kubsd-qemu >/dev/null || \
+	    useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin --user-group _kubsd-qemu
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PREFIX)/share/examples/kubsd
 	install -m 555 $(PROGS) $(DESTDIR)$(PREFIX)/sbin
+	@[ -n "$(DESTDIR)" ] || $(MAKE) qemu-user
 	install -m 444 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5
 	install -m 444 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8
 	install -d $(DESTDIR)$(PREFIX)/share/kubsd/templates/minimal \

@@ -174,6 +174,8 @@ main(int argc, char *argv[])
 	pid_t		 pid;
 	int		 ch, debug = 0, noaction = 0, verbose = 0;
 
+	if (argc > 1 && strcmp(argv[1], "agent") == 0)
+		return agent_main(argc - 1, argv + 1);
 	while ((ch = getopt(argc, argv, "dnr:v")) != -1) {
 		switch (ch) {
 		case 'd':

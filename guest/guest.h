@@ -29,6 +29,8 @@
  * role_wg.c		wireguard-go, wg setconf, the tunnel, handshakes
  * status.c		BUNDLE/status and BUNDLE/guest.pid
  * supervise.c		the role's daemon: start, watch, restart
+ * agent-linux.c	kubsd-guest agent, inside a kubsd QEMU VM
+ * agent_relay.c	its ssh channel: the host to the guest's sshd
  * guest.c		main, signals, reloading
  */
 #ifndef GUEST_H
@@ -103,6 +105,24 @@ struct guest {
 	int		 broken;	/* the last reload failed: "error" */
 };
 extern struct guest	 gst;
+
+/* agent-linux.c: kubsd-guest agent, in a kubsd VM (netd/vm.h) */
+#define VM_AGENT_NAME	"org.kubsd.agent.0"
+#define VM_EXEC_NAME	"org.kubsd.exec.0"
+#define VM_SSH_NAME	"org.kubsd.ssh.0"
+#define RELAY_OPEN	"\nkubsd-ssh-open\n"	/* netd/vm.h VM_SSH_OPEN */
+struct agent {
+	char	 ifname[16];
+	char	 addr[64];
+	int	 port, exec, ssh;	/* virtio-serial ports */
+	int	 tcp;			/* to sshd, while relaying */
+};
+int		 agent_main(int, char *[]);
+
+/* agent_relay.c: org.kubsd.ssh.0 <-> the guest's sshd */
+void		 relay_from_host(struct agent *);
+void		 relay_from_sshd(struct agent *);
+void		 relay_close(struct agent *);
 
 /* supervise.c */
 void		 supervise_init(void);

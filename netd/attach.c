@@ -28,6 +28,7 @@
 #include "load.h"
 #include "log.h"
 #include "rules.h"
+#include "vm.h"
 #include "state.h"
 #include "topology.h"
 
@@ -196,6 +197,7 @@ attach(struct netd *d, const char *vm, const char *chain, char *err,
 		if (topo_reattach(d->link, mv.node[i]) == -1)
 			log_warnx("attach %s: moving %s failed; it stays "
 			    "blocked", vm, mv.node[i]->port_if);
+		vm_net_changed(mv.node[i]);
 	}
 	moved_done(&mv, 1);
 	if (full != NULL)
@@ -205,6 +207,7 @@ attach(struct netd *d, const char *vm, const char *chain, char *err,
 		    "stays blocked", vm, n->port_if);
 		return -1;
 	}
+	vm_net_changed(n);
 	log_info("attached %s to %s", vm, chain);
 	log_debug("attach %s: graph %.2f ms, compile %.2f ms, rules %.2f ms, "
 	    "state %.2f ms, links %.2f ms", vm, t[1] - t[0], t[2] - t[1],

@@ -35,6 +35,7 @@
 #include "kubsd.h"
 #include "log.h"
 #include "rules.h"
+#include "vm.h"
 
 struct conn;
 
@@ -277,6 +278,10 @@ static const struct ctl_handler handlers[] = {
 	{ CTL_RELOAD,		h_reload },
 	{ CTL_TEARDOWN,		h_teardown },
 	{ CTL_LOG,		h_log },
+	{ CTL_VM_START,		h_vm_start },
+	{ CTL_VM_STOP,		h_vm_stop },
+	{ CTL_VM_KILL,		h_vm_kill },
+	{ CTL_VM_STATUS,	h_vm_status },
 };
 #define NHANDLERS	(sizeof(handlers) / sizeof(handlers[0]))
 

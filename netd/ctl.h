@@ -63,13 +63,22 @@ enum ctl_type {
 	CTL_RELOAD,		/* flags: CTL_F_FORCE */
 	CTL_TEARDOWN,		/* flags: CTL_F_FORCE */
 	CTL_LOG,		/* verbose|brief */
+	CTL_VM_START,		/* vm */
+	CTL_VM_STOP,		/* vm */
+	CTL_VM_KILL,		/* vm */
+	CTL_VM_STATUS,		/* [vm] -> JSON, see kubsd-vm(8) */
 	CTL_OK = 0x100,		/* status 0, text */
 	CTL_ERROR,		/* status CTL_E_*, one line */
 	/* Commands a program runs alone: never on the wire. */
 	CTL_L_CHECK = 0x200,
 	CTL_L_HELP,
 	CTL_L_LEAKTEST,
-	CTL_L_TEMPLATE_BUILD
+	CTL_L_TEMPLATE_BUILD,
+	CTL_L_VM_CONSOLE,
+	CTL_L_VM_LOG,
+	CTL_L_VM_RUN,
+	CTL_L_VM_SSH,
+	CTL_L_VM_PROXY
 };
 
 #define CTL_F_FORCE	0x0001

@@ -92,8 +92,32 @@ static const struct ctl_cmd t_vm_template[] = {
 };
 
 const struct ctl_cmd t_vm[] = {
+	{ .word = "console", .type = CTL_L_VM_CONSOLE, .usage = "vm",
+	  .help = "attach to the vm's serial console (~. leaves)" },
 	{ .word = "help", .type = CTL_L_HELP, .usage = "",
 	  .help = "this list" },
+	{ .word = "kill", .type = CTL_VM_KILL, .priv = CTL_PRIV_GROUP,
+	  .minargs = 1, .maxargs = 1, .usage = "vm",
+	  .help = "end the vm's qemu at once" },
+	{ .word = "log", .type = CTL_L_VM_LOG, .usage = "vm",
+	  .help = "the console log, escape sequences removed" },
+	{ .word = "proxy", .type = CTL_L_VM_PROXY, .usage = "vm",
+	  .help = "ssh's ProxyCommand: the vm's sshd on stdin and stdout" },
+	{ .word = "run", .type = CTL_L_VM_RUN, .rawargs = 1,
+	  .usage = "vm command ...",
+	  .help = "run a command inside the vm, through its agent" },
+	{ .word = "ssh", .type = CTL_L_VM_SSH, .rawargs = 1,
+	  .usage = "vm [command ...]",
+	  .help = "ssh to the vm's sshd over its agent, with this boot's key" },
+	{ .word = "start", .type = CTL_VM_START, .priv = CTL_PRIV_GROUP,
+	  .minargs = 1, .maxargs = 1, .usage = "vm",
+	  .help = "start a vm; returns when its agent is ready" },
+	{ .word = "status", .type = CTL_VM_STATUS, .priv = CTL_PRIV_GROUP,
+	  .minargs = 0, .maxargs = 1, .opts = "j", .usage = "[-j] [vm]",
+	  .help = "the vms: state, pid, accelerator (-j: in JSON)" },
+	{ .word = "stop", .type = CTL_VM_STOP, .priv = CTL_PRIV_GROUP,
+	  .minargs = 1, .maxargs = 1, .usage = "vm",
+	  .help = "power the vm off; quit it after 5 s" },
 	{ .word = "template", .sub = t_vm_template },
 	{ .word = NULL }
 };

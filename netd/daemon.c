@@ -43,6 +43,7 @@
 #include "rules.h"
 #include "state.h"
 #include "topology.h"
+#include "vm.h"
 
 static struct netd	 netd;
 static struct event	*shed_ev, *guest_ev;
@@ -243,6 +244,15 @@ on_guest_poll(evutil_socket_t fd, short ev, void *arg)
 	recheck(uplinks_poll(netd.conf));
 }
 
+/* Some node's readiness changed (a gateway's guest, a VM's agent). */
+void
+netd_gate_changed(struct netd *d)
+{
+	(void)d;	/* recheck() works on the one daemon */
+	if (netd.loader != NULL)
+		recheck(1);
+}
+
 /*
  * A link changed (netlink told us): if an uplink went down or up, its
  * chains follow at once.  (Ports coming and going at each attach cost
@@ -385,6 +395,7 @@ netd_reload(struct netd *d, int force, char *err, size_t errlen)
 	}
 	uplinks_poll(conf);
 	gw_guests_poll(conf);
+	vm_gate(conf);
 	if (netd_apply(conf, &rs) == -1) {
 		snprintf(err, errlen, "reload: could not apply %s; nothing "
 		    "changed (see the log)", d->conffile);
@@ -500,8 +511,12 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 		log_warn("netlink link events");
 	sync_ev = evtimer_new(netd.base, on_sync, NULL);
 	bundles_ev = evtimer_new(netd.base, on_bundles, NULL);
+	vm_init(&netd);
+	vm_adopt_all(netd.conf);
+	netd_gate_changed(&netd);
 	if (netd_control_init(&netd, opts->sockpath) == -1)
 		fatalx("control socket %s", opts->sockpath);
+	vm_autostart();
 	log_info("running with %s", opts->conffile);
 	event_base_dispatch(netd.base);
 
@@ -539,11 +554,17 @@ netd_teardown(struct netd *d, int force, char *err, size_t errlen)
 	TAILQ_FOREACH(n, &d->conf->nodes, entry)
 		if (n->kind == NODE_VM && n->chain != NULL)
 			attached++;
+	if (vm_running() > 0 && !force) {
+		snprintf(err, errlen, "teardown: %zu vm%s running (use -f)",
+		    vm_running(), vm_running() == 1 ? "" : "s");
+		return -1;
+	}
 	if (attached && !force) {
 		snprintf(err, errlen, "teardown: %d vm%s attached (use -f)",
 		    attached, attached == 1 ? "" : "s");
 		return -1;
 	}
+	vm_stop_all();
 	gw_guests_prune(d->conf, 1);
 	TAILQ_FOREACH(n, &d->conf->nodes, entry)
 		if (n->kind != NODE_UPLINK)

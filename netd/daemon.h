@@ -60,6 +60,7 @@ int	netd_teardown(struct netd *, int, char *, size_t);
 int	netd_attach(struct netd *, const char *, const char *, char *,
 	    size_t);
 int	netd_regate(struct netd *);
+void	netd_gate_changed(struct netd *);
 
 /* daemon.c, for attach.c: what an attach leaves for after its reply
  * (the attachments file's fsync, libnftables' memory) */

@@ -15,37 +15,480 @@
  */
 
 /*
- * kubsd-vm(8).  Its commands are the t_vm tree of ctl_cmd.c; so far the
- * ones it runs alone: template build.
+ * kubsd-vm(8): start, stop and look at kubsd's VMs.  The lifecycle is
+ * kubsd-netd's (through its control socket); console, log and run talk
+ * to the VM's own sockets under STATEDIR/vms/NAME, which only root
+ * may open.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "ctl.h"
 #include "kubsd.h"
+#include "vm.h"
 
+#define START_TIMEOUT_S	300
+#define POLL_MS		20
+
+static const char	*sockpath = KUBSD_SOCKET;
 static const char	*conffile = KUBSD_CONF;
+static int		 ctlfd = -1;
 
-static __attribute__((noreturn)) void
-usage(const struct ctl_cmd *tree)
+static int
+ask(uint16_t type, int nargs, char **args, const char **text)
 {
-	fprintf(stderr, "usage: kubsd-vm [-f file] command [args]\n"
-	    "commands:\n");
-	ctl_cmd_list(stderr, tree, 0);
-	exit(1);
+	static struct ctl_reader	 rd;
+	struct ctl_msg			 rep;
+
+	if (ctlfd == -1 && (ctlfd = ctl_connect(sockpath)) == -1) {
+		fprintf(stderr, "kubsd-vm: %s: %s\n", sockpath,
+		    errno == ENOENT || errno == ECONNREFUSED ?
+		    "kubsd-netd is not running" : strerror(errno));
+		return 1;
+	}
+	if (rd.max == 0)
+		ctl_reader_init(&rd, CTL_MAXREPLY);
+	if (ctl_request(ctlfd, type, 0, (size_t)nargs,
+	    (const char *const *)args, &rd, &rep) == -1) {
+		fprintf(stderr, "kubsd-vm: %s: %s\n", ctl_type_name(type),
+		    strerror(errno));
+		return 1;
+	}
+	if (rep.type == CTL_ERROR) {
+		fprintf(stderr, "kubsd-vm: %s\n", rep.text);
+		return 1;
+	}
+	*text = rep.text;
+	return 0;
+}
+
+/* The VM's status object (the caller json_decref()s it), or NULL. */
+static json_t *
+vm_status(const char *name)
+{
+	const char	*text;
+	char		*args[1] = { (char *)name };
+	json_t		*arr, *o;
+
+	if (ask(CTL_VM_STATUS, 1, args, &text) != 0)
+		return NULL;
+	if ((arr = json_loads(text, 0, NULL)) == NULL ||
+	    (o = json_array_get(arr, 0)) == NULL) {
+		fprintf(stderr, "kubsd-vm: bad status from kubsd-netd\n");
+		json_decref(arr);
+		return NULL;
+	}
+	json_incref(o);
+	json_decref(arr);
+	return o;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	const char	*s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}
+
+/* The last line QEMU wrote, to say why a VM ended. */
+static void
+last_words(const char *dir, char *buf, size_t len)
+{
+	char	 p[PATH_MAX + 16], line[512];
+	FILE	*fp;
+
+	buf[0] = '\0';
+	snprintf(p, sizeof(p), "%s/qemu.log", dir);
+	if ((fp = fopen(p, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (line[0] != '\n')
+			snprintf(buf, len, "%s", line);
+	fclose(fp);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Returns when the agent says "ready", or the VM ended. */
+static int
+wait_ready(const char *name)
+{
+	json_t		*o;
+	const char	*st;
+	char		 why[512], dir[PATH_MAX];
+	int		 i;
+	struct timespec	 ts = { 0, POLL_MS * 1000000L };
+
+	for (i = 0; i < START_TIMEOUT_S * 1000 / POLL_MS; i++) {
+		if ((o = vm_status(name)) == NULL)
+			return 1;
+		st = jstr(o, "state");
+		if (strcmp(st, "ready") == 0) {
+			printf("%s ready, %s\n", name, jstr(o, "accel"));
+			json_decref(o);
+			return 0;
+		}
+		if (strcmp(st, "stopped") == 0) {
+			snprintf(dir, sizeof(dir), "%s", jstr(o, "dir"));
+			json_decref(o);
+			last_words(dir, why, sizeof(why));
+			fprintf(stderr, "kubsd-vm: vm %s: stopped before it "
+			    "was ready%s%s\n", name, why[0] ? ": " : "", why);
+			return 1;
+		}
+		json_decref(o);
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "kubsd-vm: vm %s: not ready after %d s\n", name,
+	    START_TIMEOUT_S);
+	return 1;
 }
 
 static int
-run_help(void)
+wait_stopped(const char *name)
 {
-	printf("usage: kubsd-vm [-f file] command [args]\n");
-	ctl_cmd_list(stdout, t_vm, 1);
+	json_t		*o;
+	int		 i, stopped;
+	struct timespec	 ts = { 0, POLL_MS * 1000000L };
+
+	for (i = 0; i < (VM_STOP_TIMEOUT + 5) * 1000 / POLL_MS; i++) {
+		if ((o = vm_status(name)) == NULL)
+			return 1;
+		stopped = strcmp(jstr(o, "state"), "stopped") == 0;
+		json_decref(o);
+		if (stopped) {
+			printf("%s stopped\n", name);
+			return 0;
+		}
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "kubsd-vm: vm %s: still running\n", name);
+	return 1;
+}
+
+/* start, stop, kill: ask, then follow the state to its end. */
+static int
+v_life(struct ctl_args *a)
+{
+	const char	*text;
+
+	if (ask(a->cmd->type, 1, a->argv, &text) != 0)
+		return 1;
+	if (a->cmd->type == CTL_VM_START)
+		return wait_ready(a->argv[0]);
+	return wait_stopped(a->argv[0]);
+}
+
+static int
+v_status(struct ctl_args *a)
+{
+	const char	*text;
+	json_t		*arr, *o;
+	size_t		 i;
+	int		 js = a->opt['j'] > 0;
+
+	if (ask(CTL_VM_STATUS, a->argc, a->argv, &text) != 0)
+		return 1;
+	if (js) {
+		fputs(text, stdout);
+		return 0;
+	}
+	if ((arr = json_loads(text, 0, NULL)) == NULL)
+		return 1;
+	printf("%-12s %-9s %-7s %-4s %6s %-15s %s\n", "NAME", "STATE", "PID",
+	    "ACCEL", "MEMORY", "ADDRESS", "CHAIN");
+	json_array_foreach(arr, i, o)
+		printf("%-12s %-9s %-7lld %-4s %5lldM %-15s %s\n",
+		    jstr(o, "name"), jstr(o, "state"),
+		    (long long)json_integer_value(json_object_get(o, "pid")),
+		    jstr(o, "accel")[0] ? jstr(o, "accel") : "-",
+		    (long long)json_integer_value(json_object_get(o,
+		    "memory")), jstr(o, "address")[0] ? jstr(o, "address") :
+		    "-", jstr(o, "chain"));
+	json_decref(arr);
+	return 0;
+}
+
+/* A running VM's socket NAME.sock; -1 with a one-line error. */
+static int
+vm_socket(const char *name, const char *sock)
+{
+	struct sockaddr_un	 sun;
+	json_t			*o;
+	int			 fd, run;
+
+	if ((o = vm_status(name)) == NULL)
+		return -1;
+	run = strcmp(jstr(o, "state"), "stopped") != 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
+	    jstr(o, "dir"), sock);
+	json_decref(o);
+	if (!run) {
+		fprintf(stderr, "kubsd-vm: vm %s: not running\n", name);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "kubsd-vm: vm %s: %s: %s\n", name,
+		    sun.sun_path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Copy the console to the terminal until "~." at a line's start. */
+static int
+relay(int fd)
+{
+	struct pollfd	 pfd[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
+	char		 buf[4096];
+	ssize_t		 r, i;
+	int		 bol = 1, tilde = 0;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+			return 1;
+		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+			if ((r = read(fd, buf, sizeof(buf))) <= 0)
+				return 0;
+			if (write(1, buf, (size_t)r) != r)
+				return 1;
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP)))
+			continue;
+		if ((r = read(0, buf, sizeof(buf))) <= 0)
+			return 0;
+		for (i = 0; i < r; i++) {
+			if (tilde && buf[i] == '.')
+				return 0;
+			if (tilde && buf[i] != '~' &&
+			    write(fd, "~", 1) != 1)
+				return 1;
+			tilde = bol && buf[i] == '~' && !tilde;
+			bol = buf[i] == '\r' || buf[i] == '\n';
+			if (!tilde && write(fd, buf + i, 1) != 1)
+				return 1;
+		}
+	}
+}
+
+static int
+v_console(struct ctl_args *a)
+{
+	char		**argv = a->argv;
+	struct termios	 old, raw;
+	int		 fd, tty, rv;
+
+	if ((fd = vm_socket(argv[0], "console")) == -1)
+		return 1;
+	tty = tcgetattr(0, &old) == 0;
+	if (tty) {
+		raw = old;
+		cfmakeraw(&raw);
+		tcsetattr(0, TCSANOW, &raw);
+		fprintf(stderr, "[connected to %s; ~. leaves]\r\n", argv[0]);
+	}
+	rv = relay(fd);
+	if (tty)
+		tcsetattr(0, TCSANOW, &old);
+	close(fd);
+	return rv;
+}
+
+static int
+v_log(struct ctl_args *a)
+{
+	char		**argv = a->argv;
+	json_t	*o;
+	char	 p[PATH_MAX + 16], in[8192], out[8192];
+	size_t	 r, n;
+	int	 st = 0;
+	FILE	*fp;
+
+	if ((o = vm_status(argv[0])) == NULL)
+		return 1;
+	snprintf(p, sizeof(p), "%s/console.log", jstr(o, "dir"));
+	json_decref(o);
+	if ((fp = fopen(p, "r")) == NULL) {
+		fprintf(stderr, "kubsd-vm: vm %s: no console log (%s)\n",
+		    argv[0], strerror(errno));
+		return 1;
+	}
+	while ((r = fread(in, 1, sizeof(in), fp)) > 0) {
+		n = console_filter(in, r, out, &st);
+		fwrite(out, 1, n, stdout);
+	}
+	fclose(fp);
 	return 0;
 }
 
 static int
-run_template_build(const char *name)
+read_full(int fd, char *buf, size_t len)
+{
+	ssize_t	 r;
+	size_t	 got = 0;
+
+	while (got < len) {
+		if ((r = read(fd, buf + got, len - got)) <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* A command inside the VM, through its agent: its output, its code. */
+static int
+v_run(struct ctl_args *a)
+{
+	char		**argv = a->argv;
+	int		 argc = a->argc;
+	char	 cmd[4096], hdr[64], buf[8192];
+	size_t	 len = 0, n;
+	int	 fd, code, i;
+
+	if (argc < 2) {
+		fprintf(stderr, "kubsd-vm: usage: run vm command ...\n");
+		return 1;
+	}
+	for (i = 1, cmd[0] = '\0'; i < argc; i++)
+		len += (size_t)snprintf(cmd + len, len < sizeof(cmd) ?
+		    sizeof(cmd) - len : 0, "%s%s", i > 1 ? " " : "", argv[i]);
+	if (len >= sizeof(cmd) - 1 || strchr(cmd, '\n') != NULL) {
+		fprintf(stderr, "kubsd-vm: run: command too long or "
+		    "has a newline\n");
+		return 1;
+	}
+	if ((fd = vm_socket(argv[0], "exec")) == -1)
+		return 1;
+	cmd[len++] = '\n';
+	for (i = 0; i < (int)sizeof(hdr) - 1; i++)
+		if (i == 0 && write(fd, cmd, len) != (ssize_t)len)
+			break;
+		else if (read(fd, hdr + i, 1) != 1 || hdr[i] == '\n')
+			break;
+	hdr[i] = '\0';
+	if (sscanf(hdr, "%zu %d", &len, &code) != 2) {
+		fprintf(stderr, "kubsd-vm: vm %s: no answer from its agent\n",
+		    argv[0]);
+		return 1;
+	}
+	for (; len > 0; len -= n) {
+		n = len < sizeof(buf) ? len : sizeof(buf);
+		if (read_full(fd, buf, n) == -1)
+			return 1;
+		fwrite(buf, 1, n, stdout);
+	}
+	close(fd);
+	return code;
+}
+
+/* stdin to fd, fd to stdout, until either ends. */
+static int
+pipe_fd(int fd)
+{
+	struct pollfd	 pfd[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
+	char		 buf[16384];
+	ssize_t		 r;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+			return 1;
+		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+			if ((r = read(fd, buf, sizeof(buf))) <= 0 ||
+			    write(1, buf, (size_t)r) != r)
+				return 0;
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP)) {
+			if ((r = read(0, buf, sizeof(buf))) <= 0)
+				return 0;
+			if (write(fd, buf, (size_t)r) != r)
+				return 1;
+		}
+	}
+}
+
+static int
+v_proxy(struct ctl_args *a)
+{
+	int	 fd, rv;
+
+	if ((fd = vm_socket(a->argv[0], "ssh")) == -1)
+		return 1;
+	if (write(fd, VM_SSH_OPEN, strlen(VM_SSH_OPEN)) == -1) {
+		close(fd);
+		return 1;
+	}
+	rv = pipe_fd(fd);
+	close(fd);
+	return rv;
+}
+
+/* ssh(1) to the guest's sshd through kubsd-vm proxy, this boot's key. */
+static int
+v_ssh(struct ctl_args *a)
+{
+	char		 self[PATH_MAX], proxy[PATH_MAX * 2], key[PATH_MAX];
+	char		 host[64], *argv[32];
+	json_t		*o;
+	ssize_t		 n;
+	int		 i, k = 0;
+
+	if (a->argc < 1 || a->argc > 16) {
+		fprintf(stderr, "kubsd-vm: usage: ssh vm [command ...]\n");
+		return 1;
+	}
+	if ((o = vm_status(a->argv[0])) == NULL)
+		return 1;
+	snprintf(key, sizeof(key), "%s", jstr(o, "key"));
+	json_decref(o);
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		snprintf(self, sizeof(self), "kubsd-vm");
+	else
+		self[n] = '\0';
+	snprintf(proxy, sizeof(proxy), "ProxyCommand=%s -s %s proxy %s", self,
+	    sockpath, a->argv[0]);
+	snprintf(host, sizeof(host), "root@kubsd-%s", a->argv[0]);
+	argv[k++] = "ssh";
+	argv[k++] = "-i";
+	argv[k++] = key;
+	argv[k++] = "-o";
+	argv[k++] = proxy;
+	argv[k++] = "-o";
+	argv[k++] = "IdentitiesOnly=yes";
+	argv[k++] = "-o";
+	argv[k++] = "StrictHostKeyChecking=no";
+	argv[k++] = "-o";
+	argv[k++] = "UserKnownHostsFile=/dev/null";
+	argv[k++] = "-o";
+	argv[k++] = "LogLevel=ERROR";
+	argv[k++] = host;
+	for (i = 1; i < a->argc; i++)
+		argv[k++] = a->argv[i];
+	argv[k] = NULL;
+	execvp("ssh", argv);
+	fprintf(stderr, "kubsd-vm: ssh: %s\n", strerror(errno));
+	return 1;
+}
+
+/* Offline: the recipe of a template block of the configuration file. */
+static int
+v_template_build(struct ctl_args *a)
 {
 	struct netd_config	*conf;
 	int			 rv;
@@ -56,9 +499,44 @@ run_template_build(const char *name)
 		config_free(conf);
 		return 1;
 	}
-	rv = template_build(conf, name);
+	rv = template_build(conf, a->argv[0]);
 	config_free(conf);
 	return rv == 0 ? 0 : 1;
+}
+
+static int
+v_help(struct ctl_args *a)
+{
+	(void)a;
+	printf("kubsd-vm commands:\n");
+	ctl_cmd_list(stdout, t_vm, 1);
+	return 0;
+}
+
+/* What kubsd-vm does for each command of its tree (ctl_cmd.c t_vm). */
+static const struct run {
+	uint16_t	 type;
+	int		(*fn)(struct ctl_args *);
+} runs[] = {
+	{ CTL_L_VM_CONSOLE,	v_console },
+	{ CTL_L_HELP,		v_help },
+	{ CTL_L_TEMPLATE_BUILD,	v_template_build },
+	{ CTL_L_VM_LOG,		v_log },
+	{ CTL_L_VM_PROXY,	v_proxy },
+	{ CTL_L_VM_RUN,		v_run },
+	{ CTL_L_VM_SSH,		v_ssh },
+	{ CTL_VM_KILL,		v_life },
+	{ CTL_VM_START,		v_life },
+	{ CTL_VM_STATUS,	v_status },
+	{ CTL_VM_STOP,		v_life },
+};
+
+static void
+usage(const struct ctl_cmd *tree)
+{
+	fprintf(stderr, "usage: kubsd-vm [-f file] [-s socket] command [argument ...]\n");
+	ctl_cmd_list(stderr, tree, 0);
+	exit(1);
 }
 
 int
@@ -66,12 +544,16 @@ main(int argc, char *argv[])
 {
 	const struct ctl_cmd	*c, *at;
 	struct ctl_args		 a;
+	size_t			 i;
 	int			 ch, used;
 
-	while ((ch = getopt(argc, argv, "+f:")) != -1) {
+	while ((ch = getopt(argc, argv, "+f:s:")) != -1) {
 		switch (ch) {
 		case 'f':
 			conffile = optarg;
+			break;
+		case 's':
+			sockpath = optarg;
 			break;
 		default:
 			usage(t_vm);
@@ -88,14 +570,12 @@ main(int argc, char *argv[])
 		usage(at);
 	}
 	if (ctl_cmd_getopt(c, argc - used + 1, argv + used - 1, &a) == -1) {
-		fprintf(stderr, "kubsd-vm: usage: %s%s%s\n", ctl_cmd_name(c),
-		    *c->usage ? " " : "", c->usage);
+		fprintf(stderr, "kubsd-vm: usage: %s %s\n", ctl_cmd_name(c),
+		    c->usage);
 		return 1;
 	}
-	switch (c->type) {
-	case CTL_L_TEMPLATE_BUILD:
-		return run_template_build(a.argv[0]);
-	default:
-		return run_help();
-	}
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+		if (runs[i].type == c->type)
+			return runs[i].fn(&a);
+	return 1;
 }

@@ -214,8 +214,14 @@ ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
 		log_warnx("port %s: %s", port, link_error(ctx));
 		return -1;
 	}
+	/*
+	 * The host end gets a MAC of its own; the guest keeps n's (a
+	 * bridge drops frames whose source is one of its ports' own).
+	 */
+	memcpy(hostmac, mac, 6);
+	hostmac[0] = 0x06;
 	if (n->driver == DRIVER_QEMU) {
-		TRY(ctx, link_tap_create(ctx, port, mac, mtu, (uid_t)-1),
+		TRY(ctx, link_tap_create(ctx, port, hostmac, mtu, (uid_t)-1),
 		    "tap", port);
 		return 1;
 	}
@@ -224,9 +230,6 @@ ensure_port(struct link_ctx *ctx, const struct node *n, const char *port,
 		log_warn("compartment %s", ns);
 		return -1;
 	}
-	/* The host end gets a MAC of its own; the guest keeps n's. */
-	memcpy(hostmac, mac, 6);
-	hostmac[0] = 0x06;
 	TRY(ctx, link_veth_create(ctx, port, hostmac, peer, ns, mac, mtu),
 	    "veth", port);
 	return 1;

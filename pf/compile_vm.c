@@ -38,6 +38,8 @@ compile_vm_blocked(const struct node *n)
 
 	if (n->up == NULL)
 		return "offline";
+	if (n->unready)
+		return "vm not ready";	/* its agent has not said so */
 	/*
 	 * A chain carries nothing until every gateway on it is ready, nor
 	 * while its uplink's interface is down.

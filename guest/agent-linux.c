@@ -1,0 +1,514 @@
+/*
+ * Copyright (c) 2026 The kubsd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * kubsd-guest agent: the in-VM agent of kubsd's QEMU VMs (netd/vm.h
+ * lists the credentials and ports).  It reads its configuration from
+ * systemd credentials: /run/credentials/@system (a Debian guest's
+ * systemd imported them), else straight from SMBIOS type 11 strings
+ * and fw_cfg (a minimal guest without systemd: its /init loads
+ * qemu_fw_cfg and the virtio modules and mounts sysfs and devtmpfs
+ * first).  It applies address, gateway, DNS, hostname and MTU, mounts
+ * the private disk, then says "ready" on org.kubsd.agent.0 and serves:
+ *	host -> agent	"hello"		say "ready ..." again
+ *			"net ADDR/LEN GW DNS MTU" or "net none"
+ *					a new place in the graph (attach)
+ *			"poweroff"
+ *	agent -> host	"ready ADDR", "state TEXT"
+ * and on org.kubsd.exec.0 one command line at a time (kubsd-vm run):
+ * it answers "LEN CODE\n" and LEN bytes of output.  What comes on
+ * org.kubsd.ssh.0 goes to the guest's own sshd (agent_relay.c).
+ */
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "kubsd.h"
+#include "link.h"
+#include "log.h"
+#include "guest.h"
+
+#define CRED_DIR	"/run/credentials/@system"
+#define FWCFG_DIR	"/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials"
+#define DMI_DIR		"/sys/firmware/dmi/entries"
+#define CRED_PREFIX	"io.systemd.credential:"
+#define EXEC_MAX	(1024 * 1024)
+#define WAIT_TRIES	100	/* of 100 ms, for devices to appear */
+
+
+static int
+read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t	 r;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	r = read(fd, buf, len - 1);
+	close(fd);
+	if (r < 0)
+		return -1;
+	buf[r] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* SMBIOS type 11: a header, then NUL-terminated strings. */
+static int
+dmi_cred(const char *name, char *buf, size_t len)
+{
+	char		 p[512], raw[4096], want[128];
+	DIR		*d;
+	struct dirent	*de;
+	ssize_t		 r;
+	size_t		 i, wl;
+	int		 fd, found = -1;
+
+	snprintf(want, sizeof(want), "%s%s=", CRED_PREFIX, name);
+	wl = strlen(want);
+	if ((d = opendir(DMI_DIR)) == NULL)
+		return -1;
+	while (found == -1 && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "11-", 3) != 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/raw", DMI_DIR, de->d_name);
+		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		r = read(fd, raw, sizeof(raw) - 1);
+		close(fd);
+		if (r < 2)
+			continue;
+		raw[r] = '\0';
+		for (i = (unsigned char)raw[1]; i < (size_t)r;
+		    i += strlen(raw + i) + 1)
+			if (strncmp(raw + i, want, wl) == 0) {
+				snprintf(buf, len, "%s", raw + i + wl);
+				found = 0;
+				break;
+			}
+	}
+	closedir(d);
+	return found;
+}
+
+static int
+cred_get(const char *name, char *buf, size_t len)
+{
+	char	 p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", CRED_DIR, name);
+	if (read_file(p, buf, len) == 0)
+		return 0;
+	if (dmi_cred(name, buf, len) == 0)
+		return 0;
+	snprintf(p, sizeof(p), "%s/%s/raw", FWCFG_DIR, name);
+	return read_file(p, buf, len);
+}
+
+/* The interface with MAC mac, once the driver made it. */
+static int
+find_if(const char *mac, char *ifname, size_t len)
+{
+	char		 p[512], a[64];
+	DIR		*d;
+	struct dirent	*de;
+	int		 i, found = -1;
+
+	for (i = 0; i < WAIT_TRIES && found == -1; i++) {
+		if (i > 0)
+			usleep(100000);
+		if ((d = opendir("/sys/class/net")) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			snprintf(p, sizeof(p), "/sys/class/net/%s/address",
+			    de->d_name);
+			if (read_file(p, a, sizeof(a)) == 0 &&
+			    strcasecmp(a, mac) == 0 &&
+			    strlen(de->d_name) < len) {
+				memcpy(ifname, de->d_name,
+				    strlen(de->d_name) + 1);
+				found = 0;
+				break;
+			}
+		}
+		closedir(d);
+	}
+	return found;
+}
+
+static int
+run(const char *cmd)
+{
+	int	 st = system(cmd);
+
+	return st == 0 ? 0 : -1;
+}
+
+/* Address, gateway, MTU, DNS: from "ADDR/LEN GW DNS MTU". */
+static int
+agent_addr(struct agent *ag, const char *addr, const char *gw,
+    const char *dns, const char *mtu)
+{
+	char	 cmd[512];
+	FILE	*fp;
+
+	snprintf(cmd, sizeof(cmd), "ip link set %s mtu %s up && "
+	    "ip addr flush dev %s && ip addr add %s dev %s && "
+	    "ip route replace default via %s dev %s", ag->ifname, mtu,
+	    ag->ifname, addr, ag->ifname, gw, ag->ifname);
+	if (run(cmd) == -1) {
+		log_warnx("agent: %s failed", cmd);
+		return -1;
+	}
+	if ((fp = fopen("/etc/resolv.conf.kubsd", "w")) != NULL) {
+		if (strcmp(dns, "none") != 0)
+			fprintf(fp, "nameserver %s\n", dns);
+		fclose(fp);
+		rename("/etc/resolv.conf.kubsd", "/etc/resolv.conf");
+	}
+	snprintf(ag->addr, sizeof(ag->addr), "%s", addr);
+	return 0;
+}
+
+static void
+agent_net(struct agent *ag)
+{
+	char	 mac[64], addr[64], gw[64], dns[64], mtu[16];
+
+	if (cred_get("kubsd.mac", mac, sizeof(mac)) == -1 ||
+	    find_if(mac, ag->ifname, sizeof(ag->ifname)) == -1) {
+		log_warnx("agent: no interface with the mac of kubsd.mac");
+		return;
+	}
+	if (cred_get("kubsd.mtu", mtu, sizeof(mtu)) == -1)
+		snprintf(mtu, sizeof(mtu), "1500");
+	if (cred_get("kubsd.address", addr, sizeof(addr)) == -1 ||
+	    cred_get("kubsd.gateway", gw, sizeof(gw)) == -1) {
+		snprintf(mac, sizeof(mac), "ip link set %s mtu %s up",
+		    ag->ifname, mtu);
+		run(mac);
+		return;			/* offline: no address */
+	}
+	if (cred_get("kubsd.dns", dns, sizeof(dns)) == -1)
+		snprintf(dns, sizeof(dns), "none");
+	agent_addr(ag, addr, gw, dns, mtu);
+}
+
+/* The disk whose serial is "private", at kubsd.private. */
+static void
+mount_private(void)
+{
+	char		 path[256], p[512], s[64], dev[300];
+	DIR		*d;
+	struct dirent	*de;
+	int		 i;
+
+	if (cred_get("kubsd.private", path, sizeof(path)) == -1)
+		return;
+	for (i = 0, dev[0] = '\0'; i < WAIT_TRIES && dev[0] == '\0'; i++) {
+		if (i > 0)
+			usleep(100000);
+		if ((d = opendir("/sys/block")) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			snprintf(p, sizeof(p), "/sys/block/%s/serial",
+			    de->d_name);
+			if (read_file(p, s, sizeof(s)) == 0 &&
+			    strcmp(s, "private") == 0)
+				snprintf(dev, sizeof(dev), "/dev/%s",
+				    de->d_name);
+		}
+		closedir(d);
+	}
+	snprintf(p, sizeof(p), "mkdir -p '%s'", path);
+	if (dev[0] == '\0' || run(p) == -1 ||
+	    mount(dev, path, "ext4", 0, NULL) == -1)
+		log_warn("agent: private disk %s at %s", dev, path);
+}
+
+static void
+set_hostname(void)
+{
+	char	 h[64];
+
+	if (cred_get("kubsd.hostname", h, sizeof(h)) == 0 &&
+	    sethostname(h, strlen(h)) == -1)
+		log_warn("agent: hostname %s", h);
+}
+
+/*
+ * The per-boot admin key, where sshd looks: systemd writes it on a
+ * Debian guest; a guest without systemd gets it here.
+ */
+static void
+authorized_key(void)
+{
+	char	 key[1024];
+	FILE	*fp;
+
+	if (cred_get("ssh.authorized_keys.root", key, sizeof(key)) == -1)
+		return;
+	mkdir("/root", 0700);
+	mkdir("/root/.ssh", 0700);
+	if ((fp = fopen("/root/.ssh/authorized_keys.kubsd", "w")) == NULL)
+		return;
+	fchmod(fileno(fp), 0600);
+	fprintf(fp, "%s\n", key);
+	if (fclose(fp) == 0)
+		rename("/root/.ssh/authorized_keys.kubsd",
+		    "/root/.ssh/authorized_keys");
+}
+
+/* The /dev node of the virtio-serial port named name. */
+static int
+port_open(const char *name)
+{
+	char		 p[512], n[128];
+	DIR		*d;
+	struct dirent	*de;
+	int		 i, fd = -1;
+
+	for (i = 0; i < WAIT_TRIES && fd == -1; i++) {
+		if (i > 0)
+			usleep(100000);
+		if ((d = opendir("/sys/class/virtio-ports")) == NULL)
+			continue;
+		while (fd == -1 && (de = readdir(d)) != NULL) {
+			snprintf(p, sizeof(p), "/sys/class/virtio-ports/%s/"
+			    "name", de->d_name);
+			if (read_file(p, n, sizeof(n)) == -1 ||
+			    strcmp(n, name) != 0)
+				continue;
+			snprintf(p, sizeof(p), "/dev/%s", de->d_name);
+			fd = open(p, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		}
+		closedir(d);
+	}
+	return fd;
+}
+
+static void
+say(int fd, const char *fmt, const char *arg)
+{
+	char	 line[256];
+	int	 n;
+
+	n = snprintf(line, sizeof(line), fmt, arg);
+	if (n > 0 && write(fd, line, (size_t)n) != n)
+		log_debug("agent: cannot write to the host");
+}
+
+static void
+on_line(struct agent *ag, char *line)
+{
+	char	*w[5];
+	int	 n = 0;
+
+	if (strcmp(line, "hello") == 0)
+		say(ag->port, "ready %s\n", ag->addr);
+	else if (strcmp(line, "poweroff") == 0) {
+		sync();
+		reboot(RB_POWER_OFF);
+	} else if (strncmp(line, "net ", 4) == 0) {
+		for (line += 4; n < 5 && (w[n] = strsep(&line, " ")) != NULL;)
+			n++;
+		if (n == 1 && strcmp(w[0], "none") == 0) {
+			snprintf(line = ag->addr, sizeof(ag->addr), "none");
+			say(ag->port, "state %s\n", "offline");
+		} else if (n == 4 &&
+		    agent_addr(ag, w[0], w[1], w[2], w[3]) == 0)
+			say(ag->port, "ready %s\n", ag->addr);
+		else
+			say(ag->port, "state %s\n", "net failed");
+	}
+}
+
+/* One command of kubsd-vm run: its output and exit code back. */
+static void
+on_exec(int fd, const char *cmd)
+{
+	char	*out = malloc(EXEC_MAX), hdr[64];
+	size_t	 len = 0;
+	ssize_t	 r;
+	int	 p[2], st = 0, n;
+	pid_t	 pid;
+
+	if (out == NULL || pipe(p) == -1 || (pid = fork()) == -1) {
+		free(out);
+		return;
+	}
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((r = read(p[0], out + len, EXEC_MAX - len)) > 0)
+		len += (size_t)r;
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	n = snprintf(hdr, sizeof(hdr), "%zu %d\n", len, WIFEXITED(st) ?
+	    WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (write(fd, hdr, (size_t)n) != n || (len > 0 &&
+	    write(fd, out, len) != (ssize_t)len))
+		log_debug("agent: exec reply cut short");
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	free(out);
+}
+
+/* Lines from fd into buf; each complete one to cb. 0, or -1: hung up. */
+static int
+read_lines(int fd, char *buf, size_t *len, size_t cap,
+    void (*cb)(void *, char *), void *arg)
+{
+	ssize_t	 r;
+	char	*nl;
+
+	r = read(fd, buf + *len, cap - 1 - *len);
+	if (r <= 0)
+		return r == 0 || errno != EAGAIN ? -1 : 0;
+	*len += (size_t)r;
+	buf[*len] = '\0';
+	while ((nl = strchr(buf, '\n')) != NULL) {
+		*nl = '\0';
+		cb(arg, buf);
+		*len -= (size_t)(nl + 1 - buf);
+		memmove(buf, nl + 1, *len + 1);
+	}
+	if (*len == cap - 1)
+		*len = 0;
+	return 0;
+}
+
+static void
+cb_agent(void *arg, char *line)
+{
+	on_line(arg, line);
+}
+
+static void
+cb_exec(void *arg, char *line)
+{
+	struct agent	*ag = arg;
+
+	on_exec(ag->exec, line);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A port whose host side is not connected polls as hung up, at once
+ * and every time: it is left out for a while, not waited on.
+ */
+static void
+poll_set(struct pollfd *p, int fd, long long *quiet, long long now)
+{
+	p->fd = fd != -1 && now >= *quiet ? fd : -1;
+	p->events = POLLIN;
+	p->revents = 0;
+}
+
+static int
+poll_ready(struct pollfd *p, long long *quiet, long long now)
+{
+	if ((p->revents & POLLHUP) && !(p->revents & POLLIN))
+		*quiet = now + 200;
+	return (p->revents & POLLIN) != 0;
+}
+
+static void __attribute__((noreturn))
+serve(struct agent *ag)
+{
+	struct pollfd	 pfd[4];
+	long long	 quiet[3] = { 0, 0, 0 }, now;
+	char		 abuf[1024], ebuf[8192];
+	size_t		 alen = 0, elen = 0;
+
+	for (;;) {
+		now = now_ms();
+		poll_set(&pfd[0], ag->port, &quiet[0], now);
+		poll_set(&pfd[1], ag->exec, &quiet[1], now);
+		poll_set(&pfd[2], ag->ssh, &quiet[2], now);
+		pfd[3].fd = ag->tcp;
+		pfd[3].events = POLLIN;
+		pfd[3].revents = 0;
+		if (poll(pfd, 4, 100) == -1 && errno != EINTR)
+			fatal("agent: poll");
+		now = now_ms();
+		if (poll_ready(&pfd[0], &quiet[0], now) && read_lines(ag->port,
+		    abuf, &alen, sizeof(abuf), cb_agent, ag) == -1)
+			alen = 0;
+		if (poll_ready(&pfd[1], &quiet[1], now) && read_lines(ag->exec,
+		    ebuf, &elen, sizeof(ebuf), cb_exec, ag) == -1)
+			elen = 0;
+		if (poll_ready(&pfd[2], &quiet[2], now))
+			relay_from_host(ag);
+		else if (pfd[2].revents & POLLHUP)
+			relay_close(ag);
+		if (pfd[3].revents & (POLLIN | POLLHUP))
+			relay_from_sshd(ag);
+	}
+}
+
+int
+agent_main(int argc, char *argv[])
+{
+	struct agent	 ag;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: kubsd-guest agent\n");
+		return 1;
+	}
+	log_init(1, 0);
+	memset(&ag, 0, sizeof(ag));
+	snprintf(ag.addr, sizeof(ag.addr), "none");
+	set_hostname();
+	agent_net(&ag);
+	mount_private();
+	if ((ag.port = port_open(VM_AGENT_NAME)) == -1)
+		fatalx("agent: no virtio-serial port %s", VM_AGENT_NAME);
+	ag.exec = port_open(VM_EXEC_NAME);
+	ag.ssh = port_open(VM_SSH_NAME);
+	ag.tcp = -1;
+	authorized_key();
+	say(ag.port, "ready %s\n", ag.addr);
+	log_info("agent: ready (%s on %s)", ag.addr, ag.ifname);
+	serve(&ag);
+}

@@ -1,0 +1,166 @@
+/*
+ * Copyright (c) 2026 The kubsd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The VM layer's runtime side (after vmd's struct vmd_vm): a struct vm
+ * per running or starting VM, wrapping its parsed definition (a struct
+ * node, found again by name after a reload), and a driver that knows
+ * how to run one.  vm.c is the portable lifecycle
+ * (stopped -> starting -> ready -> stopping -> stopped), the drivers
+ * (vm-qemu-linux.c) start, stop and watch the processes.
+ *
+ * Files, under STATEDIR:
+ *	vms/NAME/		the VM's run dir, owned by KUBSD_QEMU_USER:
+ *				qmp.sock, console.sock, console.log,
+ *				agent.sock, exec.sock, ssh.sock, qemu.log,
+ *				root.qcow2 (an overlay, remade at each start),
+ *				cred/NAME (0600), qemu.pid (root's)
+ *	vmkeys/NAME/		root only: the per-boot admin key pair
+ *	private/NAME.img	the private disk (ext4), kept across starts
+ *	templates/NAME/		vmlinuz, initrd.img, root.qcow2 (if any),
+ *				manifest (kubsd-vm template build)
+ *
+ * The in-VM agent (kubsd-guest agent) reads these systemd credentials
+ * (SMBIOS type 11 strings, io.systemd.credential:NAME=VALUE):
+ *	kubsd.address	ADDR/LEN	kubsd.gateway	ADDR
+ *	kubsd.dns	ADDR or "none"	kubsd.hostname	NAME
+ *	kubsd.mtu	N		kubsd.mac	xx:xx:xx:xx:xx:xx
+ *	kubsd.private	PATH (the disk with serial "private" goes there)
+ *	ssh.authorized_keys.root	the per-boot admin public key
+ * and speaks on virtio-serial ports (guest/agent.c has the protocol):
+ *	org.kubsd.agent.0	lines: "ready", "state ..." out; "net ...",
+ *				"hello", "poweroff" in
+ *	org.kubsd.exec.0	kubsd-vm run: a command line in, its output
+ *	org.kubsd.ssh.0		kubsd-vm ssh: bytes to the guest's port 22
+ */
+#ifndef VM_H
+#define VM_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <limits.h>
+
+#define KUBSD_QEMU_USER		"_kubsd-qemu"
+#define KUBSD_QEMU		"qemu-system-x86_64"
+#define VM_STOP_TIMEOUT		5	/* seconds from powerdown to quit */
+#define VM_AGENT_PORT		"org.kubsd.agent.0"
+#define VM_EXEC_PORT		"org.kubsd.exec.0"
+#define VM_SSH_PORT		"org.kubsd.ssh.0"
+#define VM_SSH_OPEN		"\nkubsd-ssh-open\n"	/* a session begins */
+
+struct event;
+struct event_base;
+struct netd;
+struct netd_config;
+struct node;
+
+enum vm_state { VM_STOPPED, VM_STARTING, VM_READY, VM_STOPPING };
+
+struct vm;
+
+/* What runs a VM: one per driver (vm-qemu-linux.c, later netns, vmd). */
+struct vm_driver {
+	const char	*name;
+	int		(*start)(struct vm *, char *err, size_t);
+	int		(*adopt)(struct vm *);		/* 0: it runs, ours */
+	void		(*powerdown)(struct vm *);	/* ask the guest */
+	void		(*quit)(struct vm *);		/* end it now */
+	void		(*release)(struct vm *);	/* after it ended */
+};
+
+struct vm {
+	TAILQ_ENTRY(vm)		 entry;
+	char			 name[32];	/* the node's name */
+	enum vm_state		 state;
+	const struct vm_driver	*drv;
+	pid_t			 pid;
+	int			 pidfd;
+	struct event		*ev_exit;	/* pidfd readable */
+	struct event		*ev_timer;	/* agent connect, stop timeout */
+	int			 agent_fd;
+	struct event		*ev_agent;
+	char			 abuf[512];	/* a partial line from the agent */
+	size_t			 alen;
+	int			 tries;		/* agent connects */
+	int			 stopping;	/* a stop was asked for */
+	int			 restarts;
+	const char		*accel;		/* "kvm" or "tcg" */
+	char			 status[64];	/* the agent's last state line */
+	char			 adminkey[256];	/* this boot's public key */
+	char			 statedir[PATH_MAX / 4];
+	char			 dir[PATH_MAX / 2];	/* STATEDIR/vms/NAME */
+	long long		 started;	/* time(NULL) */
+	double			 start_ms;	/* start request to exec, ms */
+};
+TAILQ_HEAD(vms, vm);
+
+/* vm.c: the lifecycle, driver-independent */
+void		 vm_init(struct netd *);
+int		 vm_start(const char *name, char *err, size_t);
+int		 vm_stop(const char *name, char *err, size_t);
+int		 vm_kill(const char *name, char *err, size_t);
+struct vm	*vm_find(const char *);
+struct vms	*vm_list(void);
+size_t		 vm_running(void);
+void		 vm_stop_all(void);
+void		 vm_adopt_all(struct netd_config *);
+void		 vm_gate(struct netd_config *);
+void		 vm_autostart(void);
+void		 vm_net_changed(const struct node *);
+const char	*vm_state_name(enum vm_state);
+const char	*vm_last_words(const struct vm *);
+struct node	*vm_node(const struct vm *);
+void		 vm_exited(struct vm *, int failed);
+void		 vm_agent_line(struct vm *, const char *);
+void		 vm_agent_send(struct vm *, const char *);
+
+/* control_vm.c: kubsd-vm's requests (control.c's table) */
+struct ctl_msg;
+struct ctl_reply;
+int		 h_vm_start(const struct ctl_msg *, struct ctl_reply *,
+		    void *);
+int		 h_vm_stop(const struct ctl_msg *, struct ctl_reply *, void *);
+int		 h_vm_kill(const struct ctl_msg *, struct ctl_reply *, void *);
+int		 h_vm_status(const struct ctl_msg *, struct ctl_reply *,
+		    void *);
+
+/* vm-qemu-linux.c */
+extern const struct vm_driver vm_qemu_driver;
+int		 vm_qemu_argv(const struct vm *, const struct node *,
+		    const char *tmpl, int haveroot, char ***argvp);
+void		 vm_argv_free(char **);
+
+/* disk.c */
+int		 vm_run(char *const argv[], char *err, size_t);
+void		 vm_rmtree(const char *);
+int		 disk_prepare(const struct vm *, const struct node *,
+		    const char *tmpl, int *haveroot, uid_t, gid_t,
+		    char *err, size_t);
+void		 disk_release(const struct vm *, const struct node *);
+int		 disk_private_path(const struct vm *, const struct node *,
+		    char *, size_t);
+
+/* qmp.c */
+int		 qmp_command(const char *sock, const char *cmd,
+		    char *err, size_t);
+int		 qmp_reply_parse(const char *line, size_t len, char *err,
+		    size_t errlen);
+
+/* console.c */
+size_t		 console_filter(const char *in, size_t len, char *out,
+		    int *state);
+
+#endif

@@ -1,0 +1,227 @@
+#!/bin/sh
+#
+# Copyright (c) 2026 The kubsd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+#
+# The VM layer live: real QEMU VMs (TCG here) started by kubsd-netd in
+# the sandbox of regress/lib/sandbox.sh, on a small image of
+# regress/lib/vmimage.sh.  Boots are few and shared between checks.
+#
+# Exit: 0 all checks passed, 77 cannot run here (reason on stderr).
+#
+cd "$(dirname "$0")/../.." || exit 1
+NETD=${KUBSD_NETD_LIVE:-$PWD/kubsd-netd-asan}
+NET=${KUBSD_NET:-$PWD/kubsd-net-asan}
+VM=${KUBSD_VM:-$PWD/kubsd-vm-asan}
+GUEST=${KUBSD_GUEST_VM:-$PWD/kubsd-guest}
+
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
+for t in ip nsenter curl python3 nft qemu-system-x86_64 qemu-img mkfs.ext4 \
+    cpio busybox ssh ssh-keygen; do
+	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
+done
+getent passwd _kubsd-qemu >/dev/null ||
+    { echo "no user _kubsd-qemu (make deps)" >&2; exit 77; }
+for b in "$NETD" "$NET" "$VM" "$GUEST"; do
+	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
+done
+
+SB_PREFIX=v
+SB_COMPARTMENTS="gw-a gw-b"
+. regress/lib/sandbox.sh
+. regress/lib/vmimage.sh
+FAILED=0
+
+sb_init || { echo "mktemp failed" >&2; exit 77; }
+sb_busy && exit 77
+
+# QEMUs outlive netd on purpose: the test ends its own.
+vm_cleanup() {
+	for _p in "$T"/state/vms/*.pid; do
+		[ -f "$_p" ] && kill -9 "$(cat "$_p")" 2>/dev/null
+	done
+	sb_cleanup
+}
+trap vm_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ok() { echo "ok $*"; }
+fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
+check() {	# NAME COMMAND...: ok when COMMAND succeeds
+	_n=$1; shift
+	if "$@"; then ok "$_n"; else fail "$_n"; fi
+}
+
+sb_make_ns || { echo "ip netns add failed" >&2; exit 77; }
+sb_http "hello from the test internet"
+# QEMU's user must reach the state directory.
+chmod 755 "$T"
+mkdir -p "$T/state/templates"
+vm_image "$T/state/templates/tiny" "$GUEST" ||
+    { echo "cannot build the test image" >&2; exit 77; }
+echo "s3cret-$$" >"$T/secret"
+chmod 600 "$T/secret"
+
+{ sb_conf_head "$T/state" gw-a gw-b; cat <<EOF; } >"$T/netd.conf"
+template "tiny" { recipe minimal }
+template "missing" { recipe minimal }
+vm "work" { template "tiny"; chain "a"; memory 192M; private 32M mount "/data"; restart on-failure }
+vm "cloud" { template "tiny"; chain "b"; memory 192M; sealed; private 32M mount "/var/data"; restart always; credential "db-password" file "$T/secret" }
+disposable "browse" { template "tiny"; chain "a"; memory 192M; private 16M }
+vm "nobuilt" { template "missing"; chain "a" }
+vm "badpriv" { template "tiny"; chain "a"; private 16M }
+EOF
+
+sb_start_netd && sb_wait_ready 30 || { cat "$T/netd.log"; exit 1; }
+vm() { "$VM" -s "$SOCK" "$@"; }
+field() {	# VM FIELD: from kubsd-vm status -j
+	vm status -j "$1" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)[0].get(sys.argv[1]) or "")' "$2"
+}
+# inside VM COMMAND: COMMAND's output in the VM, through its agent
+inside() { _v=$1; shift; "$VM" -s "$SOCK" run "$_v" "$*"; }
+waitfor() {	# TENTHS COMMAND...: until COMMAND succeeds
+	_t=$1; shift; _i=0
+	while ! "$@" && [ $_i -lt "$_t" ]; do sleep 0.1; _i=$((_i + 1)); done
+}
+is() { test "$(field "$1" "$2")" = "$3"; }
+isnt() { test "$(field "$1" "$2")" != "$3"; }
+
+# --- an AppVM boots, gets its address, reaches the internet
+check "start returns when ready" vm start work
+check "status says ready under tcg" test \
+    "$(field work state) $(field work accel)" = "ready tcg"
+ADDR=$(field work address)
+check "the agent applied the address" sh -c \
+    "'$VM' -s '$SOCK' run work ip -o addr show eth0 | grep -q ' $ADDR/'"
+check "work reaches the test internet" sh -c "'$VM' -s '$SOCK' run work \
+    timeout 10 wget -q -O - http://192.0.2.2:8080/ | grep -q 'test internet'"
+check "the server sees the chain's exit (the host's uplink)" sh -c \
+    "tail -n 1 '$T/http.log' | grep -q '^192\.0\.2\.1 '"
+PID=$(field work pid)
+check "qemu runs as a user of its own" sh -c \
+    "grep -q '^Uid:[[:space:]]*[1-9]' /proc/$PID/status"
+check "qemu runs in seccomp filter mode" sh -c \
+    "grep -q '^Seccomp:[[:space:]]*2' /proc/$PID/status"
+check "kubsd-vm log shows the guest's console" sh -c \
+    "'$VM' -s '$SOCK' log work | grep -q 'agent: ready'"
+
+# --- the private disk persists, / does not
+check "kubsd-vm ssh reaches the guest's sshd over the channel" sh -c \
+    "'$VM' -s '$SOCK' ssh work hostname | grep -qx work"
+cp "$T/state/vmkeys/work/admin" "$T/oldkey"
+inside work 'echo kept >/data/keep; echo gone >/rootfile; sync' >/dev/null
+check "stop" vm stop work
+check "a stopped vm leaves no qemu" sh -c "! kill -0 $PID 2>/dev/null"
+check "start again" vm start work
+check "the private mount survives stop and start" sh -c \
+    "'$VM' -s '$SOCK' run work cat /data/keep | grep -q kept"
+check "a file written to / does not" sh -c \
+    "! '$VM' -s '$SOCK' run work test -e /rootfile"
+check "ssh with this boot's key" vm ssh work true
+check "ssh with the previous boot's key fails" sh -c "! ssh -i '$T/oldkey' \
+    -o ProxyCommand='$VM -s $SOCK proxy work' -o BatchMode=yes \
+    -o IdentitiesOnly=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@work true"
+
+# --- attach of a running VM keeps its tap
+# sysfs shows this namespace's links, not H's: ask ip.
+ifindex() { inh ip -o link show dev kp-work | cut -d: -f1; }
+IFX=$(ifindex)
+PID=$(field work pid)
+check "attach work b" "$NET" -s "$SOCK" attach work b
+check "the tap is the same (ifindex)" \
+    test "$(ifindex)" = "$IFX"
+check "qemu was not restarted" is work pid "$PID"
+NADDR=$(field work address)
+hasaddr() { inside work ip -o addr show eth0 | grep -q " $NADDR/"; }
+waitfor 50 hasaddr
+check "the agent applied the new address ($NADDR)" hasaddr
+check "work reaches the internet through b" sh -c "'$VM' -s '$SOCK' run work \
+    timeout 10 wget -q -O - http://192.0.2.2:8080/ | grep -q 'test internet'"
+
+# --- a crash: seen at once, restarted (restart on-failure)
+kill -9 "$PID"
+waitfor 10 isnt work pid "$PID"
+check "kill -9: the vm is seen ended within a second" isnt work pid "$PID"
+waitfor 300 is work state ready
+check "restart on-failure brings it back" is work state ready
+
+# --- sealed, with a credential
+check "start cloud (sealed)" vm start cloud
+CPID=$(field cloud pid)
+check "the credential is readable inside" sh -c "'$VM' -s '$SOCK' run cloud \
+    cat /sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials/db-password/raw |
+    grep -q s3cret-$$"
+check "the credential is not in qemu's cmdline or environ" sh -c \
+    "! grep -qa s3cret-$$ /proc/$CPID/cmdline /proc/$CPID/environ"
+inside cloud 'echo kept >/var/data/keep; sync' >/dev/null
+(inside cloud 'reboot -f' >/dev/null 2>&1 &)
+waitfor 100 isnt cloud pid "$CPID"
+check "a reboot inside a sealed vm ends its qemu" isnt cloud pid "$CPID"
+waitfor 300 is cloud state ready
+check "restart always starts it again" is cloud state ready
+check "the sealed vm's data disk persists" sh -c \
+    "'$VM' -s '$SOCK' run cloud cat /var/data/keep | grep -q kept"
+
+# --- netd restarts: running VMs are adopted
+WPID=$(field work pid); CPID=$(field cloud pid)
+kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null; NETD_PID=
+rm -f "$SOCK"
+sb_start_netd && sb_wait_ready 30 || { cat "$T/netd.log"; exit 1; }
+bothready() { is work state ready && is cloud state ready; }
+waitfor 100 bothready
+check "a new netd adopts both (same pids, ready)" test \
+    "$(field work pid)/$(field cloud pid)/$(field work state)" = \
+    "$WPID/$CPID/ready"
+check "no duplicate taps" test "$(inh ip -o link show | grep -c 'kp-work')" = 1
+check "still reachable over the channel" inside work true
+
+# --- bad input: one line naming the object, nothing half-made
+check "a template not built" sh -c "'$VM' -s '$SOCK' start nobuilt 2>&1 |
+    grep -q '^kubsd-vm: vm nobuilt: template missing is not built'"
+check "nothing of nobuilt is left" test ! -e "$T/state/vms/nobuilt.pid"
+ln -s /nonexistent/x "$T/state/private/badpriv.img"
+check "a private disk that cannot be made" sh -c "'$VM' -s '$SOCK' \
+    start badpriv 2>&1 | grep -q '^kubsd-vm: vm badpriv: private disk'"
+check "badpriv stays stopped" is badpriv state stopped
+check "a second start" sh -c "'$VM' -s '$SOCK' start work 2>&1 |
+    grep -q '^kubsd-vm: vm work: already ready'"
+check "console on a stopped vm" sh -c "'$VM' -s '$SOCK' console nobuilt \
+    </dev/null 2>&1 | grep -q '^kubsd-vm: vm nobuilt: not running'"
+check "teardown refuses while vms run" sh -c "'$NET' -s '$SOCK' teardown \
+    2>&1 | grep -q 'vms running'"
+
+# --- a disposable leaves nothing
+check "start browse (disposable)" vm start browse
+check "its private disk is in its run dir" \
+    test -f "$T/state/vms/browse/private.img"
+check "stop browse" vm stop browse
+check "a disposable leaves no run dir, disk or pid file" sh -c "! ls -d \
+    '$T/state/vms/browse' '$T/state/vms/browse.pid' \
+    '$T/state/private/browse.img' 2>/dev/null | grep -q ."
+
+WPID=$(field work pid); CPID=$(field cloud pid)
+check "teardown -f with vms running" "$NET" -s "$SOCK" teardown -f
+gone() { ! kill -0 "$WPID" 2>/dev/null && ! kill -0 "$CPID" 2>/dev/null; }
+waitfor 50 gone
+check "teardown -f ended their qemus" gone
+check "and left no pid file" sh -c "! ls '$T'/state/vms/*.pid 2>/dev/null | grep -q ."
+[ $FAILED -eq 0 ] || { echo "--- netd.log"; cat "$T/netd.log"; }
+vm_cleanup
+_left=$(sb_leftovers)
+[ -z "$_left" ] || { echo "FAIL leftovers: $_left"; FAILED=$((FAILED + 1)); }
+exit $((FAILED > 0))
