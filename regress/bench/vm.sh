@@ -28,6 +28,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 NETD=$PWD/kubsd-netd
 VM=$PWD/kubsd-vm
+NET=$PWD/kubsd-net
 skip() { echo; echo "== vm benchmarks skipped: $*"; exit 0; }
 [ "$(id -u)" = 0 ] || skip "needs root"
 for t in ip nsenter python3 nft qemu-system-x86_64 cpio busybox; do
@@ -66,14 +67,14 @@ vm_image "$T/state/templates/tiny" "$PWD/kubsd-guest" || skip "no image"
 		i=$((i + 1))
 	done
 } >"$T/netd.conf"
-sb_start_netd && sb_wait_ready 30 || skip "netd does not start"
+sb_start_netd && sb_wait_ready 30 || { tail -3 "$T/netd.log"; skip "netd does not start"; }
 vm() { "$VM" -s "$SOCK" "$@"; }
 field() {
 	vm status -j "$1" | python3 -c '
 import json, sys
 print(json.load(sys.stdin)[0].get(sys.argv[1]) or "")' "$2"
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f\n", v[int((NR + 1) / 2)] }'; }
 now_ms() { date +%s%3N; }
 
 # One start: start_ms to stdout, the wall time to ready to $T/wall.
@@ -107,6 +108,10 @@ bare_once() {
 	    -device virtio-serial-pci,id=vser0 \
 	    -chardev socket,id=ag,path="$T/bare.sock",server=on,wait=off \
 	    -device virtserialport,bus=vser0.0,chardev=ag,name=org.kubsd.agent.0 \
+	    -chardev socket,id=ex,path="$T/bare-ex.sock",server=on,wait=off \
+	    -device virtserialport,bus=vser0.0,chardev=ex,name=org.kubsd.exec.0 \
+	    -chardev socket,id=sh,path="$T/bare-sh.sock",server=on,wait=off \
+	    -device virtserialport,bus=vser0.0,chardev=sh,name=org.kubsd.ssh.0 \
 	    -netdev user,id=n0,restrict=on \
 	    -device virtio-net-pci,netdev=n0,mac=02:00:00:00:00:01 \
 	    -smbios type=11,value=io.systemd.credential:kubsd.mac=02:00:00:00:00:01 \
@@ -139,7 +144,7 @@ pss=$(awk '/^Pss:/ { print int($2 / 1024) }' /proc/$PID/smaps_rollup)
 vm kill bench >/dev/null
 
 echo
-echo "== VM layer (QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p'), $(field bench accel 2>/dev/null || echo tcg))"
+echo "== VM layer (QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p'))"
 printf '%-44s %10s %8s\n' "measure" "median" "ratio"
 printf '%-44s %8s ms %8s\n' "host-side start, alone" "$h1" "1.00"
 printf '%-44s %8s ms %8s\n' "host-side start, $OTHERS other VMs running" "$hn" \
