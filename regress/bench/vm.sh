@@ -148,8 +148,8 @@ echo "== VM layer (QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \(
 printf '%-44s %10s %8s\n' "measure" "median" "ratio"
 printf '%-44s %8s ms %8s\n' "host-side start, alone" "$h1" "1.00"
 printf '%-44s %8s ms %8s\n' "host-side start, $OTHERS other VMs running" "$hn" \
-    "$(awk -v a="$hn" -v b="$h1" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')"
+    "$(awk -v a="$hn" -v b="$h1" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 printf '%-44s %8s ms %8s\n' "boot to ready, bare qemu" "$bb" "1.00"
 printf '%-44s %8s ms %8s\n' "boot to ready, kubsd-vm start" "$kb" \
-    "$(awk -v a="$kb" -v b="$bb" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')"
+    "$(awk -v a="$kb" -v b="$bb" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 printf '%-44s %8s MB\n' "PSS of an idle 128M VM (20 s after ready)" "$pss"
