@@ -313,21 +313,73 @@ resolve_vms(struct netd_config *conf)
 	return rv;
 }
 
+/* Whether a wireguard gateway's tunnel can carry IPv6: 1, or 0. */
+static int
+wg_has_ipv6(const struct node *n)
+{
+	const struct wg_peer	*p;
+	size_t			 i;
+
+	if (n->wg == NULL || n->wg->address.af != AF_INET6)
+		return 0;
+	TAILQ_FOREACH(p, &n->wg->peers, entry)
+		for (i = 0; i < p->allowed_ips.n; i++)
+			if (p->allowed_ips.v[i].af == AF_INET6)
+				return 1;
+	return 0;
+}
+
+/*
+ * A chain enables IPv6 only where every hop carries it end to end: a
+ * sys-net gateway routes it; tor's transparent proxy takes IPv4 only;
+ * a wireguard tunnel needs an IPv6 address and allowed ips.
+ */
+static int
+check_ipv6(const struct chain *c)
+{
+	const struct node	*n;
+	size_t			 i;
+	int			 line = c->ipv6_lineno ? c->ipv6_lineno :
+				    c->lineno;
+
+	for (i = 0; i < c->nhops; i++) {
+		n = c->hops[i].node;
+		if (n->kind != NODE_GATEWAY)
+			continue;
+		if (n->role == ROLE_TOR)
+			return graph_error(c->file, line, "chain \"%s\": "
+			    "ipv6 through tor gateway \"%s\": its transparent "
+			    "proxy carries IPv4 only", c->name, n->name);
+		if (n->role == ROLE_WIREGUARD && !wg_has_ipv6(n))
+			return graph_error(c->file, line, "chain \"%s\": "
+			    "ipv6 through wireguard gateway \"%s\", whose "
+			    "tunnel has no IPv6 address and allowed ips",
+			    c->name, n->name);
+	}
+	return 0;
+}
+
 /* A gateway carries IPv6 if any chain through it enables it. */
-static void
+static int
 mark_ipv6(struct netd_config *conf)
 {
 	struct chain	*c;
 	size_t		 i;
 	unsigned	 color = 0;
+	int		 rv = 0;
 
 	TAILQ_FOREACH(c, &conf->chains, entry) {
 		c->color = color++;
 		if (!c->ipv6)
 			continue;
+		if (check_ipv6(c) == -1) {
+			rv = -1;
+			continue;
+		}
 		for (i = 0; i < c->nhops; i++)
 			c->hops[i].node->ipv6 = 1;
 	}
+	return rv;
 }
 
 int
@@ -349,7 +401,8 @@ graph_build(struct netd_config *conf)
 		return -1;
 	if (check_cycles(conf) == -1)
 		return -1;
-	mark_ipv6(conf);
+	if (mark_ipv6(conf) == -1)
+		return -1;
 	return alloc_addresses(conf);
 }
 

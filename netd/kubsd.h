@@ -260,6 +260,7 @@ struct chain {
 	struct chain_hop	*hops;		/* first hop first; last: uplink */
 	size_t			 nhops;
 	int			 ipv6;		/* default 0 */
+	int			 ipv6_lineno;
 	enum dnspolicy		 dns;		/* default DNS_FIRSTHOP */
 	unsigned		 color;		/* index, for DOT */
 };

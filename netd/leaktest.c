@@ -372,6 +372,30 @@ plan_chain(struct leaktest *lt, json_t *root, json_t *chain, uint32_t *fwd,
 	return 0;
 }
 
+/*
+ * An offline VM has no address and no route: what it sends goes as
+ * broadcast frames out of its port, or nothing would reach the host's
+ * blocks to be tested.
+ */
+static void
+offline_frames(struct leaktest *lt)
+{
+	struct lt_probe	*p;
+	char		 ll[KADDR_STRLEN];
+	size_t		 i;
+
+	linklocal(lt->vmmac, ll, sizeof(ll));
+	for (i = 0; i < lt->nprobes; i++) {
+		p = &lt->probes[i];
+		if (p->frame)
+			continue;
+		p->frame = 1;
+		memset(p->dmac, 0xff, 6);
+		set_src(&p->src, p->dst.ss_family == AF_INET6 ? ll : NULL,
+		    p->dst.ss_family);
+	}
+}
+
 static int
 plan(struct leaktest *lt, const struct lt_host *host, json_t *root)
 {
@@ -448,6 +472,8 @@ plan(struct leaktest *lt, const struct lt_host *host, json_t *root)
 	    NULL, vmaddr) != 0 ||
 	    plan_host(lt, host, nodes, vmaddr, bridge) != 0)
 		return 2;
+	if (chain == NULL)
+		offline_frames(lt);
 	for (i = 0; i < lt->nprobes; i++)
 		if (lt->probes[i].dstlen == 0)
 			return lt_error("probe %s: bad address \"%s\"",
@@ -512,14 +538,10 @@ leaktest_main(struct leaktest *lt, int jflag, int ctlfd, const char *text,
 	else
 		leaktest_print_table(lt);
 	fflush(stdout);
-	if (nleaks > 0) {
+	/* A leak first; then a probe that proves nothing is an error. */
+	if ((rv = leaktest_status(lt)) == 1)
 		leaktest_report_leaks(lt);
-		return 1;
-	}
-	/* A probe that could not be sent proves nothing. */
-	for (i = 0; i < lt->nprobes; i++)
-		if (lt->probes[i].result == PROBE_ERROR)
-			return lt_error("%s: probe %s: %s", lt->vm,
-			    lt->probes[i].name, lt->probes[i].err);
-	return 0;
+	else if (rv == 2)
+		leaktest_report_untested(lt);
+	return rv;
 }

@@ -94,7 +94,10 @@ struct lt_host {
 	int	(*default_gw)(const char *, char *, size_t);
 };
 
-/* leaktest.c: these return 0, 1 (a leak) or 2 (usage, an error) */
+/*
+ * leaktest.c: these return 0, 1 (a leak) or 2 (usage, an error, or a
+ * probe that could not be tested)
+ */
 int	 leaktest_args(struct leaktest *, int *, int, char **);
 int	 leaktest_plan(struct leaktest *, const char *, size_t,
 	    const struct lt_host *);
@@ -103,11 +106,15 @@ struct lt_probe	*leaktest_probe(struct leaktest *, const char *);
 
 /* leaktest_print.c */
 int		 leaktest_leaked(const struct lt_probe *);
+int		 leaktest_untested(const struct lt_probe *);
+const char	*leaktest_verdict(const struct lt_probe *);
+int		 leaktest_status(const struct leaktest *);
 const char	*leaktest_iflist(const struct leaktest *, uint32_t, char *,
 		    size_t);
 void		 leaktest_print_table(const struct leaktest *);
 void		 leaktest_print_json(const struct leaktest *, int);
 void		 leaktest_report_leaks(const struct leaktest *);
+void		 leaktest_report_untested(const struct leaktest *);
 
 /* leaktest-linux.c */
 extern const struct lt_host lt_host_linux;

@@ -59,6 +59,42 @@ leaktest_leaked(const struct lt_probe *p)
 	return (p->seen & ~p->expect) != 0;
 }
 
+/*
+ * Every probe leaves through the VM's own port (interface 0): one not
+ * seen there was not sent, or nothing watched it, and proves nothing.
+ */
+int
+leaktest_untested(const struct lt_probe *p)
+{
+	return !leaktest_leaked(p) &&
+	    (p->result == PROBE_ERROR || !(p->seen & 1));
+}
+
+/* "leak", "untested" or "ok". */
+const char *
+leaktest_verdict(const struct lt_probe *p)
+{
+	if (leaktest_leaked(p))
+		return "leak";
+	return leaktest_untested(p) ? "untested" : "ok";
+}
+
+/* What kubsd-net leaktest exits with: 1 a leak, 2 an untested probe. */
+int
+leaktest_status(const struct leaktest *lt)
+{
+	size_t	 i;
+	int	 rv = 0;
+
+	for (i = 0; i < lt->nprobes; i++) {
+		if (leaktest_leaked(&lt->probes[i]))
+			return 1;
+		if (leaktest_untested(&lt->probes[i]))
+			rv = 2;
+	}
+	return rv;
+}
+
 void
 leaktest_print_table(const struct leaktest *lt)
 {
@@ -87,7 +123,7 @@ leaktest_print_table(const struct leaktest *lt)
 		snprintf(t, sizeof(t), "%s", p->target);
 		printf("%-12s %-*s %-11s %-*s %-*s %s\n", p->name, wt, t,
 		    resultstr(p), we, e[i], ws, s[i],
-		    leaktest_leaked(p) ? "LEAK" : "ok");
+		    leaktest_leaked(p) ? "LEAK" : leaktest_verdict(p));
 	}
 	for (i = 0; i < lt->nifs; i++)
 		if (lt->ifs[i].down)
@@ -150,7 +186,7 @@ leaktest_print_json(const struct leaktest *lt, int nleaks)
 		json_object_set_new(o, "expected", jiflist(lt, p->expect));
 		json_object_set_new(o, "seen", jiflist(lt, p->seen));
 		json_object_set_new(o, "verdict",
-		    json_string(leaktest_leaked(p) ? "leak" : "ok"));
+		    json_string(leaktest_verdict(p)));
 		json_array_append_new(probes, o);
 	}
 	json_object_set_new(root, "probes", probes);
@@ -175,6 +211,30 @@ leaktest_report_leaks(const struct leaktest *lt)
 		fprintf(stderr, "%s probe %s seen on %s", n++ ? ";" : "",
 		    lt->probes[i].name, leaktest_iflist(lt, lt->probes[i].seen &
 		    ~lt->probes[i].expect, s, sizeof(s)));
+	}
+	fputc('\n', stderr);
+}
+
+/* One line naming every probe that tested nothing, and why. */
+void
+leaktest_report_untested(const struct leaktest *lt)
+{
+	const struct lt_probe	*p;
+	size_t			 i;
+	int			 n = 0;
+
+	fprintf(stderr, "kubsd-net: leaktest %s: untested:", lt->vm);
+	for (i = 0; i < lt->nprobes; i++) {
+		p = &lt->probes[i];
+		if (!leaktest_untested(p))
+			continue;
+		if (p->result == PROBE_ERROR)
+			fprintf(stderr, "%s probe %s not sent: %s",
+			    n++ ? ";" : "", p->name, p->err);
+		else
+			fprintf(stderr, "%s probe %s not seen on %s%s",
+			    n++ ? ";" : "", p->name, lt->ifs[0].name,
+			    lt->ifs[0].down ? " (down)" : "");
 	}
 	fputc('\n', stderr);
 }

@@ -622,8 +622,10 @@ chainitem	: hops
 			int	 v = yesno($2, $<lineno>2);
 
 			if (opt_once(chainopt, O_IPV6, "ipv6", $<lineno>1) &&
-			    v != -1)
+			    v != -1) {
 				cur_chain->ipv6 = v;
+				cur_chain->ipv6_lineno = $<lineno>1;
+			}
 			free($2);
 		}
 		| DNS STRING		{

@@ -39,6 +39,7 @@
 #include "kubsd.h"
 #include "link.h"
 #include "log.h"
+#include "state.h"
 #include "topology.h"
 
 #define TRY(ctx, call, what, name) do {					\
@@ -131,19 +132,43 @@ ensure_bridge(struct link_ctx *ctx, const struct node *owner)
 		gw.prefixlen = owner->seg->net.prefixlen;
 		TRY(ctx, link_addr_add(ctx, owner->bridge_if, &gw),
 		    "address", owner->bridge_if);
+		if (owner->seg->ipv6) {
+			gw = owner->seg->gw6;
+			gw.prefixlen = owner->seg->net6.prefixlen;
+			TRY(ctx, link_addr_add(ctx, owner->bridge_if, &gw),
+			    "address", owner->bridge_if);
+		}
 	}
 	TRY(ctx, link_set_up(ctx, owner->bridge_if, 1), "up",
 	    owner->bridge_if);
 	return 0;
 }
 
-/* Inside a compartment: name, MTU, address, route, forwarding. */
+/* A client compartment's IPv6 address and route, when its chain has it. */
+static int
+inside6(struct link_ctx *in, const struct node *n)
+{
+	struct kaddr	 a = n->addr6;
+
+	if (n->kind != NODE_VM || n->up == NULL || n->addr6.af != AF_INET6 ||
+	    !n->up->seg->ipv6)
+		return 0;
+	a.prefixlen = n->up->seg->net6.prefixlen;
+	if (link_addr_add(in, "eth0", &a) == -1)
+		return -1;
+	return link_route_add(in, NULL, &n->up->seg->gw6, "eth0");
+}
+
+/*
+ * Inside a compartment: name, MTU, address (NULL: none, the port of an
+ * offline VM: what it sends still meets the host's blocks), route.
+ */
 static int
 setup_inside(const struct node *n, const char *ifname, const uint8_t *mac,
     int mtu, const struct kaddr *addr, int prefixlen, const struct kaddr *gw)
 {
 	struct link_ctx	*in;
-	struct kaddr	 a = *addr;
+	struct kaddr	 a;
 	char		 ns[KUBSD_IFNAMSIZ + 8];
 	int		 rv = -1;
 
@@ -152,13 +177,17 @@ setup_inside(const struct node *n, const char *ifname, const uint8_t *mac,
 		log_warn("compartment %s", ns);
 		return -1;
 	}
-	a.prefixlen = prefixlen;
+	if (addr != NULL) {
+		a = *addr;
+		a.prefixlen = prefixlen;
+	}
 	if (link_set_mac(in, ifname, mac) == -1 ||
 	    (mtu > 0 && link_set_mtu(in, ifname, mtu) == -1) ||
 	    link_set_up(in, "lo", 1) == -1 ||
 	    link_set_up(in, ifname, 1) == -1 ||
-	    link_addr_add(in, ifname, &a) == -1 ||
-	    (gw != NULL && link_route_add(in, NULL, gw, ifname) == -1))
+	    (addr != NULL && link_addr_add(in, ifname, &a) == -1) ||
+	    (gw != NULL && link_route_add(in, NULL, gw, ifname) == -1) ||
+	    inside6(in, n) == -1)
 		log_warnx("compartment %s: %s", ns, link_error(in));
 	else
 		rv = 0;
@@ -277,8 +306,15 @@ apply_node(struct link_ctx *ctx, const struct node *n)
 	    port_wire(ctx, n->down_if, n->bridge_if, 0) == -1))
 		return -1;
 	made = made || made2;
-	if (n->driver != DRIVER_NETNS || n->up == NULL)
+	if (n->driver != DRIVER_NETNS)
 		return made;
+	if (n->up == NULL) {
+		if (n->kind != NODE_VM)
+			return made;
+		write_resolv(n);
+		return setup_inside(n, "eth0", n->mac, upmtu, NULL, 0,
+		    NULL) == -1 ? -1 : made;
+	}
 
 	/*
 	 * Compartment insides.  A gateway's routes, forwarding and
@@ -295,6 +331,34 @@ apply_node(struct link_ctx *ctx, const struct node *n)
 		    made;
 	write_resolv(n);
 	return made;
+}
+
+/*
+ * The host forwards IPv6 for the gateways of an uplink that carries it.
+ * A host that forwards ignores router advertisements unless accept_ra
+ * is 2: an uplink configured by them keeps its own route so.
+ */
+static void
+host_forwarding6(struct netd_config *conf)
+{
+	const struct node	*n;
+	char			 path[128], v[16];
+	int			 any = 0;
+
+	TAILQ_FOREACH(n, &conf->nodes, entry) {
+		if (n->kind != NODE_UPLINK || n->seg == NULL || !n->seg->ipv6)
+			continue;
+		any = 1;
+		if (n->ifname == NULL)
+			continue;
+		snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_ra",
+		    n->ifname);
+		if (link_sysctl_get(NULL, path, v, sizeof(v)) == 0 &&
+		    strcmp(v, "1") == 0)
+			state_sysctl_set(conf, path, "2");
+	}
+	if (any)
+		state_sysctl_set(conf, "net/ipv6/conf/all/forwarding", "1");
 }
 
 /* What the uplinks' interfaces have now: every segment's default. */
@@ -325,6 +389,7 @@ topo_apply(struct link_ctx *ctx, struct netd_config *conf)
 	int		 made;
 
 	read_uplink_mtus(ctx, conf);
+	host_forwarding6(conf);
 	link_set_create_group(ctx, KUBSD_IFGROUP);
 	/* Uplinks and gateways first: their bridges hold the ports. */
 	TAILQ_FOREACH(n, &conf->nodes, entry)

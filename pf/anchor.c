@@ -142,3 +142,18 @@ fence_print(FILE *f, const struct anchor *a, int af, const char *first,
 			    kaddr_str(&a->fence[i], buf, sizeof(buf)));
 	return n;
 }
+
+/*
+ * Whether an uplink forwards IPv6 for a gateway: the host is then that
+ * gateway's IPv6 next hop and must answer its neighbour discovery.
+ */
+int
+anchor_fwd6(const struct anchor *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->nfwd; i++)
+		if (a->fwd[i].af == AF_INET6)
+			return 1;
+	return 0;
+}

@@ -276,6 +276,28 @@ nft_chain(FILE *f, const struct anchor *a, const char *name, int down,
 	fprintf(f, "\t}\n");
 }
 
+/*
+ * The host is the IPv6 next hop of an uplink's gateways: neighbour
+ * discovery on its bridge (ARP, for IPv4, never reaches this table).
+ * Ends the chain.
+ */
+static void
+nft_nd6(FILE *f, const struct ruleset *rs, const char *dir)
+{
+	const struct anchor	*a;
+	size_t			 i;
+
+	for (i = 0; i < rs->nanchors; i++) {
+		a = &rs->anchors[i];
+		if (a->kind == ANCHOR_UPLINK && anchor_fwd6(a))
+			fprintf(f, "\t\t%s \"%s\" icmpv6 type { "
+			    "nd-neighbor-solicit, nd-neighbor-advert } "
+			    "accept\t# the gateways' ipv6 next hop\n", dir,
+			    a->ifname);
+	}
+	fprintf(f, "\t}\n\n");
+}
+
 static void
 nft_inet(FILE *f, const struct ruleset *rs)
 {
@@ -331,9 +353,11 @@ nft_inet(FILE *f, const struct ruleset *rs)
 	fprintf(f, "\t\tiifname . iifname @bridged notrack\t# bridged "
 	    "client frames\n\t}\n\n");
 	nft_base(f, "input", "filter", "filter", "drop");
-	fprintf(f, "\t\tmeta iifgroup != %#x accept\n\t}\n\n", g);
+	fprintf(f, "\t\tmeta iifgroup != %#x accept\n", g);
+	nft_nd6(f, rs, "iifname");
 	nft_base(f, "output", "filter", "filter", "drop");
-	fprintf(f, "\t\tmeta oifgroup != %#x accept\n\t}\n\n", g);
+	fprintf(f, "\t\tmeta oifgroup != %#x accept\n", g);
+	nft_nd6(f, rs, "oifname");
 	nft_base(f, "forward", "filter", "filter", "drop");
 	/* bridged first: the bulk of what crosses this hook */
 	fprintf(f, "\t\tiifname . oifname @bridged accept\n");

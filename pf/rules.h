@@ -175,6 +175,7 @@ void			 anchor_strip(struct anchor *);
 void			 rules_strip_vms(struct ruleset *);
 size_t			 fence_print(FILE *, const struct anchor *, int af,
 			    const char *first, const char *sep);
+int			 anchor_fwd6(const struct anchor *);
 
 /* anchor.c: VM n's anchor compiled again in place, after
  * graph_move(); the old one is moved to *old (NULL: n has none) */

@@ -121,9 +121,9 @@ tn_start
 wg genkey >"$T/wg.key" && chmod 600 "$T/wg.key"
 tn_wg_peer "$(wg pubkey <"$T/wg.key")"
 cat <<EOF
-namespace $H	the "host": kubsd-netd runs here; eth0 192.0.2.1/24 is its uplink
-namespace $I	the "internet": eth0 192.0.2.2/24 and, from regress/lib/testnet.sh,
-	HTTP	$TN_HTTP:$TN_HTTP_PORT, log $TN_HTTP_LOG
+namespace $H	the "host": kubsd-netd runs here; eth0 192.0.2.1/24 and $SB_H6/64 is its uplink
+namespace $I	the "internet": eth0 192.0.2.2/24 and $SB_I6/64 and, from regress/lib/testnet.sh,
+	HTTP	$TN_HTTP:$TN_HTTP_PORT and [$SB_I6]:$TN_HTTP_PORT, log $TN_HTTP_LOG
 	DNS	$TN_DNS:53 (www.test is $TN_HTTP), log $TN_DNS_LOG
 	WireGuard	$TN_WG_IF on $TN_WG_ENDPOINT, tunnel $TN_WG_NET, key $TN_WG_PUBKEY
 	Tor	authorities $TN_TOR_AUTHS, exits $TN_TOR_EXITS
@@ -186,8 +186,9 @@ ip netns exec kubsd-work cat /etc/resolv.conf
 fetch work www.test
 echo "(www.test resolved through Tor's DNSPort; fetched through Tor: one of the exits $TN_TOR_EXITS)"
 
-heading "kubsd-net leaktest work  (chain tor)"
-net leaktest work || exit 1
+# the tcp probe's tag goes over a connection: to the test HTTP server
+heading "kubsd-net leaktest -p $TN_HTTP_PORT work  (chain tor)"
+net leaktest -p "$TN_HTTP_PORT" work || exit 1
 
 heading "kubsd-net attach work vpn"
 inh nft list set bridge kubsd vmport_ip4 | grep -o '"kp-work" \. [^,}]*' | sed 's/ *$//' >"$T/ip4.before"
@@ -200,8 +201,8 @@ echo "vmport_ip4 after:  $(cat "$T/ip4.after")"
 fetch work "$TN_WG_SERVER"
 echo "(through WireGuard: the tunnel's address $TN_WG_CLIENT)"
 
-heading "kubsd-net leaktest work  (chain vpn)"
-net leaktest work || exit 1
+heading "kubsd-net leaktest -p $TN_HTTP_PORT -t $TN_WG_SERVER work  (chain vpn)"
+net leaktest -p "$TN_HTTP_PORT" -t "$TN_WG_SERVER" work || exit 1
 
 heading "kubsd-net attach work tor"
 net attach work tor

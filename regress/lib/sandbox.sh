@@ -18,9 +18,11 @@
 #
 # Namespaces made here, and always removed by sb_cleanup:
 #   $H  the "host" where kubsd-netd runs (its eth0 is the uplink,
-#       192.0.2.1/24, default route via 192.0.2.2)
+#       192.0.2.1/24 and 2001:db8:6b::1/64, default routes via
+#       192.0.2.2 and 2001:db8:6b::2)
 #   $I  the "internet" behind it: an HTTP server on 192.0.2.2:8080
-#       (and on $I's other addresses); regress/lib/testnet.sh adds DNS,
+#       (and on $I's other IPv4 addresses) and on [2001:db8:6b::2]:8080,
+#       both logging to $T/http.log; regress/lib/testnet.sh adds DNS,
 #       a WireGuard server and a private Tor network, and sb_cleanup
 #       removes those too
 #   kubsd-NAME  the compartments netd creates, NAME in $SB_COMPARTMENTS,
@@ -107,7 +109,17 @@ sb_make_ns() {
 	inh ip route add default via 192.0.2.2 &&
 	inns "$I" ip addr add 192.0.2.2/24 dev eth0 &&
 	inns "$I" ip link set eth0 up &&
-	inns "$I" ip link set lo up
+	inns "$I" ip link set lo up &&
+	sb_make_ns6
+}
+
+# The IPv6 internet: documentation addresses, usable at once (nodad).
+SB_H6=2001:db8:6b::1
+SB_I6=2001:db8:6b::2
+sb_make_ns6() {
+	inh ip addr add $SB_H6/64 dev eth0 nodad &&
+	inh ip -6 route add default via $SB_I6 dev eth0 &&
+	inns "$I" ip addr add $SB_I6/64 dev eth0 nodad
 }
 
 # The HTTP server in I: $T/www/index.html, log in $T/http.log (a line
@@ -115,12 +127,17 @@ sb_make_ns() {
 # addresses: testnet.sh's WireGuard clients reach it at 10.99.0.1 too.
 sb_http() {	# $1: the page
 	mkdir -p "$T/www" && echo "$1" >"$T/www/index.html"
-	(cd "$T/www" && exec nsenter --net=/var/run/netns/$I \
-	    python3 -m http.server --bind 0.0.0.0 8080 >>"$T/http.log" 2>&1 9>&-) &
-	echo $! >"$T/http.pid"
-	_i=0
-	while ! inns "$I" curl -s -m 1 -o /dev/null http://192.0.2.2:8080/ &&
-	    [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	: >"$T/http.pid"
+	for _b in 0.0.0.0 $SB_I6; do
+		(cd "$T/www" && exec nsenter --net=/var/run/netns/$I \
+		    python3 -m http.server --bind $_b 8080 >>"$T/http.log" 2>&1 9>&-) &
+		echo $! >>"$T/http.pid"
+	done
+	for _u in http://192.0.2.2:8080/ "http://[$SB_I6]:8080/"; do
+		_i=0
+		while ! inns "$I" curl -s -m 1 -o /dev/null "$_u" &&
+		    [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	done
 }
 
 # kubsd-netd -d in H with $T/netd.conf; waits for its socket.  Not
@@ -175,8 +192,10 @@ sb_cleanup() {
 		NETD_PID=
 	fi
 	if [ -n "${T:-}" ] && [ -f "$T/http.pid" ]; then
-		kill "$(cat "$T/http.pid")" 2>/dev/null || :
-		wait "$(cat "$T/http.pid")" 2>/dev/null || :
+		for _p in $(cat "$T/http.pid"); do
+			kill "$_p" 2>/dev/null || :
+			wait "$_p" 2>/dev/null || :
+		done
 		rm -f "$T/http.pid"
 	fi
 	# the test internet, when regress/lib/testnet.sh was sourced

@@ -17,9 +17,11 @@
 # kubsd-net leaktest live, in a sandbox (regress/lib/sandbox.sh): the
 # host H runs kubsd-netd with sys-net gateways gw-a and gw-b (chains a,
 # b); VMs work and other on chain a, vault offline, and a qemu VM
-# tapvm (a tap, no compartment, no qemu) on chain a.  leaktest must pass
-# for work and for vault, and fail (exit 1, naming the probe) once the
-# test opens a hole in netd's bridge table.
+# tapvm (a tap, no compartment, no qemu) on chain a; six on chain b6
+# (gw-b, ipv6 yes).  leaktest must pass for work, six and vault, and
+# fail (exit 1, naming the probe) once the test opens a hole in netd's
+# bridge table, or exit 2 for a probe it could not test.  six carries
+# IPv6 to the test internet (NAT66 at the uplink); work carries none.
 #
 # Exit: 0 all checks passed, 1 a check failed, 77 cannot run here.
 #
@@ -36,7 +38,7 @@ for b in "$NETD" "$NET"; do
 done
 
 SB_PREFIX=l
-SB_COMPARTMENTS="gw-a gw-b work other vault"
+SB_COMPARTMENTS="gw-a gw-b work other vault six"
 . regress/lib/sandbox.sh
 FAILED=0
 
@@ -60,7 +62,10 @@ vm "work" { driver netns; chain "a" }
 vm "other" { driver netns; chain "a" }
 vm "vault" { driver netns; chain none }
 vm "tapvm" { driver qemu; chain "a" }
+chain "b6" { "gw-b" "wan"; ipv6 yes }
+vm "six" { driver netns; chain "b6" }
 EOF
+FWD6=$(inh sysctl -n net.ipv6.conf.all.forwarding)
 sb_start_netd && sb_wait_ready 30 ||
     { fail "netd starts"; cat "$T/netd.log"; exit 1; }
 
@@ -91,9 +96,10 @@ for p in tcp udp icmp; do
 done
 row work tcp | grep -q ' connected ' && ok "tcp probe connected to the target" ||
     fail "tcp probe: $(row work tcp)"
+# blocked, and proven sent: seen on work's own port, nowhere else
 for p in dns ipv6 spoof vm-other host-bridge host-uplink; do
-	case $(row work $p) in
-	*" kp-work "*ok|*" - "*ok) ok "$p probe: blocked, judged ok" ;;
+	case $(row work $p | awk '{print $(NF-1), $NF}') in
+	"kp-work ok") ok "$p probe: seen on kp-work only, blocked, judged ok" ;;
 	*) fail "$p probe: $(row work $p)" ;;
 	esac
 done
@@ -118,10 +124,71 @@ rc=$?
     ok "leaktest from outside netd's namespace: runs in it, no leak" ||
     { fail "leaktest from outside: exit $rc"; sed 's/^/#   /' "$T/outside.out" "$T/outside.err"; }
 
+# A probe that never reaches work's port proves nothing: work's eth0
+# drops its UDP to port 9 (the udp and spoof probes) on the way out,
+# after the send succeeded.
+inns kubsd-work nft -f - <<'EOF'
+table netdev ktest {
+	chain e {
+		type filter hook egress device "eth0" priority 0; policy accept;
+		udp dport 9 drop
+	}
+}
+EOF
+leaktest untested -p 8080 work
+if [ "$(rc untested)" = 2 ] &&
+    [ "$(row untested udp | awk '{print $(NF-1), $NF}')" = "- untested" ] &&
+    [ "$(row untested tcp | awk '{print $NF}')" = ok ] &&
+    grep -q '^kubsd-net: leaktest work: untested: .*probe udp not seen on kp-work' "$T/untested.err"; then
+	ok "a probe never seen on the vm port: untested, exit 2"
+else fail "a probe never seen: exit $(rc untested)"; fi
+show untested
+inns kubsd-work nft delete table netdev ktest
+
+# IPv6 on chain b6: six has its address and route, fetches from the
+# test internet's IPv6 server, which sees the host's uplink address.
+inns kubsd-six ip -6 route show default | grep -q "via fd6b:" &&
+    ok "six: an IPv6 default route via its gateway" ||
+    fail "six: no IPv6 default route: $(inns kubsd-six ip -6 route)"
+page=$(inns kubsd-six curl -6 -s -m 5 "http://[$SB_I6]:8080/" || :)
+[ "$page" = "hello from the test internet" ] &&
+    grep -q "^$SB_H6 .*GET / " "$T/http.log" &&
+    ok "six fetches over IPv6 from the test internet (NAT66: from $SB_H6)" ||
+    { fail "six over IPv6: '$page'"; tail -3 "$T/http.log"; }
+# the capture: leaktest's ipv6 probe crosses the chain out of eth0
+leaktest six -p 8080 -t 192.0.2.2 -t "$SB_I6" six
+[ "$(rc six)" = 0 ] && ok "leaktest six: exit 0" ||
+    fail "leaktest six: exit $(rc six)"
+[ "$(row six ipv6 | awk '{print $(NF-1), $NF}')" = \
+    "kp-six,kd-gw-b,kp-gw-b,kb-wan,eth0 ok" ] &&
+    ok "six's ipv6 probe captured along the chain to the uplink" ||
+    fail "six's ipv6 probe: $(row six ipv6)"
+show six
+# chain a has no ipv6: work has no IPv6 address or route, and its ipv6
+# probe to the same server is blocked at its port
+[ -z "$(inns kubsd-work ip -6 addr show scope global)" ] &&
+    ! inns kubsd-work ip -6 route show default | grep -q . &&
+    ok "work (no ipv6): no global IPv6 address, no route" ||
+    fail "work has IPv6: $(inns kubsd-work ip -6 addr)"
+leaktest work6 -p 8080 -t 192.0.2.2 -t "$SB_I6" work
+[ "$(rc work6)" = 0 ] &&
+    [ "$(row work6 ipv6 | awk '{print $(NF-1), $NF}')" = "kp-work ok" ] &&
+    ok "work's ipv6 probe to $SB_I6: sent, blocked at kp-work" ||
+    { fail "work's ipv6 probe: exit $(rc work6)"; show work6; }
+[ "$(grep -c "^$SB_H6 " "$T/http.log")" = 1 ] &&
+    ok "the IPv6 server saw one request, six's" ||
+    fail "IPv6 requests: $(grep -c "^$SB_H6 " "$T/http.log")"
+
 leaktest vault vault
 if [ "$(rc vault)" = 0 ] && grep -q 'chain none: offline' "$T/vault.out"; then
 	ok "leaktest vault (offline): no leak"
 else fail "leaktest vault: exit $(rc vault)"; fi
+# offline, every probe goes as a frame: seen on vault's port, blocked
+for p in tcp udp icmp dns ipv6 spoof host-bridge host-uplink; do
+	[ "$(row vault $p | awk '{print $(NF-1), $NF}')" = "kp-vault ok" ] ||
+	    { fail "vault's $p probe: $(row vault $p)"; continue; }
+	ok "vault's $p probe: seen on kp-vault only"
+done
 show vault
 
 # Errors: exit 2, one line naming the object.
@@ -185,6 +252,15 @@ inh nft delete rule bridge kubsd vmport_in handle "$h"
 leaktest again -p 8080 work
 [ "$(rc again)" = 0 ] && ok "holes closed: no leak again" ||
     { fail "after closing the holes: exit $(rc again)"; show again; }
+
+# The host forwards IPv6 while an uplink carries it; teardown restores it.
+[ "$(inh sysctl -n net.ipv6.conf.all.forwarding)" = 1 ] &&
+    ok "the host forwards IPv6" || fail "the host does not forward IPv6"
+inh "$NET" -s "$SOCK" teardown -f >/dev/null 2>&1
+wait "$NETD_PID" 2>/dev/null; NETD_PID=
+[ "$(inh sysctl -n net.ipv6.conf.all.forwarding)" = "$FWD6" ] &&
+    ok "teardown restores net.ipv6.conf.all.forwarding ($FWD6)" ||
+    fail "after teardown: forwarding $(inh sysctl -n net.ipv6.conf.all.forwarding), was $FWD6"
 
 if grep -qi 'sanitizer\|runtime error' "$T"/*.err "$T/netd.log"; then
 	fail "sanitizer report"; grep -i -A5 'sanitizer\|runtime error' "$T"/*.err | head -20

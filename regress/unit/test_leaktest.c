@@ -175,6 +175,49 @@ check_path(struct leaktest *lt, const char *vm, const char *fwd)
 	    "%s: uplink not captured", vm);
 }
 
+/*
+ * A probe never seen on the VM's own port (not sent, or nothing
+ * captured it there) is untested, and leaktest exits 2 for it; a leak
+ * still wins with 1.
+ */
+static void
+check_verdicts(struct leaktest *lt)
+{
+	struct lt_probe	*udp, *dns;
+	size_t		 i;
+
+	CHECK(plan(lt, "plain") == 0, "plain: plan");
+	for (i = 0; i < lt->nprobes; i++) {
+		lt->probes[i].seen = lt->probes[i].expect;
+		lt->probes[i].result = PROBE_SENT;
+	}
+	CHECK(leaktest_status(lt) == 0, "every probe on its path: exit %d",
+	    leaktest_status(lt));
+	udp = leaktest_probe(lt, "udp");
+	dns = leaktest_probe(lt, "dns");
+	udp->seen = 0;
+	CHECK(leaktest_untested(udp) &&
+	    strcmp(leaktest_verdict(udp), "untested") == 0,
+	    "udp seen nowhere: %s", leaktest_verdict(udp));
+	CHECK(leaktest_status(lt) == 2, "an untested probe: exit %d",
+	    leaktest_status(lt));
+	udp->seen = udp->expect & ~1u;
+	CHECK(leaktest_untested(udp), "udp not seen on the vm port: tested");
+	udp->seen = udp->expect;
+	udp->result = PROBE_ERROR;
+	CHECK(leaktest_untested(udp), "udp not sent: tested");
+	CHECK(strcmp(leaktest_verdict(dns), "ok") == 0, "dns on kp-plain: %s",
+	    leaktest_verdict(dns));
+	dns->seen = 0;
+	CHECK(leaktest_untested(dns), "dns never seen: judged ok");
+	dns->seen = udp->expect;
+	CHECK(leaktest_leaked(dns) && !leaktest_untested(dns) &&
+	    strcmp(leaktest_verdict(dns), "leak") == 0, "dns leaked: %s",
+	    leaktest_verdict(dns));
+	CHECK(leaktest_status(lt) == 1, "a leak beside an untested probe: "
+	    "exit %d", leaktest_status(lt));
+}
+
 int
 main(void)
 {
@@ -208,6 +251,8 @@ main(void)
 	    "64:ff9b::192.0.2.2") == 0, "v6: ipv6 probe routed to NAT64");
 	CHECK(plan(&lt, "work") == 0 && (p = leaktest_probe(&lt, "ipv6")) &&
 	    p->frame && p->dmac[5] == 0x03, "work: ipv6 as a frame to sys-wg");
+
+	check_verdicts(&lt);
 
 	/* Offline: nothing may leave the VM's port. */
 	check_path(&lt, "vault", "kp-vault");
