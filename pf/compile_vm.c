@@ -101,6 +101,10 @@ compile_ident(struct anchor *a, const struct node *n)
 	id->on = 1;
 	memcpy(id->mac, n->mac, sizeof(id->mac));
 	id->addr = n->addr;
+	if (n->up->kind == NODE_GATEWAY) {
+		memcpy(id->hop_mac, n->up->down_mac, sizeof(id->hop_mac));
+		id->has_hop = 1;
+	}
 	if (n->ipv6 && n->addr6.af == AF_INET6)
 		id->addr6 = n->addr6;
 	if (seg == NULL || (n->chain != NULL && n->chain->dns == DNS_NONE))

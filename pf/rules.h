@@ -125,6 +125,9 @@ struct rfwd {
 struct rident {
 	int			 on;		/* attached and its chain ready */
 	uint8_t			 mac[6];
+	uint8_t			 hop_mac[6];	/* its first hop's, on its
+						   segment (a gateway's kd-) */
+	int			 has_hop;
 	struct kaddr		 addr;		/* IPv4 */
 	struct kaddr		 addr6;		/* af 0: no IPv6 */
 	struct kaddr		 dns, dns6;	/* DNS server; af 0: no DNS */

@@ -31,6 +31,7 @@ const struct vmset vmsets[VS_COUNT] = {
 	[VS_IP4] = { "vmport_ip4", 4, { KF_IF, KF_IF, KF_MAC, KF_IP4 } },
 	[VS_IP6] = { "vmport_ip6", 4, { KF_IF, KF_IF, KF_MAC, KF_IP6 } },
 	[VS_LL6] = { "vmport_ll6", 3, { KF_IF, KF_IF, KF_MAC } },
+	[VS_HOP] = { "vmport_hop", 2, { KF_IF, KF_MAC } },
 	[VS_PATH] = { "vmport_path", 2, { KF_IF, KF_IF } },
 	[VS_PATH6] = { "vmport_path6", 2, { KF_IF, KF_IF } },
 	[VS_DNS4] = { "vmport_dns4", 2, { KF_IF, KF_IP4 } },
@@ -52,6 +53,10 @@ elem(struct velem *e, enum vmset_id set, const struct anchor *a,
 	memset(e, 0, sizeof(*e));
 	e->set = set;
 	e->v[i++].ifname = a->ifname;
+	if (set == VS_HOP) {
+		e->v[i].mac = id->hop_mac;
+		return;
+	}
 	if (set != VS_DNS4 && set != VS_DNS6)
 		e->v[i++].ifname = a->peer;
 	if (set == VS_IP4 || set == VS_IP6 || set == VS_LL6)
@@ -69,6 +74,8 @@ vmport_elems(const struct anchor *a, struct velem *e)
 	if (a->kind != ANCHOR_VM || !id->on)
 		return 0;
 	elem(&e[n++], VS_IP4, a, &id->addr);
+	if (id->has_hop)
+		elem(&e[n++], VS_HOP, a, NULL);
 	elem(&e[n++], VS_PATH, a, NULL);
 	if (id->dns.af == AF_INET)
 		elem(&e[n++], VS_DNS4, a, &id->dns);
@@ -153,8 +160,10 @@ vmport_add_print(FILE *f, const struct anchor *a)
 }
 
 /*
- * The chains.  From a VM: IPv4 and ARP must name its own port, first
- * hop, MAC and address in one lookup; IPv6 likewise where enabled;
+ * The chains.  From a VM: a unicast frame only to its first hop's MAC
+ * (the bridge floods one to a MAC it has not learnt, a stopped VM's, to
+ * every port, its first hop's too); IPv4 and ARP must name its own port,
+ * first hop, MAC and address in one lookup; IPv6 likewise where enabled;
  * anything else is dropped.  Then DNS only to the first hop, ICMP errors
  * (no bridge conntrack), and its firewall.  Towards a VM: only from its
  * first hop's port.  Two families of the same chains: "vmport_" for VMs
@@ -171,6 +180,9 @@ vmport_family(FILE *f, const char *p, int fw)
 
 	fprintf(f,
 	    "\tchain %s_in {\n"
+	    "\t\tether daddr & 01:00:00:00:00:00 == 00:00:00:00:00:00 "
+	    "iifname . ether daddr != @vmport_hop drop\t# unicast only "
+	    "to its first hop\n"
 	    "\t\tether type ip iifname . oifname . ether saddr . ip saddr "
 	    "@vmport_ip4 goto %s_in4\t# its first hop only, its own "
 	    "mac and address\n"

@@ -41,6 +41,7 @@ enum vmset_id {
 	VS_IP4,		/* port . first hop port . mac . IPv4 source */
 	VS_IP6,		/* port . first hop port . mac . IPv6 source */
 	VS_LL6,		/* port . first hop port . mac: link-local sources */
+	VS_HOP,		/* port . first hop's mac: its only unicast target */
 	VS_PATH,	/* port . first hop port: frames towards the VM */
 	VS_PATH6,	/* the same, IPv6 enabled */
 	VS_DNS4,	/* port . the DNS server it may ask */
