@@ -140,14 +140,20 @@ same "loaded = compiled, after a reload" "$A"
 step "move of work onto itself" move "$A" "$A" work
 same "loaded = compiled, after a move onto itself" "$A"
 
-# attach work to chain tor: one transaction swaps its set elements
-inns nft list ruleset >"$TMP/before"
+# attach work to chain tor: one transaction swaps its set elements.
+# nft prints several elements to a line, in no fixed order: one per line,
+# sorted, so that a line names one element or one rule.
+listed() {
+	inns nft list ruleset | sed -e 's/elements = { /&\n/' \
+	    -e 's/, /\n/g' -e 's/^[[:space:]]*//' -e 's/[[:space:],}]*$//' | sort
+}
+listed >"$TMP/before"
 step "chain switch of work" move "$A" "$B" work
 expect "switch: work's source is tied to kd-sys-tor" \
     '"kp-work" \. "kd-sys-tor" \. ' inns nft list set bridge kubsd vmport_ip4
 noexpect "switch: no trace of kd-sys-wg for work" '"kp-work" \. "kd-sys-wg"' \
     inns nft list table bridge kubsd
-inns nft list ruleset >"$TMP/after"
+listed >"$TMP/after"
 # only set elements changed: every chain's rules are as they were
 if diff "$TMP/before" "$TMP/after" | grep '^[<>]' |
     grep -v '"kp-work" \. ' | grep -q .; then
