@@ -31,6 +31,8 @@
 #include "kubsd.h"
 #include "rules.h"
 
+struct obsd_plan;
+
 /* in the order netstart(8) must create them: a veb adds the others */
 enum obsd_kind	{ OBSD_TAP, OBSD_VPORT, OBSD_VEB, OBSD_NKINDS };
 
@@ -74,16 +76,89 @@ void		 pf_addrs_table(FILE *, const struct raddrs *, const char *);
 void		 pf_ports(FILE *, const struct kport_list *);
 
 /* openbsd_veb.c: hostname.if(5) of every kubsd interface */
-void		 obsd_hostname_files(FILE *, const struct netd_config *,
+void		 obsd_hostname_files(struct obsd_plan *,
+		    const struct netd_config *,
 		    const struct ruleset *, const struct obsd_units *);
 
 /* openbsd_vm.c: vmd's limits (file:line errors, 0 ok), vm.conf */
 int		 obsd_vm_check(const struct netd_config *);
 void		 obsd_vm_conf(FILE *, const struct netd_config *,
 		    const struct obsd_units *);
-void		 obsd_vm_disks(FILE *, const struct netd_config *);
+void		 obsd_vm_disks(struct obsd_plan *, const struct netd_config *);
 
-/* openbsd_plan.c: kubsd-netd -t openbsd */
+/*
+ * The plan as data (openbsd_step.c): what -t openbsd prints is what
+ * kubsd-netd runs on OpenBSD (openbsd_exec.c), step by step.  A file
+ * step is a section "==> HEAD <==" with its text; kubsd-netd writes it
+ * to path (NULL: the user adds it, once).  A command step is an argument
+ * vector, printed as one line of the section "commands"; kubsd-netd
+ * runs it unless it is by hand, or its guard (a file) exists.
+ */
+enum obsd_op	{ OBSD_FILE, OBSD_RUN, OBSD_NOTE };
+
+struct obsd_step {
+	enum obsd_op		 op;
+	char			*head;		/* FILE: the section's name */
+	char			*path;		/* FILE: where; NULL: by hand */
+	char			*text;		/* FILE: contents; NOTE: line */
+	char		       **argv;		/* RUN: NULL-terminated */
+	char			*guard;		/* RUN: skipped if it exists */
+	const char		*comment;	/* RUN: after a tab, "# ..." */
+	int			 byhand;	/* RUN: once, by the user */
+	int			 done;		/* ran (openbsd_exec.c) */
+};
+
+struct obsd_plan {
+	struct obsd_step	*v;
+	size_t			 n;
+};
+
+#define OBSD_BYHAND	"once, by hand"
+
+void		 obsd_plan_file(struct obsd_plan *, const char *head,
+		    const char *path, char *text);
+struct obsd_step *obsd_plan_run(struct obsd_plan *, const char *prog, ...)
+		    __attribute__((sentinel));
+void		 obsd_plan_lines(struct obsd_plan *, const char *prog,
+		    const char *arg, const char *text);
+FILE		*obsd_text_open(char **, size_t *);
+void		 obsd_plan_note(struct obsd_plan *, char *line);
+void		 obsd_plan_print(FILE *, const struct obsd_plan *);
+void		 obsd_step_line(FILE *, const struct obsd_step *);
+void		 obsd_plan_free(struct obsd_plan *);
+
+/* openbsd_plan.c: kubsd-netd -t openbsd; the plans kubsd-netd runs */
 int		 emit_openbsd(FILE *, const struct netd_config *);
+void		 obsd_plan_full(struct obsd_plan *, const struct netd_config *,
+		    const struct ruleset *, const struct obsd_units *);
+void		 obsd_plan_anchor(struct obsd_plan *, const char *statedir,
+		    const struct anchor *, const struct obsd_units *);
+void		 obsd_plan_attach(struct obsd_plan *,
+		    const struct netd_config *, const struct obsd_units *,
+		    const struct node *, const char *oldveb);
+
+/* openbsd_veb.c: one veb's hostname.if text; a port's lines */
+char		*obsd_veb_text(const struct netd_config *,
+		    const struct obsd_units *, const struct node *owner);
+const char	*obsd_node_veb(const struct obsd_units *, const struct node *);
+void		 obsd_port_steps(struct obsd_plan *, const char *veb,
+		    const struct obsd_units *, const struct node *);
+
+/*
+ * openbsd_exec.c: run a plan's steps in order (fork/execv of
+ * PROGDIR/NAME with the step's argv, no shell; files written whole).
+ * The first failure stops it with one log line naming the step; the
+ * steps that ran are marked done (and appended to record, if set), so
+ * that obsd_plan_undo() can build the teardown of what ran.
+ */
+struct obsd_exec {
+	const char	*bindir;	/* NULL: /sbin, /usr/sbin, /bin */
+	const char	*root;		/* prefix of written files; NULL: / */
+	const char	*record;	/* a file: each step run, one line */
+};
+
+int		 obsd_exec(struct obsd_plan *, const struct obsd_exec *);
+void		 obsd_plan_undo(struct obsd_plan *undo,
+		    const struct obsd_plan *ran);
 
 #endif

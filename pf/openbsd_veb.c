@@ -24,6 +24,7 @@
  * only their gateway (or on an uplink, the host) and never each other.
  */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kubsd.h"
@@ -32,12 +33,26 @@
 
 #define OBSD_PROTECTED	1	/* the clients' protected domain */
 
-static void
-hn_head(FILE *f, const char *unit, const char *descr)
+/* A hostname.if file's text, begun: kubsd's name and group. */
+static FILE *
+hn_open(char **buf, size_t *len, const char *descr)
 {
-	fprintf(f, "\n==> /etc/hostname.%s <==\n", unit);
+	FILE	*f = obsd_text_open(buf, len);
+
 	fprintf(f, "description \"%s\"\n", descr);
 	fprintf(f, "group %s\n", KUBSD_IFGROUP_NAME);
+	return f;
+}
+
+/* The file step /etc/hostname.UNIT, written by kubsd-netd. */
+static void
+hn_close(struct obsd_plan *p, FILE *f, char **buf, const char *unit)
+{
+	char	 path[64];
+
+	fclose(f);
+	snprintf(path, sizeof(path), "/etc/hostname.%s", unit);
+	obsd_plan_file(p, path, path, *buf);
 }
 
 /* The dotted netmask of a prefix length, for hostname.if's inet line. */
@@ -93,16 +108,24 @@ hn_clients(FILE *f, const struct netd_config *conf,
 	}
 }
 
-static void
-hn_veb(FILE *f, const struct netd_config *conf, const struct obsd_units *u,
+/* The veb of a segment; NULL if its owner has none. */
+static const char *
+hn_vebunit(const struct obsd_units *u, const struct node *owner)
+{
+	return owner->kind == NODE_VM ? NULL :
+	    obsd_unit(u, OBSD_VEB, owner->bridge_if);
+}
+
+/* A segment's veb: its vport or gateway port, its clients' ports. */
+char *
+obsd_veb_text(const struct netd_config *conf, const struct obsd_units *u,
     const struct node *owner)
 {
-	const char	*veb = obsd_unit(u, OBSD_VEB, owner->bridge_if);
 	const char	*p;
+	char		*buf;
+	size_t		 len;
+	FILE		*f = hn_open(&buf, &len, owner->bridge_if);
 
-	if (veb == NULL)
-		return;
-	hn_head(f, veb, owner->bridge_if);
 	if (owner->kind == NODE_UPLINK &&
 	    (p = obsd_unit(u, OBSD_VPORT, owner->bridge_if)) != NULL)
 		fprintf(f, "add %s\n", p);
@@ -112,18 +135,49 @@ hn_veb(FILE *f, const struct netd_config *conf, const struct obsd_units *u,
 		    &owner->seg->gw : NULL, 0);
 	hn_clients(f, conf, u, owner);
 	fprintf(f, "link1\nup\n");
+	fclose(f);
+	return buf;
+}
+
+/* The veb a node's port is on (its upstream's segment); NULL: none. */
+const char *
+obsd_node_veb(const struct obsd_units *u, const struct node *n)
+{
+	return n->up != NULL ? hn_vebunit(u, n->up) : NULL;
+}
+
+/* A client's port on veb, one "ifconfig veb LINE" step a line. */
+void
+obsd_port_steps(struct obsd_plan *p, const char *veb,
+    const struct obsd_units *u, const struct node *n)
+{
+	const char	*tap = obsd_unit(u, OBSD_TAP, n->port_if);
+	char		*buf;
+	size_t		 len;
+	FILE		*f;
+
+	if (tap == NULL)
+		return;
+	f = obsd_text_open(&buf, &len);
+	hn_port(f, tap, n->mac, &n->addr, 1);
+	fclose(f);
+	obsd_plan_lines(p, "ifconfig", veb, buf);
+	free(buf);
 }
 
 /* The host's side of an uplink segment: its only address on kubsd's. */
 static void
-hn_vport(FILE *f, const struct obsd_units *u, const struct node *up)
+hn_vport(struct obsd_plan *pl, const struct obsd_units *u,
+    const struct node *up)
 {
 	const char	*vp = obsd_unit(u, OBSD_VPORT, up->bridge_if);
-	char		 a[KADDR_STRLEN], m[32];
+	char		 a[KADDR_STRLEN], m[32], *buf;
+	size_t		 len;
+	FILE		*f;
 
 	if (vp == NULL || up->seg == NULL)
 		return;
-	hn_head(f, vp, up->name);
+	f = hn_open(&buf, &len, up->name);
 	fprintf(f, "inet %s %s\n", kaddr_host(&up->seg->gw, a, sizeof(a)),
 	    hn_mask(up->seg->net.prefixlen, m, sizeof(m)));
 	if (up->seg->ipv6 && up->seg->gw6.af == AF_INET6)
@@ -132,22 +186,40 @@ hn_vport(FILE *f, const struct obsd_units *u, const struct node *up)
 	else
 		fprintf(f, "-inet6\n");
 	fprintf(f, "up\n");
+	hn_close(pl, f, &buf, vp);
 }
 
 static void
-hn_tap(FILE *f, const struct obsd_units *u, const char *key)
+hn_tap(struct obsd_plan *p, const struct obsd_units *u, const char *key)
 {
 	const char	*tap = obsd_unit(u, OBSD_TAP, key);
+	char		*buf;
+	size_t		 len;
+	FILE		*f;
 
 	if (tap == NULL)
 		return;
-	hn_head(f, tap, key);
+	f = hn_open(&buf, &len, key);
 	fprintf(f, "up\n");
+	hn_close(p, f, &buf, tap);
+}
+
+static void
+hn_veb(struct obsd_plan *p, const struct netd_config *conf,
+    const struct obsd_units *u, const struct node *owner)
+{
+	const char	*veb = hn_vebunit(u, owner);
+	char		 path[64];
+
+	if (veb == NULL)
+		return;
+	snprintf(path, sizeof(path), "/etc/hostname.%s", veb);
+	obsd_plan_file(p, path, path, obsd_veb_text(conf, u, owner));
 }
 
 /* Taps first, then vports, then the vebs that add them. */
 void
-obsd_hostname_files(FILE *f, const struct netd_config *conf,
+obsd_hostname_files(struct obsd_plan *f, const struct netd_config *conf,
     const struct ruleset *rs, const struct obsd_units *u)
 {
 	const struct node	*n;

@@ -157,30 +157,39 @@ obsd_vm_conf(FILE *f, const struct netd_config *conf,
  * STATEDIR/gateways/NAME, read by the guest (templates/openbsd).
  */
 void
-obsd_vm_disks(FILE *f, const struct netd_config *conf)
+obsd_vm_disks(struct obsd_plan *p, const struct netd_config *conf)
 {
 	const struct node	*n;
+	char			 dir[1024], root[1100], tpl[1100], img[1200];
+	char			 src[1100], size[32];
+	struct obsd_step	*s;
 
 	TAILQ_FOREACH(n, &conf->nodes, entry) {
 		if (n->kind == NODE_UPLINK)
 			continue;
-		fprintf(f, "mkdir -p %s/%s/%s\n", conf->statedir, vm_dir(n),
-		    n->name);
-		fprintf(f, "rm -f %s/%s/%s/root.qcow2\n", conf->statedir,
+		snprintf(dir, sizeof(dir), "%s/%s/%s", conf->statedir,
 		    vm_dir(n), n->name);
-		fprintf(f, "vmctl create -b %s/templates/%s.qcow2 "
-		    "%s/%s/%s/root.qcow2\n", conf->statedir,
-		    n->template != NULL ? n->template : "default",
-		    conf->statedir, vm_dir(n), n->name);
-		if (n->kind == NODE_GATEWAY)
-			fprintf(f, "makefs -t ffs %s/gateways/%s.img "
-			    "%s/gateways/%s\n", conf->statedir, n->name,
+		snprintf(root, sizeof(root), "%s/root.qcow2", dir);
+		snprintf(tpl, sizeof(tpl), "%s/templates/%s.qcow2",
+		    conf->statedir, n->template != NULL ? n->template :
+		    "default");
+		obsd_plan_run(p, "mkdir", "-p", dir, NULL);
+		obsd_plan_run(p, "rm", "-f", root, NULL);
+		obsd_plan_run(p, "vmctl", "create", "-b", tpl, root, NULL);
+		if (n->kind == NODE_GATEWAY) {
+			snprintf(src, sizeof(src), "%s/gateways/%s",
 			    conf->statedir, n->name);
-		else if (vm_private(n))
-			fprintf(f, "test -f %s/vm/%s/private.qcow2 || "
-			    "vmctl create -s %lluM %s/vm/%s/private.qcow2\n",
-			    conf->statedir, n->name, (unsigned long long)
-			    ((n->private_size + OBSD_MB - 1) / OBSD_MB),
+			snprintf(img, sizeof(img), "%s.img", src);
+			obsd_plan_run(p, "makefs", "-t", "ffs", img, src, NULL);
+		} else if (vm_private(n)) {
+			snprintf(img, sizeof(img), "%s/vm/%s/private.qcow2",
 			    conf->statedir, n->name);
+			snprintf(size, sizeof(size), "%lluM",
+			    (unsigned long long)((n->private_size + OBSD_MB -
+			    1) / OBSD_MB));
+			s = obsd_plan_run(p, "vmctl", "create", "-s", size, img,
+			    NULL);
+			s->guard = xstrdup(img);
+		}
 	}
 }
