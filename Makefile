@@ -56,7 +56,8 @@ MODEL_SRCS = netd/addr.c netd/alloc.c netd/dot.c netd/file.c netd/graph.c \
 RULES_SRCS = pf/anchor.c pf/compile.c pf/compile_vm.c pf/emit_nft.c \
 	   pf/emit_nft_chain.c pf/emit_nft_rule.c pf/emit_pf.c pf/gwfw.c \
 	   pf/gwfw_nft.c pf/gwfw_pf.c pf/nft_words.c pf/openbsd_plan.c \
-	   pf/openbsd_units.c pf/openbsd_veb.c pf/openbsd_vm.c pf/vmport.c
+	   pf/openbsd_step.c pf/openbsd_units.c pf/openbsd_veb.c pf/openbsd_vm.c \
+	   pf/vmport.c
 # libctl: the control socket's protocol (netd/ctl.h): framing, the
 # command table, the client side (CLIs) and the server side (daemon).
 CTL_SRCS = netd/ctl_client.c netd/ctl_cmd.c netd/ctl_proto.c netd/ctl_server.c \
@@ -160,6 +161,7 @@ FUZZ_SANITIZE = -fsanitize=fuzzer-no-link,address,undefined \
 PROGS	 = kubsd-netd kubsd-net kubsd-guest kubsd-vm
 UNITS	 = $(patsubst regress/unit/%.c,obj-asan/unit/%,$(wildcard regress/unit/*.c))
 NETTESTS = $(patsubst regress/net/%.c,obj-asan/net/%,$(wildcard regress/net/*.c))
+OBSDTESTS = obj-asan/obsd/apply
 FUZZERS	 = $(patsubst regress/fuzz/%.c,obj-fuzz/%,$(wildcard regress/fuzz/fuzz_*.c))
 TOOLS	 = $(patsubst regress/tools/%.c,obj/tools/%,$(wildcard regress/tools/*.c))
 
@@ -233,7 +235,7 @@ obj-fuzz/parse.o: obj/parse.c
 # Test programs, with sanitizers: regress/unit/NAME.c -> obj-asan/unit/NAME
 # (exit 0 = pass), regress/net/NAME.c -> obj-asan/net/NAME (run by the
 # regress/net/*.sh scripts).
-regress-units: $(UNITS) $(NETTESTS)
+regress-units: $(UNITS) $(NETTESTS) $(OBSDTESTS)
 TESTOBJS_ASAN = $(call objs,obj-asan,$(TESTSRCS)) $(call libs,obj-asan,$(ALL_LIBS))
 obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(TESTOBJS_ASAN)
 	@mkdir -p $(@D)
@@ -242,6 +244,11 @@ obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(TESTOBJS_ASAN)
 obj-asan/net/%: regress/net/%.c $(TESTOBJS_ASAN)
 	@mkdir -p $(@D)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
+# The OpenBSD executor, on Linux (regress/obsd/group.sh: stub programs).
+obj-asan/obsd/apply: regress/obsd/apply.c obj-asan/pf/openbsd_exec.o \
+	    $(call libs,obj-asan,rules kubsd)
+	@mkdir -p $(@D)
+	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^
 
 # libFuzzer harnesses: regress/fuzz/fuzz_NAME.c -> obj-fuzz/fuzz_NAME.
 fuzz: $(FUZZERS)

@@ -42,6 +42,185 @@ t_obsd() {
 	t_obsd_guest
 	t_obsd_bad
 	t_obsd_recipe
+	t_obsd_apply
+}
+
+APPLY=obj-asan/obsd/apply
+
+# A plan's commands as kubsd-netd runs them: not the ones by hand, not
+# the comments; a guarded step's command (its guard file is never there).
+plan_cmds() {
+	awk '/^==> commands <==$/ { c = 1; next } /^==> / { c = 0 }
+	    c && /\t# once, by hand$/ { next }
+	    c && /^#/ { next }
+	    c && NF { sub(/^test -f [^ ]* \|\| /, ""); sub(/\t#.*$/, ""); print }' "$1"
+}
+
+# The files a plan's sections write, checked under root $2: each
+# hostname.if, vm.conf and anchor (in STATEDIR/pf) as printed; the
+# sections the user adds by hand never written.
+plan_files() {
+	local plan=$1 root=$2 sd
+	sd=$(sed -n 's|^pfctl -a kubsd/\([^ ]*\) -f \(.*\)/pf/\1\.pf$|\2|p' \
+	    "$plan" | head -n 1)
+	awk -v root="$root" -v sd="$sd" '
+	function flush() {
+		if (dest == "") return
+		if (n > 0 && body[n] == "") n--
+		want = ""
+		for (i = 1; i <= n; i++) want = want body[i] "\n"
+		got = ""
+		while ((getline l < dest) > 0) got = got l "\n"
+		close(dest)
+		if (got != want) { print "differs: " dest; bad = 1 }
+	}
+	/^==> .* <==$/ {
+		flush(); dest = ""; n = 0
+		h = substr($0, 5, length($0) - 8)
+		if (h ~ /^\/etc\/(hostname\.|vm\.conf$)/) dest = root h
+		else if (h ~ /^pf anchor kubsd\//)
+			dest = root sd "/pf/" substr(h, 17) ".pf"
+		else if (h != "commands" && system("test -e \"" root "/" h "\"") == 0) {
+			print "written: " h; bad = 1
+		}
+		next
+	}
+	dest != "" { body[++n] = $0 }
+	END { flush(); exit bad }' "$plan"
+}
+
+# Stub ifconfig, pfctl, vmctl (and the plan's other programs) in $1: each
+# appends its argv to $1/log as one line, and fails if that line matches
+# the pattern STUB_FAIL.
+stubs() {
+	local p
+	mkdir -p "$1"
+	for p in ifconfig pfctl vmctl rcctl makefs mkdir rm; do
+		cat >"$1/$p" <<-STUB
+		#!/bin/sh
+		line=\${0##*/}
+		for a in "\$@"; do line="\$line \$a"; done
+		echo "\$line" >>"$1/log"
+		case "\$line" in \${STUB_FAIL:-/}) exit 1;; esac
+		exit 0
+		STUB
+		chmod +x "$1/$p"
+	done
+}
+
+# The OpenBSD backend's executor (pf/openbsd_exec.c) against stubs: a
+# full apply runs exactly the golden plan's commands, in order, and
+# writes its files; an attach runs its VM's anchor and veb port only;
+# a failing step stops it with one line, and the teardown undoes
+# exactly what ran.
+t_obsd_apply() {
+	local name d=regress/conf/good
+	[ -x "$APPLY" ] || { skip obsd/apply "no $APPLY: make regress-units"; return; }
+	for name in design vmlayer; do
+		t_obsd_apply_full "$d" "$name"
+	done
+	t_obsd_apply_attach "$d" design work:tor attach-work
+	t_obsd_apply_attach "$d" design vault:clear attach-vault
+	t_obsd_apply_fail "$d" design
+}
+
+t_obsd_apply_full() {
+	local d=$1 name=$2 t=$TMP/apply-$2
+	rm -rf "$t"; stubs "$t/bin"; mkdir -p "$t/root"
+	if ! (cd "$d" && "$ROOT/$APPLY" -b "$t/bin" -r "$t/root" \
+	    -f "$name.conf") >"$TMP/out" 2>&1; then
+		fail_out "obsd/apply/$name" "the executor failed" "$TMP/out"
+		return
+	fi
+	plan_cmds "$d/$name.openbsd.ok" >"$t/want"
+	if ! [ -s "$t/want" ] || ! cmp -s "$t/want" "$t/bin/log"; then
+		fail "obsd/apply/$name" "ran other commands than the plan's" \
+		    "$t/want" "$t/bin/log"
+	elif ! plan_files "$d/$name.openbsd.ok" "$t/root" >"$TMP/out"; then
+		fail_out "obsd/apply/$name" "files differ from the plan's" \
+		    "$TMP/out"
+	else
+		ok "obsd/apply/$name"
+	fi
+}
+
+# Attach vm:chain: the plan is golden; it runs as printed; its commands
+# name one anchor, kubsd/VM, and one port, on vebs only.
+t_obsd_apply_attach() {
+	local d=$1 name=$2 mv=$3 ok=regress/obsd/$4.ok t=$TMP/apply-$4 tap
+	(cd "$d" && "$ROOT/$APPLY" -n -a "$mv" -f "$name.conf") >"$TMP/out"
+	golden "obsd/$4/plan" "$ok"
+	rm -rf "$t"; stubs "$t/bin"; mkdir -p "$t/root"
+	(cd "$d" && "$ROOT/$APPLY" -a "$mv" -b "$t/bin" -r "$t/root" \
+	    -f "$name.conf") >"$TMP/out" 2>&1 ||
+	    { fail_out "obsd/$4" "the executor failed" "$TMP/out"; return; }
+	plan_cmds "$ok" >"$t/want"
+	tap=$(awk '/^ifconfig veb[0-9]+ (add|del) tap[0-9]+$/ { print $4; exit }' \
+	    "$t/want")
+	if ! cmp -s "$t/want" "$t/bin/log"; then
+		fail "obsd/$4" "ran other commands than the plan's" "$t/want" \
+		    "$t/bin/log"
+	elif [ -z "$tap" ] || grep -v -e "^pfctl -a kubsd/${mv%%:*} -f " \
+	    -e "^ifconfig veb[0-9]* .* $tap\( \|$\)" "$t/want" >"$TMP/out" ||
+	    [ "$(grep -o 'tap[0-9]*' "$t/want" | sort -u)" != "$tap" ]
+	then
+		fail_out "obsd/$4" "a command beyond the VM's port and anchor" \
+		    "$TMP/out"
+	elif [ "$(grep -c '^pfctl' "$t/want")" != 1 ]; then
+		fail "obsd/$4" "not exactly one anchor loaded" "$ok" "$t/want"
+	elif ! plan_files "$ok" "$t/root" >"$TMP/out"; then
+		fail_out "obsd/$4" "files differ from the plan's" "$TMP/out"
+	else
+		ok "obsd/$4"
+	fi
+}
+
+# What the teardown of the ran commands (file, in order) must be:
+# newest first, VMs stopped, anchors flushed, each interface destroyed.
+undo_of() {
+	awk '{ l[NR] = $0 } END {
+		for (i = NR; i > 0; i--) {
+			split(l[i], w, " ")
+			if (w[1] == "ifconfig" && !(w[2] in seen)) {
+				seen[w[2]] = 1; print "ifconfig " w[2] " destroy"
+			} else if (w[1] == "pfctl" && w[2] == "-a")
+				print "pfctl -a " w[3] " -F rules"
+			else if (w[1] == "vmctl" && w[2] == "start")
+				print "vmctl stop -w " w[3]
+		}
+	}' "$1"
+}
+
+# pfctl fails on work's anchor: one log line naming that step, exit 1,
+# the steps before it recorded (then the teardown's), nothing after it
+# run but the teardown, which undoes exactly what ran.
+t_obsd_apply_fail() {
+	local d=$1 name=$2 t=$TMP/apply-fail n rc
+	rm -rf "$t"; stubs "$t/bin"; mkdir -p "$t/root"
+	(cd "$d" && STUB_FAIL="pfctl -a kubsd/work *" "$ROOT/$APPLY" -u \
+	    -b "$t/bin" -r "$t/root" -R "$t/record" -f "$name.conf") \
+	    >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	n=$(grep -n '^pfctl -a kubsd/work ' "$t/bin/log" | cut -d: -f1)
+	head -n $((${n:-1} - 1)) "$t/bin/log" >"$t/ran"
+	grep -v '^write ' "$t/record" >"$t/recorded" 2>/dev/null
+	undo_of "$t/ran" >"$t/undo"
+	tail -n +$((${n:-0} + 1)) "$t/bin/log" >"$t/after"
+	cat "$t/ran" "$t/undo" >"$t/want"
+	if [ $rc -ne 1 ] || [ "$(wc -l <"$TMP/err")" != 1 ] ||
+	    ! grep -q '"pfctl -a kubsd/work -f .*/pf/work.pf": exit 1; stopped$' \
+	    "$TMP/err"; then
+		fail_out obsd/apply-fail "exit $rc, want 1 and one line naming the step" \
+		    "$TMP/err"
+	elif [ -z "$n" ] || ! cmp -s "$t/want" "$t/recorded"; then
+		fail obsd/apply-fail "the record is not what ran" "$t/want" \
+		    "$t/recorded"
+	elif ! grep -q ' destroy$' "$t/undo" || ! cmp -s "$t/undo" "$t/after"; then
+		fail obsd/apply-fail "the teardown is not the undo of what ran" \
+		    "$t/undo" "$t/after"
+	else
+		ok obsd/apply-fail
+	fi
 }
 
 # The openbsd template recipe (not run here: it needs an OpenBSD host):
