@@ -20,7 +20,8 @@
  * traffic), a vport(4) with the host's address on uplink segments only.
  * Each veb port: -learn -discover, a static entry for its one MAC,
  * locked (nothing else may send from it), blocknonip, MAC/ARP rules
- * (first match wins), and clients in protected domain 1, so they reach
+ * (first match wins; flushrule first, so that running the file again,
+ * as kubsd-netd does at each start and reload, replaces them), and clients in protected domain 1, so they reach
  * only their gateway (or on an uplink, the host) and never each other.
  */
 #include <arpa/inet.h>
@@ -82,6 +83,8 @@ hn_port(FILE *f, const char *tap, const uint8_t mac[6],
 	fprintf(f, "blocknonip %s\n", tap);
 	if (protect)
 		fprintf(f, "protected %s %d\n", tap, OBSD_PROTECTED);
+	/* the rules replace any a previous run left (they would add up) */
+	fprintf(f, "flushrule %s\n", tap);
 	if (ip != NULL && ip->af == AF_INET) {
 		kaddr_host(ip, a, sizeof(a));
 		fprintf(f, "rule pass in on %s src %s arp sha %s spa %s\n",
