@@ -72,6 +72,9 @@ LINK_SRCS_linux = netd/link-linux.c netd/link-route-linux.c \
 # libload: the rule loader (pf/load.h): a compiled ruleset into the kernel.
 LOAD_SRCS = $(LOAD_SRCS_$(PLATFORM))
 LOAD_SRCS_linux = pf/load-nft-linux.c pf/vmport-nl-linux.c
+# OpenBSD: the host plan (pf/openbsd.h) run step by step; the executor
+# is plain POSIX, built and tested on Linux too (regress/obsd/apply.c).
+LOAD_SRCS_openbsd = pf/load-openbsd.c pf/openbsd_exec.c pf/openbsd_host.c
 # libvm: what of the VM layer needs no daemon (netd/vm.h): QMP's
 # replies, the console filter.
 VMLIB_SRCS = netd/console.c netd/qmp.c
@@ -82,6 +85,7 @@ VMLIB_SRCS = netd/console.c netd/qmp.c
 NETD_SRCS = netd/netd.c netd/attach.c netd/bundle.c netd/control.c \
 	   netd/daemon.c netd/state.c $(VMD_SRCS) $(NETD_SRCS_$(PLATFORM))
 NETD_SRCS_linux = netd/gwguest-linux.c netd/topology-linux.c
+NETD_SRCS_openbsd = netd/topology-openbsd.c
 # The VM layer in the daemon (netd/vm.h): the lifecycle, disks, the
 # handlers of kubsd-vm's requests, and the host's VM driver.
 VMD_SRCS = netd/vm.c netd/disk.c netd/control_vm.c $(VMD_SRCS_$(PLATFORM))
@@ -246,6 +250,7 @@ obj-asan/net/%: regress/net/%.c $(TESTOBJS_ASAN)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 # The OpenBSD executor, on Linux (regress/obsd/group.sh: stub programs).
 obj-asan/obsd/apply: regress/obsd/apply.c obj-asan/pf/openbsd_exec.o \
+	    obj-asan/pf/openbsd_host.o \
 	    $(call libs,obj-asan,rules kubsd)
 	@mkdir -p $(@D)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^

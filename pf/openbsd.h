@@ -92,7 +92,9 @@ void		 obsd_vm_disks(struct obsd_plan *, const struct netd_config *);
  * step is a section "==> HEAD <==" with its text; kubsd-netd writes it
  * to path (NULL: the user adds it, once).  A command step is an argument
  * vector, printed as one line of the section "commands"; kubsd-netd
- * runs it unless it is by hand, or its guard (a file) exists.
+ * runs it unless it is by hand, or its guard (a file) exists, or it is
+ * a boot step (the disks, vmd and the VMs it starts) and this is a
+ * reload.
  */
 enum obsd_op	{ OBSD_FILE, OBSD_RUN, OBSD_NOTE };
 
@@ -105,6 +107,8 @@ struct obsd_step {
 	char			*guard;		/* RUN: skipped if it exists */
 	const char		*comment;	/* RUN: after a tab, "# ..." */
 	int			 byhand;	/* RUN: once, by the user */
+	int			 boot;		/* RUN: disks, vmd, VMs: at
+						   start, not on a reload */
 	int			 done;		/* ran (openbsd_exec.c) */
 };
 
@@ -155,10 +159,30 @@ struct obsd_exec {
 	const char	*bindir;	/* NULL: /sbin, /usr/sbin, /bin */
 	const char	*root;		/* prefix of written files; NULL: / */
 	const char	*record;	/* a file: each step run, one line */
+	int		 reload;	/* skip the boot steps */
+	char		 error[512];	/* out: the failed step, and why */
 };
 
-int		 obsd_exec(struct obsd_plan *, const struct obsd_exec *);
+int		 obsd_exec(struct obsd_plan *, struct obsd_exec *);
 void		 obsd_plan_undo(struct obsd_plan *undo,
 		    const struct obsd_plan *ran);
+
+/*
+ * openbsd_host.c: kubsd-netd's OpenBSD backend, behind load.h
+ * (load-openbsd.c) and topology.h (topology-openbsd.c): the full plan
+ * at start and at each reload, an attach's anchor and port, teardown.
+ * Units are kept in STATEDIR/openbsd-units, what ran in
+ * STATEDIR/openbsd-ran.  obsd_host_test(), for tests only: stub
+ * programs in bindir, every file under root.
+ */
+void		 obsd_host_test(const char *bindir, const char *root);
+int		 obsd_host_apply(const struct netd_config *);
+int		 obsd_host_load(const struct ruleset *);
+int		 obsd_host_anchors(const struct anchor *const *old,
+		    const struct anchor *const *new, size_t);
+int		 obsd_host_move(const struct node *);
+int		 obsd_host_remove(const struct node *);
+int		 obsd_host_flush(void);
+const char	*obsd_host_error(void);
 
 #endif

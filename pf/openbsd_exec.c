@@ -183,7 +183,7 @@ record(const struct obsd_exec *x, const char *line)
 }
 
 int
-obsd_exec(struct obsd_plan *p, const struct obsd_exec *x)
+obsd_exec(struct obsd_plan *p, struct obsd_exec *x)
 {
 	struct obsd_step	*s;
 	char			 why[256], *line;
@@ -193,7 +193,8 @@ obsd_exec(struct obsd_plan *p, const struct obsd_exec *x)
 	for (i = 0; i < p->n; i++) {
 		s = &p->v[i];
 		if (s->op == OBSD_NOTE || s->byhand ||
-		    (s->op == OBSD_FILE && s->path == NULL))
+		    (s->op == OBSD_FILE && s->path == NULL) ||
+		    (s->boot && x->reload))
 			continue;
 		line = step_text(s);
 		if (s->op == OBSD_FILE) {
@@ -203,8 +204,9 @@ obsd_exec(struct obsd_plan *p, const struct obsd_exec *x)
 		} else
 			rv = run(x, s, why, sizeof(why));
 		if (rv == -1) {
-			log_warnx("openbsd plan step %zu, \"%s\": %s; stopped",
-			    i + 1, line, why);
+			snprintf(x->error, sizeof(x->error), "openbsd plan "
+			    "step %zu, \"%s\": %s; stopped", i + 1, line, why);
+			log_warnx("%s", x->error);
 			free(line);
 			return -1;
 		}

@@ -143,6 +143,7 @@ plan_commands(struct obsd_plan *p, const struct netd_config *conf,
     const struct ruleset *rs, const struct obsd_units *u)
 {
 	const struct node	*n;
+	struct obsd_step	*s;
 	char			*note;
 	size_t			 i;
 
@@ -157,16 +158,18 @@ plan_commands(struct obsd_plan *p, const struct netd_config *conf,
 			plan_anchor_load(p, conf->statedir, &rs->anchors[i]);
 	obsd_vm_disks(p, conf);
 	obsd_plan_run(p, "rcctl", "enable", "vmd", "kubsd_netd", NULL)->byhand = 1;
-	obsd_plan_run(p, "rcctl", "start", "vmd", NULL);
+	obsd_plan_run(p, "rcctl", "start", "vmd", NULL)->boot = 1;
 	for (i = 0; i < rs->nanchors; i++)
 		if (rs->anchors[i].kind == ANCHOR_GATEWAY)
 			obsd_plan_run(p, "vmctl", "start", rs->anchors[i].name,
-			    NULL);
+			    NULL)->boot = 1;
 	for (n = TAILQ_FIRST(&conf->nodes); n != NULL;
 	    n = TAILQ_NEXT(n, entry))
-		if (n->kind == NODE_VM && n->autostart)
-			obsd_plan_run(p, "vmctl", "start", n->name,
-			    NULL)->comment = "autostart";
+		if (n->kind == NODE_VM && n->autostart) {
+			s = obsd_plan_run(p, "vmctl", "start", n->name, NULL);
+			s->comment = "autostart";
+			s->boot = 1;
+		}
 }
 
 /* The whole host: its files, then the commands that bring it up. */

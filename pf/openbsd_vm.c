@@ -173,14 +173,16 @@ obsd_vm_disks(struct obsd_plan *p, const struct netd_config *conf)
 		snprintf(tpl, sizeof(tpl), "%s/templates/%s.qcow2",
 		    conf->statedir, n->template != NULL ? n->template :
 		    "default");
-		obsd_plan_run(p, "mkdir", "-p", dir, NULL);
-		obsd_plan_run(p, "rm", "-f", root, NULL);
-		obsd_plan_run(p, "vmctl", "create", "-b", tpl, root, NULL);
+		obsd_plan_run(p, "mkdir", "-p", dir, NULL)->boot = 1;
+		obsd_plan_run(p, "rm", "-f", root, NULL)->boot = 1;
+		obsd_plan_run(p, "vmctl", "create", "-b", tpl, root,
+		    NULL)->boot = 1;
 		if (n->kind == NODE_GATEWAY) {
 			snprintf(src, sizeof(src), "%s/gateways/%s",
 			    conf->statedir, n->name);
 			snprintf(img, sizeof(img), "%s.img", src);
-			obsd_plan_run(p, "makefs", "-t", "ffs", img, src, NULL);
+			obsd_plan_run(p, "makefs", "-t", "ffs", img, src,
+			    NULL)->boot = 1;
 		} else if (vm_private(n)) {
 			snprintf(img, sizeof(img), "%s/vm/%s/private.qcow2",
 			    conf->statedir, n->name);
@@ -190,6 +192,7 @@ obsd_vm_disks(struct obsd_plan *p, const struct netd_config *conf)
 			s = obsd_plan_run(p, "vmctl", "create", "-s", size, img,
 			    NULL);
 			s->guard = xstrdup(img);
+			s->boot = 1;
 		}
 	}
 }

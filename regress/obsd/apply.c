@@ -20,10 +20,13 @@
  * prints, against the programs in -b DIR (stubs that record their argv;
  * never the real ones: -b is required).
  *
- *	apply [-nu] [-a VM:CHAIN] -b DIR -r ROOT [-R RECORD] -f CONF
+ *	apply [-Hnu] [-a VM:CHAIN] -b DIR -r ROOT [-R RECORD] -f CONF
  *
  * -a	an attach: VM moves to CHAIN ("none": offline); the plan is its
  *	veb port and anchor only
+ * -H	through kubsd-netd's backend (pf/openbsd_host.c) as the daemon
+ *	calls it: the full plan (topo_apply), then with -a the attach
+ *	(loader_load_anchors, then topo_reattach)
  * -n	print the plan (as -t openbsd prints it) and run nothing
  * -r	the root the plan's files are written under
  * -R	the record file of the steps that ran
@@ -43,20 +46,17 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: apply [-nu] [-a vm:chain] -b dir -r root "
+	fprintf(stderr, "usage: apply [-Hnu] [-a vm:chain] -b dir -r root "
 	    "[-R record] -f conf\n");
 	exit(2);
 }
 
-/* Move vm to chain in the graph; the plan of that move. */
-static int
-plan_attach(struct obsd_plan *p, struct netd_config *conf,
-    const struct obsd_units *u, char *arg)
+/* Move vm to chain in the graph: the VM, its anchor compiled anew. */
+static struct node *
+move(struct netd_config *conf, char *arg, struct ruleset **rsp,
+    const struct anchor **ap)
 {
 	struct node		*n, **others;
-	struct ruleset		*rs;
-	const struct anchor	*a;
-	const char		*oldveb;
 	char			*chain, *old;
 	size_t			 nothers;
 
@@ -65,39 +65,85 @@ plan_attach(struct obsd_plan *p, struct netd_config *conf,
 	*chain++ = '\0';
 	if ((n = node_find(conf, arg)) == NULL || n->kind != NODE_VM) {
 		fprintf(stderr, "apply: no vm %s\n", arg);
-		return -1;
+		return NULL;
 	}
-	oldveb = obsd_node_veb(u, n);
 	old = n->chain_name;
 	n->chain_name = strcmp(chain, "none") == 0 ? NULL : xstrdup(chain);
 	free(old);
 	if (graph_move(conf, n, &others, &nothers) == -1 ||
-	    (rs = rules_compile(conf)) == NULL ||
-	    (a = rules_anchor(rs, n->name)) == NULL) {
+	    (*rsp = rules_compile(conf)) == NULL ||
+	    (*ap = rules_anchor(*rsp, n->name)) == NULL) {
 		fprintf(stderr, "apply: %s cannot move to %s\n", arg, chain);
-		return -1;
+		return NULL;
 	}
 	free(others);
+	return n;
+}
+
+/* The plan of an attach: the VM's anchor, then its port. */
+static int
+plan_attach(struct obsd_plan *p, struct netd_config *conf,
+    const struct obsd_units *u, char *arg)
+{
+	struct ruleset		*rs = NULL;
+	const struct anchor	*a;
+	struct node		*n;
+	const char		*oldveb;
+	char			*vm = xstrdup(arg);
+
+	vm[strcspn(vm, ":")] = '\0';
+	oldveb = (n = node_find(conf, vm)) != NULL ?
+	    obsd_node_veb(u, n) : NULL;
+	free(vm);
+	if ((n = move(conf, arg, &rs, &a)) == NULL) {
+		rules_free(rs);
+		return -1;
+	}
 	obsd_plan_anchor(p, conf->statedir, a, u);
 	obsd_plan_attach(p, conf, u, n, oldveb);
 	rules_free(rs);
 	return 0;
 }
 
+/* As kubsd-netd: start, then an attach (the loader's, the topology's). */
+static int
+host(struct netd_config *conf, const struct obsd_exec *x, char *attach)
+{
+	struct ruleset		*rs = NULL;
+	const struct anchor	*a, *none = NULL;
+	struct node		*n;
+	int			 rv;
+
+	obsd_host_test(x->bindir, x->root);
+	if (obsd_host_apply(conf) == -1)
+		return -1;
+	if (attach == NULL)
+		return 0;
+	if ((n = move(conf, attach, &rs, &a)) == NULL)
+		rv = -1;
+	else
+		rv = obsd_host_anchors(&none, &a, 1) == -1 ||
+		    obsd_host_move(n) == -1 ? -1 : 0;
+	rules_free(rs);
+	return rv;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct obsd_exec	 x = { NULL, NULL, NULL };
+	struct obsd_exec	 x;
 	struct obsd_plan	 p = { NULL, 0 }, undo = { NULL, 0 };
 	struct obsd_units	 u;
 	struct netd_config	*conf;
 	struct ruleset		*rs;
 	char			*attach = NULL;
 	const char		*file = NULL;
-	int			 ch, print = 0, teardown = 0, rv = 0;
+	int			 ch, print = 0, teardown = 0, rv = 0, daemon = 0;
 
-	while ((ch = getopt(argc, argv, "a:b:f:nr:R:u")) != -1) {
+	memset(&x, 0, sizeof(x));
+	while ((ch = getopt(argc, argv, "a:b:f:Hnr:R:u")) != -1) {
 		switch (ch) {
+		case 'H': daemon = 1; break;
 		case 'a': attach = optarg; break;
 		case 'b': x.bindir = optarg; break;
 		case 'f': file = optarg; break;
@@ -115,13 +161,15 @@ main(int argc, char *argv[])
 	    (rs = rules_compile(conf)) == NULL)
 		return 2;
 	obsd_units_alloc(&u, rs, NULL);
-	if (attach != NULL)
+	if (daemon)
+		rv = host(conf, &x, attach);
+	else if (attach != NULL)
 		rv = plan_attach(&p, conf, &u, attach);
 	else
 		obsd_plan_full(&p, conf, rs, &u);
 	if (rv == 0 && print)
 		obsd_plan_print(stdout, &p);
-	else if (rv == 0) {
+	else if (rv == 0 && !daemon) {
 		rv = obsd_exec(&p, &x);
 		if (teardown) {
 			obsd_plan_undo(&undo, &p);

@@ -122,6 +122,38 @@ t_obsd_apply() {
 	t_obsd_apply_attach "$d" design work:tor attach-work
 	t_obsd_apply_attach "$d" design vault:clear attach-vault
 	t_obsd_apply_fail "$d" design
+	t_obsd_apply_daemon "$d" design work:tor attach-work
+}
+
+# Through kubsd-netd's backend (pf/openbsd_host.c, behind load.h and
+# topology.h): a start runs the full plan, an attach then its VM's
+# anchor and port, all recorded in STATEDIR/openbsd-ran; the units are
+# saved in STATEDIR/openbsd-units.
+t_obsd_apply_daemon() {
+	local d=$1 name=$2 mv=$3 ok=regress/obsd/$4.ok t=$TMP/apply-daemon sd
+	rm -rf "$t"; stubs "$t/bin"
+	sd=$(sed -n 's|^pfctl -a kubsd/\([^ ]*\) -f \(.*\)/pf/\1\.pf$|\2|p' "$ok" |
+	    head -n 1)
+	mkdir -p "$t/root$sd"	# as kubsd-netd makes STATEDIR
+	if ! (cd "$d" && "$ROOT/$APPLY" -H -a "$mv" -b "$t/bin" -r "$t/root" \
+	    -f "$name.conf") >"$TMP/out" 2>&1; then
+		fail_out obsd/apply-daemon "the backend failed" "$TMP/out"
+		return
+	fi
+	{ plan_cmds "$d/$name.openbsd.ok"; plan_cmds "$ok"; } >"$t/want"
+	grep -v '^write ' "$t/root$sd/openbsd-ran" >"$t/recorded" 2>/dev/null
+	if ! cmp -s "$t/want" "$t/bin/log"; then
+		fail obsd/apply-daemon "ran other commands than the plans'" \
+		    "$t/want" "$t/bin/log"
+	elif ! cmp -s "$t/want" "$t/recorded"; then
+		fail obsd/apply-daemon "the record is not what ran" "$t/want" \
+		    "$t/recorded"
+	elif ! plan_files "$ok" "$t/root" >"$TMP/out" ||
+	    ! [ -s "$t/root$sd/openbsd-units" ]; then
+		fail_out obsd/apply-daemon "files differ from the plan's" "$TMP/out"
+	else
+		ok obsd/apply-daemon
+	fi
 }
 
 t_obsd_apply_full() {
