@@ -80,10 +80,11 @@ LOAD_SRCS_openbsd = pf/load-openbsd.c pf/openbsd_exec.c pf/openbsd_host.c
 VMLIB_SRCS = netd/console.c netd/qmp.c
 #
 # kubsd-netd, the daemon (netd/daemon.h): live mode, the control socket's
-# handlers, attach, the state directory, the gateways' bundles, and the
-# kernel's links made to match the graph.
+# handlers, attach, the nodes' live state, the state directory, the
+# gateways' bundles, and the kernel's links made to match the graph.
 NETD_SRCS = netd/netd.c netd/attach.c netd/bundle.c netd/control.c \
-	   netd/daemon.c netd/state.c $(VMD_SRCS) $(NETD_SRCS_$(PLATFORM))
+	   netd/daemon.c netd/live.c netd/state.c $(VMD_SRCS) \
+	   $(NETD_SRCS_$(PLATFORM))
 NETD_SRCS_linux = netd/gwguest-linux.c netd/topology-linux.c
 NETD_SRCS_openbsd = netd/topology-openbsd.c
 # The VM layer in the daemon (netd/vm.h): the lifecycle, disks, the

@@ -25,6 +25,7 @@
 
 #include "daemon.h"
 #include "kubsd.h"
+#include "live.h"
 #include "load.h"
 #include "log.h"
 #include "rules.h"
@@ -43,7 +44,7 @@ now_ms(void)
 
 /* The VM and the clients its move gave another address, recompiled. */
 struct moved {
-	struct node		**node;
+	const struct node	**node;
 	struct anchor		 *old;		/* what is loaded now */
 	const struct anchor	**oldp, **newp;
 	size_t			  n;
@@ -178,7 +179,7 @@ attach(struct netd *d, const char *vm, const char *chain, char *err,
 		 */
 		log_warnx("attach %s: %s; loading the whole ruleset", vm,
 		    loader_error(d->loader));
-		if ((full = netd_load_rules(d, d->conf, lerr,
+		if ((full = netd_load_rules(d, d->live, lerr,
 		    sizeof(lerr))) == NULL) {
 			snprintf(err, errlen, "attach %s: %s", vm, lerr);
 			moved_done(&mv, 0);
@@ -187,7 +188,7 @@ attach(struct netd *d, const char *vm, const char *chain, char *err,
 	}
 	t[3] = now_ms();
 	free(old);
-	n->attached = 1;
+	live_node(d->live, n)->attached = 1;
 	state_note_attachment(d->conf, n);
 	netd_attached();
 	t[4] = now_ms();
@@ -228,12 +229,15 @@ int
 netd_attach(struct netd *d, const char *vm, const char *chain, char *err,
     size_t errlen)
 {
-	struct node	*n;
+	const struct node	*n;
+	struct node_live	*nl;
 
 	if (attach(d, vm, chain, err, errlen) == 0)
 		return 0;
-	if ((n = node_find(d->conf, vm)) != NULL)
-		snprintf(n->last_error, sizeof(n->last_error), "%s", err);
+	if ((n = node_find(d->conf, vm)) != NULL) {
+		nl = live_node(d->live, n);
+		snprintf(nl->last_error, sizeof(nl->last_error), "%s", err);
+	}
 	return -1;
 }
 
@@ -248,7 +252,7 @@ int
 netd_regate(struct netd *d)
 {
 	struct moved		 mv;
-	struct node		*n;
+	const struct node	*n;
 	const struct anchor	*a;
 	size_t			 count = 0;
 	int			 rv;
@@ -266,7 +270,7 @@ netd_regate(struct netd *d)
 			moved_done(&mv, 0);
 			return -1;
 		}
-		if ((compile_vm_blocked(n) == NULL) == a->ident.on)
+		if ((live_blocked(d->live, n) == NULL) == a->ident.on)
 			continue;
 		mv.node[mv.n] = n;
 		mv.newp[mv.n] = rules_recompile(d->rs, n, &mv.old[mv.n]);

@@ -33,6 +33,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "kubsd.h"
+#include "live.h"
 #include "log.h"
 #include "rules.h"
 #include "vm.h"
@@ -56,11 +57,12 @@ struct conn {
 };
 
 static json_t *
-node_json(const struct node *n)
+node_json(const struct netd_live *lv, const struct node *n)
 {
-	char		 a[KADDR_STRLEN], m[32];
-	const char	*blocked;
-	json_t		*o = json_object();
+	const struct node_live	*nl = live_node(lv, n);
+	char			 a[KADDR_STRLEN], m[32];
+	const char		*blocked;
+	json_t			*o = json_object();
 
 	json_object_set_new(o, "name", json_string(n->name));
 	json_object_set_new(o, "kind", json_string(n->kind == NODE_VM &&
@@ -68,15 +70,15 @@ node_json(const struct node *n)
 	if (n->kind == NODE_UPLINK) {
 		json_object_set_new(o, "interface", json_string(n->bridge_if));
 		json_object_set_new(o, "uplink", json_string(n->ifname));
-		json_object_set_new(o, "state", json_string(n->if_down ?
+		json_object_set_new(o, "state", json_string(nl->if_down ?
 		    "down" : "up"));
-		json_object_set_new(o, "error", n->last_error[0] ?
-		    json_string(n->last_error) : json_null());
+		json_object_set_new(o, "error", nl->last_error[0] ?
+		    json_string(nl->last_error) : json_null());
 		return o;
 	}
-	json_object_set_new(o, "error", n->last_error[0] ?
-	    json_string(n->last_error) : json_null());
-	blocked = n->kind == NODE_VM ? compile_vm_blocked(n) : NULL;
+	json_object_set_new(o, "error", nl->last_error[0] ?
+	    json_string(nl->last_error) : json_null());
+	blocked = n->kind == NODE_VM ? live_blocked(lv, n) : NULL;
 	json_object_set_new(o, "blocked", blocked != NULL ?
 	    json_string(blocked) : json_null());
 	json_object_set_new(o, "interface", json_string(n->port_if));
@@ -99,9 +101,9 @@ node_json(const struct node *n)
 		    json_string(n->down_if));
 		json_object_set_new(o, "down_mac", json_string(mac_str(
 		    n->down_mac, m, sizeof(m))));
-		json_object_set_new(o, "ready", json_boolean(!n->unready));
+		json_object_set_new(o, "ready", json_boolean(!nl->unready));
 		json_object_set_new(o, "guest", json_string(
-		    n->guest_status[0] ? n->guest_status : "unknown"));
+		    nl->guest_status[0] ? nl->guest_status : "unknown"));
 	} else
 		json_object_set_new(o, "chain", n->chain ?
 		    json_string(n->chain->name) : json_string("none"));
@@ -113,23 +115,20 @@ node_json(const struct node *n)
 
 /* Every gateway on c ready and its uplink's interface up. */
 static int
-chain_carrying(const struct chain *c)
+chain_carrying(const struct netd_live *lv, const struct chain *c)
 {
 	size_t	 i;
 
 	for (i = 0; i < c->nhops; i++)
 		if (c->hops[i].node == NULL ||
-		    (c->hops[i].node->kind == NODE_GATEWAY &&
-		    c->hops[i].node->unready) ||
-		    (c->hops[i].node->kind == NODE_UPLINK &&
-		    c->hops[i].node->if_down))
+		    !node_passes(&lv->gate, c->hops[i].node))
 			return 0;
 	return 1;
 }
 
 /* A chain: its gateways and uplink, first hop first. */
 static json_t *
-chain_json(const struct chain *c)
+chain_json(const struct netd_live *lv, const struct chain *c)
 {
 	json_t	*o = json_object(), *hops = json_array();
 	size_t	 i;
@@ -141,7 +140,8 @@ chain_json(const struct chain *c)
 	json_object_set_new(o, "ipv6", json_boolean(c->ipv6));
 	json_object_set_new(o, "dns", json_string(c->dns == DNS_NONE ?
 	    "none" : "first-hop"));
-	json_object_set_new(o, "carrying", json_boolean(chain_carrying(c)));
+	json_object_set_new(o, "carrying", json_boolean(chain_carrying(lv,
+	    c)));
 	return o;
 }
 
@@ -163,10 +163,10 @@ h_status(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	json_object_set_new(root, "log", json_string(log_getverbose() ?
 	    "verbose" : "brief"));
 	TAILQ_FOREACH(n, &d->conf->nodes, entry)
-		json_array_append_new(nodes, node_json(n));
+		json_array_append_new(nodes, node_json(d->live, n));
 	json_object_set_new(root, "nodes", nodes);
 	TAILQ_FOREACH(c, &d->conf->chains, entry)
-		json_array_append_new(chains, chain_json(c));
+		json_array_append_new(chains, chain_json(d->live, c));
 	json_object_set_new(root, "chains", chains);
 	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
@@ -211,7 +211,7 @@ h_show_rules(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 		return ctl_reply_error(rep, CTL_E_FAIL, "show rules: no vm, "
 		    "gateway or uplink named \"%s\"", name);
 	/* netd keeps no VM's rules once loaded: the graph gives them again */
-	if ((rs = rules_compile(d->conf)) == NULL)
+	if ((rs = rules_compile_gated(d->conf, &d->live->gate)) == NULL)
 		return ctl_reply_error(rep, CTL_E_FAIL, "show rules: cannot "
 		    "compile the rules");
 	if (strcmp(t, "pf") == 0)
@@ -228,7 +228,7 @@ h_graph(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	const struct netd	*d = arg;
 
 	(void)m;
-	print_dot(rep->fp, d->conf, 1);
+	print_dot(rep->fp, d->conf, &d->live->gate);
 	return 0;
 }
 

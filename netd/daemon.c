@@ -38,6 +38,7 @@
 #include "gwguest.h"
 #include "kubsd.h"
 #include "link.h"
+#include "live.h"
 #include "load.h"
 #include "log.h"
 #include "rules.h"
@@ -80,7 +81,7 @@ on_sync(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	state_sync_attachments(netd.conf);
+	state_sync_attachments(netd.live);
 }
 
 /* Soon, not at once: a burst of attaches costs one fsync. */
@@ -98,21 +99,22 @@ sync_now(void)
 {
 	if (sync_ev != NULL && evtimer_pending(sync_ev, NULL)) {
 		evtimer_del(sync_ev);
-		state_sync_attachments(netd.conf);
+		state_sync_attachments(netd.live);
 	}
 }
 
 /*
- * The whole ruleset of conf, compiled and loaded in one transaction:
- * the loaded ruleset, or NULL with err saying why.
+ * The whole ruleset of lv's configuration, as lv has it now, compiled
+ * and loaded in one transaction: the loaded ruleset, or NULL with err
+ * saying why.
  */
 struct ruleset *
-netd_load_rules(struct netd *d, const struct netd_config *conf, char *err,
+netd_load_rules(struct netd *d, const struct netd_live *lv, char *err,
     size_t len)
 {
 	struct ruleset	*rs;
 
-	if ((rs = rules_compile(conf)) == NULL) {
+	if ((rs = rules_compile_gated(lv->conf, &lv->gate)) == NULL) {
 		snprintf(err, len, "cannot compile the rules");
 		return NULL;
 	}
@@ -135,16 +137,17 @@ netd_keep_rules(struct netd *d, struct ruleset *rs)
 
 /* Load the rules, then make the links match: never the other way. */
 static int
-netd_apply(struct netd_config *conf, struct ruleset **rsp)
+netd_apply(struct netd_live *lv, struct ruleset **rsp)
 {
+	const struct netd_config *conf = lv->conf;
 	struct ruleset	*rs;
 	char		 err[256];
 
-	if ((rs = netd_load_rules(&netd, conf, err, sizeof(err))) == NULL) {
+	if ((rs = netd_load_rules(&netd, lv, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return -1;
 	}
-	if (topo_apply(netd.link, conf) == -1) {
+	if (topo_apply(netd.link, lv) == -1) {
 		rules_free(rs);
 		return -1;
 	}
@@ -153,7 +156,7 @@ netd_apply(struct netd_config *conf, struct ruleset **rsp)
 	/* Only what an attach needs stays: the VMs' ports, not their rules. */
 	rules_strip_vms(rs);
 	loader_shed(netd.loader);
-	gw_guests_sync(conf);
+	gw_guests_sync(lv);
 	*rsp = rs;
 	return 0;
 }
@@ -164,23 +167,25 @@ netd_apply(struct netd_config *conf, struct ruleset **rsp)
  * while it is down).
  */
 static int
-uplinks_poll(struct netd_config *conf)
+uplinks_poll(struct netd_live *lv)
 {
-	struct node		*n;
+	const struct node	*n;
+	struct node_live	*nl;
 	struct link_state	 st;
 	int			 down, changed = 0;
 
-	TAILQ_FOREACH(n, &conf->nodes, entry) {
+	TAILQ_FOREACH(n, &lv->conf->nodes, entry) {
 		if (n->kind != NODE_UPLINK || n->ifname == NULL)
 			continue;
+		nl = live_node(lv, n);
 		down = link_get(netd.link, n->ifname, &st) == -1 || !st.up ||
 		    !st.running;
-		if (down == n->if_down)
+		if (down == nl->if_down)
 			continue;
-		if ((n->if_down = down)) {
+		if ((nl->if_down = down)) {
 			log_warnx("uplink %s: interface %s is down; its chains "
 			    "carry nothing", n->name, n->ifname);
-			snprintf(n->last_error, sizeof(n->last_error),
+			snprintf(nl->last_error, sizeof(nl->last_error),
 			    "interface %s is down", n->ifname);
 		} else
 			log_info("uplink %s: interface %s is up", n->name,
@@ -220,10 +225,10 @@ recheck(int changed)
 	struct ruleset	*rs;
 	char		 err[256];
 
-	changed |= gw_guests_poll(netd.conf);
+	changed |= gw_guests_poll(netd.live);
 	if (!changed || netd_regate(&netd) == 0)
 		return;
-	if ((rs = netd_load_rules(&netd, netd.conf, err, sizeof(err))) ==
+	if ((rs = netd_load_rules(&netd, netd.live, err, sizeof(err))) ==
 	    NULL) {
 		log_warnx("gateway readiness: %s", err);
 		return;
@@ -241,7 +246,7 @@ on_guest_poll(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	evtimer_add(guest_ev, &tv);
-	recheck(uplinks_poll(netd.conf));
+	recheck(uplinks_poll(netd.live));
 }
 
 /* Some node's readiness changed (a gateway's guest, a VM's agent). */
@@ -263,7 +268,7 @@ on_link_event(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
-	if (link_watch_drain(arg) && uplinks_poll(netd.conf))
+	if (link_watch_drain(arg) && uplinks_poll(netd.live))
 		recheck(1);
 }
 
@@ -285,23 +290,39 @@ reload_error(const char *msg, void *arg)
 		    used > 0 ? "; " : "", msg);
 }
 
-/* The configuration in file, with the recorded attachments; NULL: err. */
+/*
+ * The configuration in file, with the recorded attachments, and its
+ * live state in *lvp; NULL: err.
+ */
 static struct netd_config *
-reload_parse(const char *file, char *err, size_t errlen)
+reload_parse(const char *file, struct netd_live **lvp, char *err,
+    size_t errlen)
 {
 	struct netd_config	*conf;
 	struct reload_errs	 re = { err, errlen };
 
 	err[0] = '\0';
+	*lvp = NULL;
 	conf_error_sink(reload_error, &re);
-	if ((conf = parse_config(file)) != NULL)
-		state_load_attachments(conf);
+	if ((conf = parse_config(file)) != NULL) {
+		*lvp = live_new(conf);
+		state_load_attachments(conf, *lvp);
+	}
 	if (conf != NULL && graph_build(conf) == -1) {
+		live_free(*lvp);
 		config_free(conf);
 		conf = NULL;
 	}
 	conf_error_sink(NULL, NULL);
 	return conf;
+}
+
+/* A configuration and its live state, freed. */
+static void
+config_drop(struct netd_config *conf, struct netd_live *lv)
+{
+	live_free(lv);
+	config_free(conf);
 }
 
 /*
@@ -371,10 +392,11 @@ int
 netd_reload(struct netd *d, int force, char *err, size_t errlen)
 {
 	struct netd_config	*conf;
+	struct netd_live	*lv;
 	struct ruleset		*rs;
 	char			 lines[3072];
 
-	if ((conf = reload_parse(d->conffile, lines, sizeof(lines))) ==
+	if ((conf = reload_parse(d->conffile, &lv, lines, sizeof(lines))) ==
 	    NULL) {
 		log_warnx("reload: %s has errors, nothing changed",
 		    d->conffile);
@@ -385,30 +407,32 @@ netd_reload(struct netd *d, int force, char *err, size_t errlen)
 	if (uplinks_missing(conf, lines, sizeof(lines)) == -1) {
 		snprintf(err, errlen, "reload: %s; nothing changed", lines);
 		log_warnx("%s", err);
-		config_free(conf);
+		config_drop(conf, lv);
 		return -1;
 	}
 	if (!force && reload_refused(d->conf, conf, err, errlen)) {
 		log_warnx("%s", err);
-		config_free(conf);
+		config_drop(conf, lv);
 		return -1;
 	}
-	uplinks_poll(conf);
-	gw_guests_poll(conf);
-	vm_gate(conf);
-	if (netd_apply(conf, &rs) == -1) {
+	topo_read_mtus(d->link, conf);
+	uplinks_poll(lv);
+	gw_guests_poll(lv);
+	vm_gate(lv);
+	if (netd_apply(lv, &rs) == -1) {
 		snprintf(err, errlen, "reload: could not apply %s; nothing "
 		    "changed (see the log)", d->conffile);
 		log_warnx("%s", err);
-		config_free(conf);
+		config_drop(conf, lv);
 		return -1;
 	}
 	reload_drop(d->conf, conf);
 	state_sync_compartments(conf);
 	sync_now();
 	rules_free(d->rs);
-	config_free(d->conf);
+	config_drop(d->conf, d->live);
 	d->conf = conf;
+	d->live = lv;
 	d->rs = rs;
 	log_info("reloaded %s", d->conffile);
 	return 0;
@@ -452,7 +476,7 @@ int
 netd_main(struct netd_config *conf, const struct netd_opts *opts)
 {
 	struct event	*ev[3];
-	struct node	*n;
+	const struct node *n;
 	char		 errbuf[512];
 	int		 sigs[3] = { SIGHUP, SIGTERM, SIGINT }, i;
 
@@ -460,6 +484,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	netd.conffile = opts->conffile;
 	netd.started = (long long)time(NULL);
 	netd.conf = conf;
+	netd.live = live_new(conf);
 	log_init(opts->foreground, opts->verbose);
 	if ((netd.loader = loader_open()) == NULL)
 		fatalx("cannot open the rule loader");
@@ -471,7 +496,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	/* The host routes for its gateways; the rules say which. */
 	if (state_sysctl_set(conf, "net/ipv4/ip_forward", "1") == -1)
 		log_warn("net.ipv4.ip_forward");
-	if (state_load_attachments(conf) > 0) {
+	if (state_load_attachments(conf, netd.live) > 0) {
 		graph_reset(conf);
 		if (graph_build(conf) == -1)
 			fatalx("the graph with the recorded attachments does "
@@ -480,10 +505,11 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	/* No gateway is ready until its guest says so. */
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		if (n->kind == NODE_GATEWAY)
-			n->unready = 1;
-	uplinks_poll(conf);
-	gw_guests_poll(conf);
-	if (netd_apply(conf, &netd.rs) == -1)
+			live_node(netd.live, n)->unready = 1;
+	topo_read_mtus(netd.link, conf);
+	uplinks_poll(netd.live);
+	gw_guests_poll(netd.live);
+	if (netd_apply(netd.live, &netd.rs) == -1)
 		fatalx("could not apply %s; kubsd's interfaces stay blocked",
 		    opts->conffile);
 	state_sync_compartments(conf);
@@ -512,7 +538,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	sync_ev = evtimer_new(netd.base, on_sync, NULL);
 	bundles_ev = evtimer_new(netd.base, on_bundles, NULL);
 	vm_init(&netd);
-	vm_adopt_all(netd.conf);
+	vm_adopt_all(netd.live);
 	netd_gate_changed(&netd);
 	if (netd_control_init(&netd, opts->sockpath) == -1)
 		fatalx("control socket %s", opts->sockpath);
@@ -534,7 +560,7 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	event_base_free(netd.base);
 	unlink(opts->pidfile);
 	rules_free(netd.rs);
-	config_free(netd.conf);
+	config_drop(netd.conf, netd.live);
 	loader_close(netd.loader);
 	link_close(netd.link);
 	return 0;
@@ -595,7 +621,7 @@ on_bundles(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	gw_guests_sync(netd.conf);
+	gw_guests_sync(netd.live);
 }
 
 /*

@@ -30,6 +30,7 @@ struct event_base;
 struct link_ctx;
 struct loader;
 struct netd_config;
+struct netd_live;
 struct ruleset;
 
 struct netd_opts {
@@ -42,7 +43,8 @@ struct netd_opts {
 
 struct netd {
 	struct event_base	*base;
-	struct netd_config	*conf;
+	struct netd_config	*conf;		/* changed only by an attach */
+	struct netd_live	*live;		/* of conf (live.h) */
 	struct ruleset		*rs;		/* loaded; VMs' rules stripped */
 	struct link_ctx		*link;
 	struct loader		*loader;
@@ -65,7 +67,7 @@ void	netd_gate_changed(struct netd *);
 /* daemon.c, for attach.c: what an attach leaves for after its reply
  * (the attachments file's fsync, libnftables' memory) */
 void		 netd_attached(void);
-struct ruleset	*netd_load_rules(struct netd *, const struct netd_config *,
+struct ruleset	*netd_load_rules(struct netd *, const struct netd_live *,
 		    char *, size_t);
 void		 netd_keep_rules(struct netd *, struct ruleset *);
 

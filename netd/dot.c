@@ -49,12 +49,14 @@ chain_uses(const struct chain *c, const struct node *n)
 
 /* The first gateway of c whose guest is not ready, NULL: none. */
 static const struct node *
-chain_unready(const struct chain *c)
+chain_unready(const struct chain *c, const struct node_gate *live)
 {
 	size_t	 i;
 
 	for (i = 0; i < c->nhops; i++)
-		if (c->hops[i].node != NULL && c->hops[i].node->unready)
+		if (c->hops[i].node != NULL &&
+		    c->hops[i].node->kind == NODE_GATEWAY &&
+		    !node_passes(live, c->hops[i].node))
 			return c->hops[i].node;
 	return NULL;
 }
@@ -70,27 +72,29 @@ print_segment(FILE *fp, const struct node *n)
 }
 
 static void
-print_gateway(FILE *fp, const struct node *n, int live)
+print_gateway(FILE *fp, const struct node *n, const struct node_gate *live)
 {
 	char		 a[KADDR_STRLEN];
-	const char	*p;
+	const char	*p, *status;
+	int		 ready = node_passes(live, n);
 
 	fprintf(fp, "\t\"%s\" [shape=box, style=\"rounded%s\", %slabel=\"%s"
-	    "\\nrole %s, %s", n->name, live ? ",filled" : "", live ? (n->unready ?
+	    "\\nrole %s, %s", n->name, live ? ",filled" : "", live ? (!ready ?
 	    "fillcolor=\"#fde0dc\", " : "fillcolor=\"#e0f5e0\", ") : "",
 	    n->name, role_name(n->role), kaddr_host(&n->addr, a, sizeof(a)));
 	print_segment(fp, n);
 	if (live) {
-		fprintf(fp, "\\n%s%s", n->unready ? "not ready" : "ready",
-		    n->guest_status[0] != '\0' ? ": " : "");
-		for (p = n->guest_status; *p != '\0'; p++)
+		status = live->status(n, live->arg);
+		fprintf(fp, "\\n%s%s", !ready ? "not ready" : "ready",
+		    status[0] != '\0' ? ": " : "");
+		for (p = status; *p != '\0'; p++)
 			fputc(*p == '"' || *p == '\\' ? '\'' : *p, fp);
 	}
 	fprintf(fp, "\"];\n");
 }
 
 static void
-print_vm(FILE *fp, const struct node *n, int live)
+print_vm(FILE *fp, const struct node *n, const struct node_gate *live)
 {
 	const struct node	*g;
 	char			 a[KADDR_STRLEN];
@@ -103,7 +107,7 @@ print_vm(FILE *fp, const struct node *n, int live)
 	}
 	fprintf(fp, "label=\"%s%s\\n%s", n->name, n->disposable ?
 	    " (disposable)" : "", kaddr_host(&n->addr, a, sizeof(a)));
-	if (live && (g = chain_unready(n->chain)) != NULL)
+	if (live && (g = chain_unready(n->chain, live)) != NULL)
 		fprintf(fp, "\\nchain %s waits for %s", n->chain->name,
 		    g->name);
 	else if (live)
@@ -112,7 +116,7 @@ print_vm(FILE *fp, const struct node *n, int live)
 }
 
 static void
-print_node(FILE *fp, const struct node *n, int live)
+print_node(FILE *fp, const struct node *n, const struct node_gate *live)
 {
 	switch (n->kind) {
 	case NODE_UPLINK:
@@ -153,7 +157,8 @@ print_hop(FILE *fp, const struct netd_config *conf, const struct node *n)
 }
 
 static void
-print_legend(FILE *fp, const struct netd_config *conf, int live)
+print_legend(FILE *fp, const struct netd_config *conf,
+    const struct node_gate *live)
 {
 	const struct chain	*c;
 	size_t			 i;
@@ -177,7 +182,8 @@ print_legend(FILE *fp, const struct netd_config *conf, int live)
 }
 
 void
-print_dot(FILE *fp, const struct netd_config *conf, int live)
+print_dot(FILE *fp, const struct netd_config *conf,
+    const struct node_gate *live)
 {
 	const struct node	*n;
 

@@ -114,6 +114,13 @@ chain_find(const struct netd_config *conf, const char *name)
 	return NULL;
 }
 
+/* Does n pass its traffic now?  Without a running daemon, always. */
+int
+node_passes(const struct node_gate *gate, const struct node *n)
+{
+	return gate == NULL || gate->passes(n, gate->arg);
+}
+
 /*
  * The MTU of the segment a node (uplink or gateway) owns: its "mtu", or
  * an uplink's interface's, or the upstream segment's; a WireGuard

@@ -48,6 +48,7 @@
 #include "bundle.h"
 #include "gwguest.h"
 #include "kubsd.h"
+#include "live.h"
 #include "log.h"
 #include "topology.h"
 
@@ -93,8 +94,9 @@ guest_path(char *buf, size_t len)
  * double fork: init reaps it, netd may exit before it).
  */
 static int
-guest_start(struct node *g, const char *dir)
+guest_start(struct node_live *gl, const char *dir)
 {
+	const struct node *g = gl->node;
 	char	 ns[KUBSD_IFNAMSIZ + 8], nspath[PATH_MAX], log[PATH_MAX];
 	char	 prog[PATH_MAX];
 	pid_t	 pid;
@@ -129,15 +131,17 @@ guest_start(struct node *g, const char *dir)
 	}
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
-	g->guest_started = (long long)time(NULL);
+	gl->guest_started = (long long)time(NULL);
 	log_info("gateway %s: started its guest", g->name);
 	return 0;
 }
 
 void
-gw_guests_sync(struct netd_config *conf)
+gw_guests_sync(struct netd_live *lv)
 {
-	struct node		*g;
+	const struct netd_config *conf = lv->conf;
+	const struct node	*g;
+	struct node_live	*gl;
 	char			 dir[DIRMAX], err[256], top[DIRMAX];
 	pid_t			 pid;
 	int			 changed;
@@ -148,32 +152,33 @@ gw_guests_sync(struct netd_config *conf)
 	TAILQ_FOREACH(g, &conf->nodes, entry) {
 		if (g->kind != NODE_GATEWAY)
 			continue;
+		gl = live_node(lv, g);
 		bundle_dir(conf, g, dir, sizeof(dir));
 		if ((changed = bundle_write(conf, g, dir, err,
 		    sizeof(err))) == -1) {
 			/* Its chains stay blocked: never ready. */
 			log_warnx("%s", err);
-			snprintf(g->last_error, sizeof(g->last_error), "%s",
+			snprintf(gl->last_error, sizeof(gl->last_error), "%s",
 			    err);
 			continue;
 		}
 		if (!managed(g))
 			continue;
 		if ((pid = pidfile_running(dir)) == 0)
-			guest_start(g, dir);
+			guest_start(gl, dir);
 		else {
 			/*
 			 * Adopted: from now on, ours to restart.  Its ports
 			 * made anew lost the routes it had set: it applies
 			 * its bundle again, as when that changed.
 			 */
-			g->guest_started = (long long)time(NULL);
-			if ((changed || g->relinked) &&
+			gl->guest_started = (long long)time(NULL);
+			if ((changed || gl->relinked) &&
 			    kill(pid, SIGHUP) == -1)
 				log_warn("gateway %s: guest %ld", g->name,
 				    (long)pid);
 		}
-		g->relinked = 0;
+		gl->relinked = 0;
 	}
 }
 
@@ -204,18 +209,19 @@ status_fresh(const char *dir, pid_t pid, char *line, size_t len)
 }
 
 /*
- * g->guest_status from DIR/status; 1 if the live guest says ready, 0
- * if not, -1 if no guest runs (its last error shows, whole).
+ * The gateway's guest_status from DIR/status; 1 if the live guest says
+ * ready, 0 if not, -1 if no guest runs (its last error shows, whole).
  */
 static int
-read_status(const struct netd_config *conf, struct node *g)
+read_status(const struct netd_config *conf, struct node_live *gl)
 {
-	char	 dir[DIRMAX], line[sizeof(g->guest_status)];
+	const struct node *g = gl->node;
+	char	 dir[DIRMAX], line[sizeof(gl->guest_status)];
 	pid_t	 pid;
 	int	 fresh;
 
 	if (!managed(g)) {
-		snprintf(g->guest_status, sizeof(g->guest_status), "%s",
+		snprintf(gl->guest_status, sizeof(gl->guest_status), "%s",
 		    g->driver == DRIVER_NETNS ? "offline" : "no vm");
 		return 0;
 	}
@@ -223,29 +229,29 @@ read_status(const struct netd_config *conf, struct node *g)
 	pid = pidfile_running(dir);
 	fresh = status_fresh(dir, pid, line, sizeof(line));
 	if (strncmp(line, "error ", 6) == 0)
-		snprintf(g->last_error, sizeof(g->last_error), "%s", line + 6);
+		snprintf(gl->last_error, sizeof(gl->last_error), "%s", line + 6);
 	if (pid == 0) {
-		snprintf(g->guest_status, sizeof(g->guest_status),
+		snprintf(gl->guest_status, sizeof(gl->guest_status),
 		    "down no guest running%s%s",
 		    strncmp(line, "error ", 6) == 0 ? "; its last " : "",
 		    strncmp(line, "error ", 6) == 0 ? line : "");
 		return -1;
 	}
 	if (!fresh)
-		snprintf(g->guest_status, sizeof(g->guest_status),
+		snprintf(gl->guest_status, sizeof(gl->guest_status),
 		    "starting no status from guest %ld yet", (long)pid);
 	else
-		snprintf(g->guest_status, sizeof(g->guest_status), "%s",
+		snprintf(gl->guest_status, sizeof(gl->guest_status), "%s",
 		    line[0] ? line : "starting");
 	return fresh && strcmp(line, "ready") == 0;
 }
 
 /* The uplink g's traffic leaves by, if its interface is down. */
 static const struct node *
-uplink_down(const struct node *g)
+uplink_down(const struct netd_live *lv, const struct node *g)
 {
 	for (; g != NULL; g = g->up)
-		if (g->kind == NODE_UPLINK && g->if_down)
+		if (g->kind == NODE_UPLINK && live_node(lv, g)->if_down)
 			return g;
 	return NULL;
 }
@@ -272,37 +278,39 @@ reap(void)
 }
 
 int
-gw_guests_poll(struct netd_config *conf)
+gw_guests_poll(struct netd_live *lv)
 {
-	const struct node	*u;
-	struct node	*g;
-	int		 changed = 0, down, st;
+	const struct netd_config *conf = lv->conf;
+	const struct node	*u, *g;
+	struct node_live	*gl;
+	int			 changed = 0, down, st;
 
 	reap();
 	TAILQ_FOREACH(g, &conf->nodes, entry) {
 		if (g->kind != NODE_GATEWAY)
 			continue;
-		st = read_status(conf, g);
-		u = uplink_down(g);
+		gl = live_node(lv, g);
+		st = read_status(conf, gl);
+		u = uplink_down(lv, g);
 		down = st != 1 || u != NULL;
 		/* A guest that died is started again after a pause. */
-		if (!managed(g) || g->guest_started == 0 || st != -1)
-			g->guest_dead = 0;
-		else if (g->guest_dead == 0)
-			g->guest_dead = (long long)time(NULL);
-		else if (time(NULL) - g->guest_dead >= GUEST_RESTART) {
+		if (!managed(g) || gl->guest_started == 0 || st != -1)
+			gl->guest_dead = 0;
+		else if (gl->guest_dead == 0)
+			gl->guest_dead = (long long)time(NULL);
+		else if (time(NULL) - gl->guest_dead >= GUEST_RESTART) {
 			char	 dir[DIRMAX];
 
 			bundle_dir(conf, g, dir, sizeof(dir));
-			guest_start(g, dir);
-			g->guest_dead = 0;
+			guest_start(gl, dir);
+			gl->guest_dead = 0;
 		}
-		if (down != g->unready) {
+		if (down != gl->unready) {
 			log_info("gateway %s: %s%s%s%s", g->name,
-			    g->guest_status, u != NULL ? "; uplink " : "",
+			    gl->guest_status, u != NULL ? "; uplink " : "",
 			    u != NULL ? u->ifname : "",
 			    u != NULL ? " is down" : "");
-			g->unready = down;
+			gl->unready = down;
 			changed = 1;
 		}
 	}

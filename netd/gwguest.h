@@ -19,12 +19,13 @@
 #define GWGUEST_H
 
 struct netd_config;
+struct netd_live;
 struct node;
 
 /* Write every gateway's bundle; start or SIGHUP compartment guests. */
-void	gw_guests_sync(struct netd_config *);
+void	gw_guests_sync(struct netd_live *);
 /* Read the guests' status; 1 if some gateway's readiness changed. */
-int	gw_guests_poll(struct netd_config *);
+int	gw_guests_poll(struct netd_live *);
 /* Stop the guests of gateways gone from the config (all: every one)
  * and remove their bundles. */
 void	gw_guests_prune(const struct netd_config *, int all);

@@ -24,6 +24,9 @@
  * Parsing fills a struct netd_config (names, options, line numbers);
  * graph_build() resolves names into links between nodes and allocates
  * everything derived (subnets, addresses, MACs, interface names).
+ * Once built it is not changed (but by graph_move()): a running
+ * kubsd-netd keeps what changes beside it (live.h), asked through a
+ * struct node_gate.
  */
 #ifndef KUBSD_H
 #define KUBSD_H
@@ -170,10 +173,8 @@ struct node {
 	struct kaddr		 uplink_net;	/* "network": af 0 unset */
 	struct kaddr		 resolver;	/* af 0: the host's resolv.conf */
 	struct kaddr_list	 exclude;	/* never forwarded to (the LAN) */
-	int			 if_mtu;	/* ifname's, read by netd; 0:
-						   unknown */
-	int			 if_down;	/* live: ifname is down or gone;
-						   its chains carry nothing */
+	int			 if_mtu;	/* ifname's, read by netd as it
+						   builds the config; 0: unknown */
 
 	/* gateway */
 	enum role		 role;
@@ -219,16 +220,12 @@ struct node {
 	struct kaddr		 addr6;		/* af 0 unless ipv6 */
 	int			 ipv6;		/* some chain through it */
 	unsigned		 slot;		/* host part on up's segment */
-	int			 attached;	/* moved by kubsd-net attach */
-	/* gateway, live only: its guest has not said "ready" (gwguest-linux.c) */
-	int			 unready;
-	char			 guest_status[KUBSD_STATUSLEN];
-	long long		 guest_started;	/* time(NULL); 0: not ours yet */
-	long long		 guest_dead;	/* time(NULL) it was found dead */
-	int			 relinked;	/* topo_apply() made its ports
-						   anew: its guest re-applies */
-	/* live only: the last error about it, whole ("": none) */
-	char			 last_error[KUBSD_STATUSLEN];
+	/*
+	 * What changes while kubsd-netd runs (readiness, guest status,
+	 * attachments, errors) is not here: its struct node_live (live.h),
+	 * found by idx, wraps this node.
+	 */
+	size_t			 idx;		/* in declaration order */
 };
 TAILQ_HEAD(nodes, node);
 
@@ -293,6 +290,7 @@ struct netd_config {
 	int			 segprefix;	/* prefix of each segment */
 	char			*statedir;
 	struct nodes		 nodes;		/* in declaration order */
+	size_t			 nnodes;	/* node->idx < nnodes */
 	struct chains		 chains;
 	struct templates	 templates;	/* template blocks */
 	size_t			 nsegments;
@@ -345,8 +343,24 @@ void			 template_free_all(struct templates *);
 int			 template_build(const struct netd_config *,
 			    const char *);
 
-/* dot.c */
-void			 print_dot(FILE *, const struct netd_config *, int);
+/*
+ * What a running kubsd-netd knows of a node (its live.c), asked by the
+ * rule compiler and print_dot(): does it pass its traffic now (a VM's
+ * agent, a gateway's guest said "ready"; an uplink's interface is up),
+ * and its guest's status line.  NULL: every node passes, no status
+ * (kubsd-net, the goldens).
+ */
+struct node_gate {
+	int		(*passes)(const struct node *, const void *arg);
+	const char	*(*status)(const struct node *, const void *arg);
+	const void	*arg;
+};
+int			 node_passes(const struct node_gate *,
+			    const struct node *);
+
+/* dot.c: live: each gateway's readiness and each VM's chain, asked */
+void			 print_dot(FILE *, const struct netd_config *,
+			    const struct node_gate *live);
 
 /* addr.c */
 int			 kaddr_parse(const char *, struct kaddr *);	/* 0 ok */

@@ -105,7 +105,7 @@ static int
 cmd_graph(struct netd_config *conf, struct ctl_args *a)
 {
 	(void)a;
-	print_dot(stdout, conf, 0);
+	print_dot(stdout, conf, NULL);
 	return 0;
 }
 

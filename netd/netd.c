@@ -72,7 +72,7 @@ show_target(FILE *fp, const struct netd_config *conf, enum target t)
 	struct ruleset	*rs;
 
 	if (t == TARGET_DOT) {
-		print_dot(fp, conf, 0);
+		print_dot(fp, conf, NULL);
 		return 0;
 	}
 	if (t == TARGET_BUNDLE) {

@@ -1636,6 +1636,7 @@ new_node(enum node_kind kind, char *name, int line, int disposable)
 			break;
 		}
 	}
+	n->idx = conf->nnodes++;
 	TAILQ_INSERT_TAIL(&conf->nodes, n, entry);
 	cur_node = n;
 	memset(nodeopt, 0, sizeof(nodeopt));

@@ -34,6 +34,7 @@
 
 #include "kubsd.h"
 #include "link.h"
+#include "live.h"
 #include "log.h"
 #include "state.h"
 #include "topology.h"
@@ -77,8 +78,9 @@ static size_t	 lines;
 
 /* Record the VMs kubsd-net attach has moved, one line each. */
 static void
-state_save_attachments(const struct netd_config *conf)
+state_save_attachments(const struct netd_live *lv)
 {
+	const struct netd_config *conf = lv->conf;
 	const struct node	*n;
 	char			 path[512];
 	struct state_file	 sf;
@@ -89,7 +91,7 @@ state_save_attachments(const struct netd_config *conf)
 		return;
 	lines = 0;
 	TAILQ_FOREACH(n, &conf->nodes, entry)
-		if (n->kind == NODE_VM && n->attached) {
+		if (n->kind == NODE_VM && live_node(lv, n)->attached) {
 			fprintf(fp, "%s %s\n", n->name,
 			    n->chain_name ? n->chain_name : "none");
 			lines++;
@@ -134,19 +136,20 @@ state_note_attachment(const struct netd_config *conf, const struct node *n)
  * fsync, rename) once its lines are mostly superseded, else fsync'd.
  */
 void
-state_sync_attachments(const struct netd_config *conf)
+state_sync_attachments(const struct netd_live *lv)
 {
+	const struct netd_config *conf = lv->conf;
 	const struct node	*n;
 	char			 path[512];
 	size_t			 attached = 0;
 	int			 fd;
 
 	TAILQ_FOREACH(n, &conf->nodes, entry)
-		if (n->kind == NODE_VM && n->attached)
+		if (n->kind == NODE_VM && live_node(lv, n)->attached)
 			attached++;
 	state_path(conf, "attachments", path, sizeof(path));
 	if (lines > 2 * attached + 16)
-		state_save_attachments(conf);
+		state_save_attachments(lv);
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
 		if (fsync(fd) == -1)
 			log_warn("fsync %s", path);
@@ -161,12 +164,13 @@ state_sync_attachments(const struct netd_config *conf)
 }
 
 /*
- * Put VMs back where kubsd-net attach left them.  An entry naming a VM
- * or chain the configuration no longer has is dropped with a warning.
- * Returns the number applied.
+ * Put VMs back where kubsd-net attach left them (conf is being built;
+ * lv, its live state, says which were).  An entry naming a VM or chain
+ * the configuration no longer has is dropped with a warning.  Returns
+ * the number applied.
  */
 int
-state_load_attachments(struct netd_config *conf)
+state_load_attachments(struct netd_config *conf, struct netd_live *lv)
 {
 	struct node	*n;
 	char		 path[512], line[256], vm[128], chain[128];
@@ -192,7 +196,7 @@ state_load_attachments(struct netd_config *conf)
 		}
 		free(n->chain_name);
 		n->chain_name = strcmp(chain, "none") ? xstrdup(chain) : NULL;
-		n->attached = 1;
+		live_node(lv, n)->attached = 1;
 		applied++;
 	}
 	fclose(fp);

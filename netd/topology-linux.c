@@ -38,6 +38,7 @@
 
 #include "kubsd.h"
 #include "link.h"
+#include "live.h"
 #include "log.h"
 #include "state.h"
 #include "topology.h"
@@ -339,7 +340,7 @@ apply_node(struct link_ctx *ctx, const struct node *n)
  * is 2: an uplink configured by them keeps its own route so.
  */
 static void
-host_forwarding6(struct netd_config *conf)
+host_forwarding6(const struct netd_config *conf)
 {
 	const struct node	*n;
 	char			 path[128], v[16];
@@ -361,9 +362,13 @@ host_forwarding6(struct netd_config *conf)
 		state_sysctl_set(conf, "net/ipv6/conf/all/forwarding", "1");
 }
 
-/* What the uplinks' interfaces have now: every segment's default. */
-static void
-read_uplink_mtus(struct link_ctx *ctx, struct netd_config *conf)
+/*
+ * What the uplinks' interfaces have now: every segment's default.  Part
+ * of building a configuration (as kubsd-netd starts or reloads), not of
+ * applying it.
+ */
+void
+topo_read_mtus(struct link_ctx *ctx, struct netd_config *conf)
 {
 	struct node		*n;
 	struct link_state	 st;
@@ -383,12 +388,12 @@ read_uplink_mtus(struct link_ctx *ctx, struct netd_config *conf)
 }
 
 int
-topo_apply(struct link_ctx *ctx, struct netd_config *conf)
+topo_apply(struct link_ctx *ctx, struct netd_live *lv)
 {
-	struct node	*n;
-	int		 made;
+	const struct netd_config *conf = lv->conf;
+	const struct node	*n;
+	int			 made;
 
-	read_uplink_mtus(ctx, conf);
 	host_forwarding6(conf);
 	link_set_create_group(ctx, KUBSD_IFGROUP);
 	/* Uplinks and gateways first: their bridges hold the ports. */
@@ -400,7 +405,7 @@ topo_apply(struct link_ctx *ctx, struct netd_config *conf)
 		if ((made = apply_node(ctx, n)) == -1)
 			return -1;
 		else if (made && n->kind == NODE_GATEWAY)
-			n->relinked = 1;
+			live_node(lv, n)->relinked = 1;
 	return 0;
 }
 

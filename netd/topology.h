@@ -22,9 +22,14 @@
 
 struct link_ctx;
 struct netd_config;
+struct netd_live;
 struct node;
 
-int	topo_apply(struct link_ctx *, struct netd_config *);
+/* the uplinks' interfaces' MTUs, into conf as it is built */
+void	topo_read_mtus(struct link_ctx *, struct netd_config *);
+/* lv's configuration made so; gateways whose ports were made anew are
+ * marked relinked */
+int	topo_apply(struct link_ctx *, struct netd_live *);
 int	topo_reattach(struct link_ctx *, const struct node *);
 int	topo_remove_stale(struct link_ctx *, const struct netd_config *);
 int	topo_remove_node(struct link_ctx *, const struct node *);

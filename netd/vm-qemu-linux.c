@@ -490,7 +490,7 @@ qemu_user(const struct node *n, uid_t *uid, gid_t *gid, char *err,
 static int
 qemu_start(struct vm *vm, char *err, size_t len)
 {
-	struct node	*n = vm_node(vm);
+	const struct node *n = vm_node(vm);
 	char		 tmpl[PATH_MAX / 2], **argv = NULL;
 	uid_t		 uid;
 	gid_t		 gid, kvmgid = 0;

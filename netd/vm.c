@@ -17,7 +17,7 @@
 /*
  * The VM lifecycle, independent of the driver: stopped -> starting ->
  * ready -> stopping -> stopped.  A VM's port carries nothing until its
- * agent says "ready" (node->unready, as for gateways: compile_vm()
+ * agent says "ready" (node_live's unready, as for gateways: compile_vm()
  * blocks it), and is blocked again the moment its process ends.
  * What follows an end that no stop asked for is the restart policy's.
  */
@@ -38,6 +38,7 @@
 
 #include "daemon.h"
 #include "kubsd.h"
+#include "live.h"
 #include "log.h"
 #include "vm.h"
 
@@ -98,11 +99,11 @@ vm_running(void)
 }
 
 /* The definition, in the configuration of the moment. */
-struct node *
+const struct node *
 vm_node(const struct vm *vm)
 {
 	const struct netd	*d = vd;
-	struct node		*n;
+	const struct node	*n;
 
 	if (d == NULL || d->conf == NULL || (n = node_find(d->conf, vm->name)) == NULL ||
 	    n->kind != NODE_VM)
@@ -112,30 +113,32 @@ vm_node(const struct vm *vm)
 
 /* Every VM's port is let through only while its agent is ready. */
 void
-vm_gate(struct netd_config *conf)
+vm_gate(struct netd_live *lv)
 {
-	struct vm	*vm;
-	struct node	*n;
+	struct vm		*vm;
+	const struct node	*n;
 
 	TAILQ_FOREACH(vm, &vms, entry)
-		if ((n = node_find(conf, vm->name)) != NULL)
-			n->unready = vm->state != VM_READY;
+		if ((n = node_find(lv->conf, vm->name)) != NULL)
+			live_node(lv, n)->unready = vm->state != VM_READY;
 }
 
 static void
 set_state(struct vm *vm, enum vm_state s)
 {
-	struct node	*n = vm_node(vm);
-	int		 was;
+	const struct node	*n = vm_node(vm);
+	struct node_live	*nl;
+	int			 was;
 
 	if (vm->state != s)
 		log_debug("vm %s: %s", vm->name, vm_state_name(s));
 	vm->state = s;
 	if (n == NULL)
 		return;
-	was = n->unready;
-	n->unready = s != VM_READY;
-	if (was != n->unready)
+	nl = live_node(vd->live, n);
+	was = nl->unready;
+	nl->unready = s != VM_READY;
+	if (was != nl->unready)
 		netd_gate_changed(vd);
 }
 
@@ -222,7 +225,7 @@ on_agent(evutil_socket_t fd, short ev, void *arg)
 void
 vm_agent_line(struct vm *vm, const char *line)
 {
-	struct node	*n;
+	const struct node *n;
 
 	if (strncmp(line, "ready", 5) == 0) {
 		if (vm->state == VM_STARTING) {
@@ -298,10 +301,11 @@ on_agent_retry(evutil_socket_t fd, short ev, void *arg)
 }
 
 static int
-start_checks(const char *name, struct node **np, char *err, size_t len)
+start_checks(const char *name, const struct node **np, char *err,
+    size_t len)
 {
-	struct vm	*vm;
-	struct node	*n;
+	struct vm		*vm;
+	const struct node	*n;
 
 	n = node_find(vd->conf, name);
 	if (n == NULL || n->kind != NODE_VM) {
@@ -325,7 +329,7 @@ start_checks(const char *name, struct node **np, char *err, size_t len)
 int
 vm_start(const char *name, char *err, size_t len)
 {
-	struct node	*n;
+	const struct node *n;
 	struct vm	*vm;
 	struct timespec	 t0, t1;
 
@@ -334,7 +338,7 @@ vm_start(const char *name, char *err, size_t len)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	vm = vm_new(name);
 	vm->state = VM_STARTING;
-	n->unready = 1;
+	live_node(vd->live, n)->unready = 1;
 	if (vm->drv->start(vm, err, len) == -1) {
 		vm_free(vm);
 		return -1;
@@ -452,7 +456,7 @@ wants_restart(const struct vm *vm, const struct node *n, int failed)
 void
 vm_exited(struct vm *vm, int failed)
 {
-	struct node	*n = vm_node(vm);
+	const struct node *n = vm_node(vm);
 	char		 name[sizeof(vm->name)], err[256];
 	int		 restarts = vm->restarts, again;
 
@@ -480,12 +484,12 @@ vm_exited(struct vm *vm, int failed)
 
 /* netd started: the VMs that outlived the last one are ours again. */
 void
-vm_adopt_all(struct netd_config *conf)
+vm_adopt_all(struct netd_live *lv)
 {
-	struct node	*n;
-	struct vm	*vm;
+	const struct node	*n;
+	struct vm		*vm;
 
-	TAILQ_FOREACH(n, &conf->nodes, entry) {
+	TAILQ_FOREACH(n, &lv->conf->nodes, entry) {
 		if (n->kind != NODE_VM || n->driver != DRIVER_QEMU)
 			continue;
 		vm = vm_new(n->name);
@@ -494,7 +498,7 @@ vm_adopt_all(struct netd_config *conf)
 			vm_free(vm);
 			continue;
 		}
-		n->unready = 1;
+		live_node(lv, n)->unready = 1;
 		vm->started = (long long)time(NULL);
 		log_info("vm %s: adopted (pid %ld)", n->name, (long)vm->pid);
 		timer_ms(vm, 0);
@@ -504,7 +508,7 @@ vm_adopt_all(struct netd_config *conf)
 void
 vm_autostart(void)
 {
-	struct node	*n;
+	const struct node *n;
 	char		 err[256];
 
 	TAILQ_FOREACH(n, &vd->conf->nodes, entry)

@@ -40,7 +40,7 @@ rules_recompile(struct ruleset *rs, const struct node *n, struct anchor *old)
 	*old = *a;
 	memset(a, 0, sizeof(*a));
 	anchor_init(a, n, ANCHOR_VM);
-	compile_vm(a, n);
+	compile_vm(a, n, rs->gate);
 	anchor_shrink(a);
 	return a;
 }

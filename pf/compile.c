@@ -84,8 +84,16 @@ rule_protos(struct rule *r, int p1, int p2)
 		r->protos[r->nprotos++] = p2;
 }
 
+/* Every node passes its traffic (kubsd-net, the tests, the goldens). */
 struct ruleset *
 rules_compile(const struct netd_config *conf)
+{
+	return rules_compile_gated(conf, NULL);
+}
+
+struct ruleset *
+rules_compile_gated(const struct netd_config *conf,
+    const struct node_gate *gate)
 {
 	struct ruleset		*rs;
 	const struct node	*n;
@@ -95,6 +103,7 @@ rules_compile(const struct netd_config *conf)
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		count++;
 	rs = xcalloc(1, sizeof(*rs));
+	rs->gate = gate;
 	rs->group = KUBSD_IFGROUP;
 	rs->group_name = KUBSD_IFGROUP_NAME;
 	rs->anchors = xcalloc(count, sizeof(*rs->anchors));
@@ -116,7 +125,7 @@ rules_compile(const struct netd_config *conf)
 			break;
 		case NODE_VM:
 			anchor_init(a, n, ANCHOR_VM);
-			compile_vm(a, n);
+			compile_vm(a, n, gate);
 			break;
 		}
 		anchor_shrink(a);

@@ -32,34 +32,36 @@ static void	 compile_ident(struct anchor *, const struct node *);
 
 /* Why VM n's port carries nothing now; NULL: it carries its traffic. */
 const char *
-compile_vm_blocked(const struct node *n)
+compile_vm_blocked(const struct node_gate *gate, const struct node *n)
 {
 	const struct node	*g;
 
 	if (n->up == NULL)
 		return "offline";
-	if (n->unready)
+	if (!node_passes(gate, n))
 		return "vm not ready";	/* its agent has not said so */
 	/*
 	 * A chain carries nothing until every gateway on it is ready, nor
 	 * while its uplink's interface is down.
 	 */
 	for (g = n->up; g != NULL; g = g->up)
-		if (g->kind == NODE_GATEWAY && g->unready)
+		if (g->kind == NODE_GATEWAY && !node_passes(gate, g))
 			return "chain not ready";
-		else if (g->kind == NODE_UPLINK && g->if_down)
+		else if (g->kind == NODE_UPLINK && !node_passes(gate, g))
 			return "uplink down";
 	return NULL;
 }
 
+/* gate: what passes now (a running daemon's); NULL: every node does */
 void
-compile_vm(struct anchor *a, const struct node *n)
+compile_vm(struct anchor *a, const struct node *n,
+    const struct node_gate *gate)
 {
 	struct rule		*r;
 	const char		*blocked;
 	size_t			 i, first;
 
-	blocked = compile_vm_blocked(n);
+	blocked = compile_vm_blocked(gate, n);
 	if (blocked != NULL) {
 		r = rule_add(a, RK_FILTER, RV_BLOCK, RD_BOTH);
 		r->comment = blocked;

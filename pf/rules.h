@@ -158,6 +158,7 @@ struct anchor {
 };
 
 struct ruleset {
+	const struct node_gate	*gate;		/* live state; NULL: all pass */
 	unsigned		 group;		/* Linux interface group */
 	const char		*group_name;	/* OpenBSD interface group */
 	struct anchor		*anchors;
@@ -167,6 +168,9 @@ struct ruleset {
 
 /* compile.c (rules_free: anchor.c) */
 struct ruleset		*rules_compile(const struct netd_config *);
+/* what a running daemon has: the nodes that pass, asked (kubsd.h) */
+struct ruleset		*rules_compile_gated(const struct netd_config *,
+			    const struct node_gate *);
 void			 rules_free(struct ruleset *);
 const struct anchor	*rules_anchor(const struct ruleset *, const char *);
 
@@ -199,8 +203,10 @@ void			 compile_dns(struct anchor *, const struct node *);
 int			 compile_role_egress(struct anchor *, const struct node *);
 
 /* compile_vm.c */
-void			 compile_vm(struct anchor *, const struct node *);
-const char		*compile_vm_blocked(const struct node *);
+void			 compile_vm(struct anchor *, const struct node *,
+			    const struct node_gate *);
+const char		*compile_vm_blocked(const struct node_gate *,
+			    const struct node *);
 void			 compile_firewall(struct anchor *, const struct fw_rules *);
 
 /* emit_pf.c: only: an anchor name, NULL: all */

@@ -55,7 +55,7 @@ one_run(const char *file, int target, FILE *out)
 			emit_nft(out, rs, NULL);
 		rules_free(rs);
 	} else if (target == T_DOT)
-		print_dot(out, conf, 0);
+		print_dot(out, conf, NULL);
 	fflush(out);
 	config_free(conf);
 	return now_ms() - t0;
