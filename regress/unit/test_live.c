@@ -24,12 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kubsd.h"
 #include "live.h"
 #include "rules.h"
 #include "check.h"
+#include "conf_load.h"
 
 static const char conf_text[] =
     "uplink \"wan\" { interface \"eth0\" }\n"
@@ -74,22 +74,9 @@ main(void)
 	struct netd_config	*conf;
 	struct netd_live	*lv;
 	const struct node	*n;
-	char			 path[] = "/tmp/kubsd-test-live.XXXXXX";
 	char			*offline, *gated, *printed, *again, *dot;
-	int			 fd;
 
-	if ((fd = mkstemp(path)) == -1 ||
-	    write(fd, conf_text, sizeof(conf_text) - 1) == -1) {
-		perror(path);
-		return 1;
-	}
-	close(fd);
-	conf = parse_config(path);
-	unlink(path);
-	if (conf == NULL || graph_build(conf) != 0) {
-		fprintf(stderr, "FAIL: the configuration does not load\n");
-		return 1;
-	}
+	conf = conf_load(conf_text);
 	lv = live_new(conf);
 	CHECK(lv->n == 4, "%zu nodes live", lv->n);
 	TAILQ_FOREACH(n, &conf->nodes, entry)

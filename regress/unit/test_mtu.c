@@ -26,6 +26,7 @@
 
 #include "kubsd.h"
 #include "check.h"
+#include "conf_load.h"
 
 static const char conf_text[] =
     "uplink \"wan\" { interface \"eth0\" }\n"
@@ -57,22 +58,7 @@ mtu_of(const struct netd_config *conf, const char *name)
 int
 main(void)
 {
-	struct netd_config	*conf;
-	char			 path[] = "/tmp/kubsd-test-mtu.XXXXXX";
-	int			 fd;
-
-	if ((fd = mkstemp(path)) == -1 ||
-	    write(fd, conf_text, sizeof(conf_text) - 1) == -1) {
-		perror(path);
-		return 1;
-	}
-	close(fd);
-	conf = parse_config(path);
-	unlink(path);
-	if (conf == NULL || graph_build(conf) != 0) {
-		fprintf(stderr, "FAIL: the configuration does not load\n");
-		return 1;
-	}
+	struct netd_config	*conf = conf_load(conf_text);
 
 	/* The uplink's MTU not known (netd has not read it): defaults. */
 	CHECK(mtu_of(conf, "wan") == 0, "wan %d", mtu_of(conf, "wan"));

@@ -27,6 +27,7 @@
 #include "kubsd.h"
 #include "vm.h"
 #include "check.h"
+#include "conf_load.h"
 
 static const char conf_text[] =
     "pool 10.66.0.0/16\n"
@@ -59,29 +60,6 @@ has_sub(char **v, const char *sub)
 		if (strstr(v[i], sub) != NULL)
 			return 1;
 	return 0;
-}
-
-static struct netd_config *
-load(void)
-{
-	char			 path[] = "/tmp/kubsd-vm.XXXXXX";
-	struct netd_config	*conf;
-	FILE			*fp;
-	int			 fd;
-
-	if ((fd = mkstemp(path)) == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		perror("mkstemp");
-		exit(1);
-	}
-	fputs(conf_text, fp);
-	fclose(fp);
-	conf = parse_config(path);
-	unlink(path);
-	if (conf == NULL || graph_build(conf) != 0) {
-		fprintf(stderr, "FAIL: the configuration does not load\n");
-		exit(1);
-	}
-	return conf;
 }
 
 static void
@@ -151,7 +129,7 @@ filt(const char *in, const char *want)
 int
 main(void)
 {
-	struct netd_config	*conf = load();
+	struct netd_config	*conf = conf_load(conf_text);
 
 	test_argv(conf);
 	config_free(conf);
