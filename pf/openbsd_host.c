@@ -46,12 +46,14 @@ struct port_at {
 static struct {
 	const struct netd_config	*conf;	/* NULL: not started */
 	struct obsd_units		 u;
+	struct obsd_units		 prev;	/* before the last apply */
 	struct obsd_plan		 ran;	/* the last full plan */
 	struct port_at			*at;
 	size_t				 nat;
 	const char			*bindir;	/* tests: stubs */
 	const char			*root;		/* tests: files */
 	char				 record[1024];
+	char				 units[1024];
 	char				 error[512];
 } host;
 
@@ -115,7 +117,6 @@ obsd_host_apply(const struct netd_config *conf)
 	struct obsd_plan	 p = { NULL, 0 };
 	struct ruleset		*rs;
 	const struct node	*n;
-	char			 units[1024];
 	int			 reload = host.conf != NULL, rv;
 
 	if ((rs = rules_compile(conf)) == NULL) {
@@ -123,25 +124,28 @@ obsd_host_apply(const struct netd_config *conf)
 		    "rules");
 		return -1;
 	}
-	snprintf(units, sizeof(units), "%s%s/%s", host.root != NULL ?
-	    host.root : "", conf->statedir, OBSD_UNITS_FILE);
+	snprintf(host.units, sizeof(host.units), "%s%s/%s", host.root !=
+	    NULL ? host.root : "", conf->statedir, OBSD_UNITS_FILE);
 	snprintf(host.record, sizeof(host.record), "%s%s/%s", host.root !=
 	    NULL ? host.root : "", conf->statedir, OBSD_RAN_FILE);
 	if (!reload)
 		unlink(host.record);
-	obsd_units_free(&host.u);
-	obsd_units_alloc(&host.u, rs, units);
-	if (obsd_units_save(&host.u, units) == -1)
-		log_warn("%s", units);
+	obsd_units_free(&host.prev);
+	host.prev = host.u;
+	obsd_units_alloc(&host.u, rs, host.units);
+	if (obsd_units_save(&host.u, host.units) == -1)
+		log_warn("%s", host.units);
 	obsd_plan_full(&p, conf, rs, &host.u);
 	rules_free(rs);
 	rv = host_exec(&p, reload);
 	obsd_plan_free(&host.ran);
 	host.ran = p;
-	host.conf = conf;
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		if (n->kind == NODE_VM)
 			port_note(n);
+	/* a reload that failed keeps the configuration it replaced */
+	if (rv == 0 || !reload)
+		host.conf = conf;
 	return rv;
 }
 
@@ -151,17 +155,21 @@ int
 obsd_host_load(const struct ruleset *rs)
 {
 	struct obsd_plan	 p = { NULL, 0 };
+	struct obsd_units	 u;
 	size_t			 i;
 	int			 rv;
 
 	if (host.conf == NULL)
 		return 0;
+	/* rs may have nodes that are new (a reload): the units it will get */
+	obsd_units_alloc(&u, rs, host.units);
 	for (i = 0; i < rs->nanchors; i++)
 		if (rs->anchors[i].kind != ANCHOR_BASE)
 			obsd_plan_anchor(&p, host.conf->statedir,
-			    &rs->anchors[i], &host.u);
+			    &rs->anchors[i], &u);
 	rv = host_exec(&p, 1);
 	obsd_plan_free(&p);
+	obsd_units_free(&u);
 	return rv;
 }
 
@@ -215,11 +223,32 @@ obsd_host_move(const struct node *n)
 	return rv;
 }
 
+/* A unit that another interface of the configuration now holds. */
+static int
+unit_held(const char *unit, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < host.u.n; i++)
+		if (strcmp(host.u.v[i].name, unit) == 0 &&
+		    strcmp(host.u.v[i].key, key) != 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A dropped node's interface: its unit from before the reload, unless a
+ * node of the new configuration was given it.
+ */
 static void
 plan_destroy(struct obsd_plan *p, enum obsd_kind k, const char *key)
 {
-	const char	*unit = obsd_unit(&host.u, k, key);
+	const char	*unit = obsd_unit(&host.prev, k, key);
 
+	if (unit == NULL)
+		unit = obsd_unit(&host.u, k, key);
+	else if (unit_held(unit, key))
+		return;
 	if (unit != NULL)
 		obsd_plan_run(p, "ifconfig", unit, "destroy", NULL);
 }

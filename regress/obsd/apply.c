@@ -20,13 +20,14 @@
  * prints, against the programs in -b DIR (stubs that record their argv;
  * never the real ones: -b is required).
  *
- *	apply [-Hnu] [-a VM:CHAIN] -b DIR -r ROOT [-R RECORD] -f CONF
+ *	apply [-HLnu] [-a VM:CHAIN] -b DIR -r ROOT [-R RECORD] -f CONF
  *
  * -a	an attach: VM moves to CHAIN ("none": offline); the plan is its
  *	veb port and anchor only
  * -H	through kubsd-netd's backend (pf/openbsd_host.c) as the daemon
  *	calls it: the full plan (topo_apply), then with -a the attach
  *	(loader_load_anchors, then topo_reattach)
+ * -L	with -H: then a reload of the same configuration
  * -n	print the plan (as -t openbsd prints it) and run nothing
  * -r	the root the plan's files are written under
  * -R	the record file of the steps that ran
@@ -46,7 +47,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: apply [-Hnu] [-a vm:chain] -b dir -r root "
+	fprintf(stderr, "usage: apply [-HLnu] [-a vm:chain] -b dir -r root "
 	    "[-R record] -f conf\n");
 	exit(2);
 }
@@ -105,9 +106,13 @@ plan_attach(struct obsd_plan *p, struct netd_config *conf,
 	return 0;
 }
 
-/* As kubsd-netd: start, then an attach (the loader's, the topology's). */
+/*
+ * As kubsd-netd: start, then an attach (the loader's, the topology's),
+ * then a reload (the loader's, the topology's).
+ */
 static int
-host(struct netd_config *conf, const struct obsd_exec *x, char *attach)
+host(struct netd_config *conf, const struct obsd_exec *x, char *attach,
+    int reload)
 {
 	struct ruleset		*rs = NULL;
 	const struct anchor	*a, *none = NULL;
@@ -117,13 +122,21 @@ host(struct netd_config *conf, const struct obsd_exec *x, char *attach)
 	obsd_host_test(x->bindir, x->root);
 	if (obsd_host_apply(conf) == -1)
 		return -1;
-	if (attach == NULL)
+	if (attach != NULL) {
+		if ((n = move(conf, attach, &rs, &a)) == NULL)
+			rv = -1;
+		else
+			rv = obsd_host_anchors(&none, &a, 1) == -1 ||
+			    obsd_host_move(n) == -1 ? -1 : 0;
+		rules_free(rs);
+		if (rv == -1)
+			return -1;
+	}
+	if (!reload)
 		return 0;
-	if ((n = move(conf, attach, &rs, &a)) == NULL)
-		rv = -1;
-	else
-		rv = obsd_host_anchors(&none, &a, 1) == -1 ||
-		    obsd_host_move(n) == -1 ? -1 : 0;
+	if ((rs = rules_compile(conf)) == NULL)
+		return -1;
+	rv = obsd_host_load(rs) == -1 || obsd_host_apply(conf) == -1 ? -1 : 0;
 	rules_free(rs);
 	return rv;
 }
@@ -139,11 +152,13 @@ main(int argc, char *argv[])
 	char			*attach = NULL;
 	const char		*file = NULL;
 	int			 ch, print = 0, teardown = 0, rv = 0, daemon = 0;
+	int			 reload = 0;
 
 	memset(&x, 0, sizeof(x));
-	while ((ch = getopt(argc, argv, "a:b:f:Hnr:R:u")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:f:HLnr:R:u")) != -1) {
 		switch (ch) {
 		case 'H': daemon = 1; break;
+		case 'L': reload = 1; break;
 		case 'a': attach = optarg; break;
 		case 'b': x.bindir = optarg; break;
 		case 'f': file = optarg; break;
@@ -162,7 +177,7 @@ main(int argc, char *argv[])
 		return 2;
 	obsd_units_alloc(&u, rs, NULL);
 	if (daemon)
-		rv = host(conf, &x, attach);
+		rv = host(conf, &x, attach, reload);
 	else if (attach != NULL)
 		rv = plan_attach(&p, conf, &u, attach);
 	else

@@ -123,6 +123,33 @@ t_obsd_apply() {
 	t_obsd_apply_attach "$d" design vault:clear attach-vault
 	t_obsd_apply_fail "$d" design
 	t_obsd_apply_daemon "$d" design work:tor attach-work
+	t_obsd_apply_reload "$d" vmlayer
+}
+
+# A reload through the backend: the anchors (the loader's call), then
+# the plan again without its boot steps: only ifconfig and pfctl -a run,
+# no disk is made again, vmd and the VMs are left alone.
+t_obsd_apply_reload() {
+	local d=$1 name=$2 t=$TMP/apply-reload sd
+	rm -rf "$t"; stubs "$t/bin"
+	sd=$(sed -n 's|^pfctl -a kubsd/\([^ ]*\) -f \(.*\)/pf/\1\.pf$|\2|p' \
+	    "$d/$name.openbsd.ok" | head -n 1)
+	mkdir -p "$t/root$sd"
+	if ! (cd "$d" && "$ROOT/$APPLY" -H -L -b "$t/bin" -r "$t/root" \
+	    -f "$name.conf") >"$TMP/out" 2>&1; then
+		fail_out obsd/apply-reload "the backend failed" "$TMP/out"
+		return
+	fi
+	plan_cmds "$d/$name.openbsd.ok" >"$t/start"
+	{ cat "$t/start"; grep '^pfctl -a ' "$t/start"
+	  grep -E '^(ifconfig|pfctl -a) ' "$t/start"; } >"$t/want"
+	if grep -q '^vmctl start' "$t/start" && cmp -s "$t/want" "$t/bin/log"
+	then
+		ok obsd/apply-reload
+	else
+		fail obsd/apply-reload "a reload ran other commands" "$t/want" \
+		    "$t/bin/log"
+	fi
 }
 
 # Through kubsd-netd's backend (pf/openbsd_host.c, behind load.h and
