@@ -22,15 +22,25 @@
 #include <stddef.h>
 
 #include "kubsd.h"
+#include "live.h"
 #include "rules.h"
 #include "openbsd.h"
 #include "topology.h"
 
-int
-topo_apply(struct link_ctx *ctx, struct netd_config *conf)
+/* The uplinks' MTUs stay the kernel's (if_mtu 0): veb(4) takes its
+ * ports' own. */
+void
+topo_read_mtus(struct link_ctx *ctx, struct netd_config *conf)
 {
 	(void)ctx;
-	return obsd_host_apply(conf);
+	(void)conf;
+}
+
+int
+topo_apply(struct link_ctx *ctx, struct netd_live *lv)
+{
+	(void)ctx;
+	return obsd_host_apply(lv->conf);
 }
 
 int
