@@ -249,9 +249,9 @@ obj-asan/unit/%: regress/unit/%.c $(wildcard regress/unit/*.h) $(TESTOBJS_ASAN)
 obj-asan/net/%: regress/net/%.c $(TESTOBJS_ASAN)
 	@mkdir -p $(@D)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
-# The OpenBSD executor, on Linux (regress/obsd/group.sh: stub programs).
-obj-asan/obsd/apply: regress/obsd/apply.c obj-asan/pf/openbsd_exec.o \
-	    obj-asan/pf/openbsd_host.o \
+# The OpenBSD backend, on Linux (regress/obsd/group.sh: stub programs).
+obj-asan/obsd/apply: regress/obsd/apply.c \
+	    $(call objs,obj-asan,$(LOAD_SRCS_openbsd) $(NETD_SRCS_openbsd)) \
 	    $(call libs,obj-asan,rules kubsd)
 	@mkdir -p $(@D)
 	$(ASAN_CC) $(KCFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $^

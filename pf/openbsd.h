@@ -141,8 +141,10 @@ void		 obsd_plan_attach(struct obsd_plan *,
 		    const struct netd_config *, const struct obsd_units *,
 		    const struct node *, const char *oldveb);
 
-/* openbsd_veb.c: one veb's hostname.if text; a port's lines */
+/* openbsd_veb.c: one veb's hostname.if text and file; a port's lines */
 char		*obsd_veb_text(const struct netd_config *,
+		    const struct obsd_units *, const struct node *owner);
+void		 obsd_veb_file(struct obsd_plan *, const struct netd_config *,
 		    const struct obsd_units *, const struct node *owner);
 const char	*obsd_node_veb(const struct obsd_units *, const struct node *);
 void		 obsd_port_steps(struct obsd_plan *, const char *veb,

@@ -217,12 +217,9 @@ plan_veb_file(struct obsd_plan *p, const struct netd_config *conf,
     const struct obsd_units *u, const char *veb)
 {
 	const struct node	*owner = veb_owner(conf, u, veb);
-	char			 path[64];
 
-	if (owner == NULL)
-		return;
-	snprintf(path, sizeof(path), "/etc/hostname.%s", veb);
-	obsd_plan_file(p, path, path, obsd_veb_text(conf, u, owner));
+	if (owner != NULL)
+		obsd_veb_file(p, conf, u, owner);
 }
 
 /*

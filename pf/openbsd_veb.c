@@ -207,8 +207,9 @@ hn_tap(struct obsd_plan *p, const struct obsd_units *u, const char *key)
 	hn_close(p, f, &buf, tap);
 }
 
-static void
-hn_veb(struct obsd_plan *p, const struct netd_config *conf,
+/* The file step of a segment's veb (none if its owner has none). */
+void
+obsd_veb_file(struct obsd_plan *p, const struct netd_config *conf,
     const struct obsd_units *u, const struct node *owner)
 {
 	const char	*veb = hn_vebunit(u, owner);
@@ -240,5 +241,5 @@ obsd_hostname_files(struct obsd_plan *f, const struct netd_config *conf,
 			hn_vport(f, u, n);
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		if (n->kind != NODE_VM)
-			hn_veb(f, conf, u, n);
+			obsd_veb_file(f, conf, u, n);
 }

@@ -24,9 +24,10 @@
  *
  * -a	an attach: VM moves to CHAIN ("none": offline); the plan is its
  *	veb port and anchor only
- * -H	through kubsd-netd's backend (pf/openbsd_host.c) as the daemon
- *	calls it: the full plan (topo_apply), then with -a the attach
- *	(loader_load_anchors, then topo_reattach)
+ * -H	through kubsd-netd's OpenBSD backend (load-openbsd.c,
+ *	topology-openbsd.c) as the daemon calls it: the full plan
+ *	(topo_apply), then with -a the attach (loader_load_anchors,
+ *	then topo_reattach)
  * -L	with -H: then a reload of the same configuration
  * -n	print the plan (as -t openbsd prints it) and run nothing
  * -r	the root the plan's files are written under
@@ -40,9 +41,12 @@
 #include <unistd.h>
 
 #include "kubsd.h"
+#include "live.h"
+#include "load.h"
 #include "log.h"
 #include "rules.h"
 #include "openbsd.h"
+#include "topology.h"
 
 static void
 usage(void)
@@ -107,37 +111,41 @@ plan_attach(struct obsd_plan *p, struct netd_config *conf,
 }
 
 /*
- * As kubsd-netd: start, then an attach (the loader's, the topology's),
- * then a reload (the loader's, the topology's).
+ * As kubsd-netd calls the backend through load.h and topology.h: start
+ * (topo_apply), then an attach (loader_load_anchors, topo_reattach),
+ * then a reload (loader_load_full, topo_apply).
  */
 static int
 host(struct netd_config *conf, const struct obsd_exec *x, char *attach,
     int reload)
 {
+	struct netd_live	 lv;
+	struct loader		*l = loader_open();
 	struct ruleset		*rs = NULL;
 	const struct anchor	*a, *none = NULL;
 	struct node		*n;
-	int			 rv;
+	int			 rv = 0;
 
+	memset(&lv, 0, sizeof(lv));
+	lv.conf = conf;
 	obsd_host_test(x->bindir, x->root);
-	if (obsd_host_apply(conf) == -1)
-		return -1;
-	if (attach != NULL) {
-		if ((n = move(conf, attach, &rs, &a)) == NULL)
+	if (topo_apply(NULL, &lv) == -1)
+		rv = -1;
+	if (rv == 0 && attach != NULL) {
+		if ((n = move(conf, attach, &rs, &a)) == NULL ||
+		    loader_load_anchors(l, rs, &none, &a, 1) == -1 ||
+		    topo_reattach(NULL, n) == -1)
 			rv = -1;
-		else
-			rv = obsd_host_anchors(&none, &a, 1) == -1 ||
-			    obsd_host_move(n) == -1 ? -1 : 0;
 		rules_free(rs);
-		if (rv == -1)
-			return -1;
+		rs = NULL;
 	}
-	if (!reload)
-		return 0;
-	if ((rs = rules_compile(conf)) == NULL)
-		return -1;
-	rv = obsd_host_load(rs) == -1 || obsd_host_apply(conf) == -1 ? -1 : 0;
+	if (rv == 0 && reload && ((rs = rules_compile(conf)) == NULL ||
+	    loader_load_full(l, rs) == -1 || topo_apply(NULL, &lv) == -1))
+		rv = -1;
+	if (rv == -1)
+		fprintf(stderr, "apply: %s\n", loader_error(l));
 	rules_free(rs);
+	loader_close(l);
 	return rv;
 }
 
