@@ -95,13 +95,39 @@ obsd_plan_run(struct obsd_plan *p, const char *prog, ...)
 /*
  * "prog arg LINE" for each line of text: a hostname.if(5) file's lines
  * as netstart(8) passes them to ifconfig, words split at blanks, a
- * "quoted word" one word.
+ * "quoted word" one word, an inet line's mask named (hn_words).
  */
+/*
+ * netstart(8)'s reading of "inet ADDR MASK" and "inet6 ADDR PREFIXLEN":
+ * a second word after the address is named, or ifconfig would take it
+ * for a destination (broadcast) address.
+ */
+static char **
+hn_words(char **w, size_t *n, char **out)
+{
+	const char	*name = NULL;
+	size_t		 i, k = 0;
+
+	if (*n >= 5 && strcmp(w[2], "inet") == 0)
+		name = "netmask";
+	else if (*n >= 5 && strcmp(w[2], "inet6") == 0)
+		name = "prefixlen";
+	if (name == NULL)
+		return w;
+	for (i = 0; i < *n && k + 1 < OBSD_MAXARGS; i++) {
+		if (i == 4)
+			out[k++] = (char *)name;
+		out[k++] = w[i];
+	}
+	*n = k;
+	return out;
+}
+
 static void
 plan_words(struct obsd_plan *p, const char *prog, const char *arg,
     char *q)
 {
-	char	*w[OBSD_MAXARGS];
+	char	*w[OBSD_MAXARGS], *nw[OBSD_MAXARGS], **wp;
 	size_t	 n = 0;
 
 	w[n++] = (char *)prog;
@@ -120,8 +146,10 @@ plan_words(struct obsd_plan *p, const char *prog, const char *arg,
 		if (*q != '\0')
 			*q++ = '\0';
 	}
-	if (n > 2)
-		plan_argv(p, w, n);
+	if (n > 2) {
+		wp = hn_words(w, &n, nw);
+		plan_argv(p, wp, n);
+	}
 }
 
 void
