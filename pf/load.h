@@ -20,8 +20,10 @@
  *
  * The rule loader: puts a compiled ruleset into the kernel, atomically.
  * One backend per host: load-nft-linux.c (libnftables, tables "inet
- * kubsd" and "bridge kubsd"); an OpenBSD one would drive the
- * kubsd anchors.  Only kubsd's own tables or anchors are ever touched.
+ * kubsd" and "bridge kubsd"); load-openbsd.c, the anchors kubsd/NODE
+ * with pfctl(8) (openbsd.h: the host plan's steps; there each anchor is
+ * its own transaction).  Only kubsd's own tables or anchors are ever
+ * touched.
  *
  * Every call is one transaction: it is applied entirely or not at all.
  * On failure they return -1 and loader_error() tells why.

@@ -19,8 +19,9 @@
  * file or anchor ("==> WHAT <==", as head(1) prints them): the pf.conf
  * lines, the hostname.if(5) files, one anchor kubsd/NODE each, vm.conf,
  * rc.conf.local and sysctl.conf lines, the rc.d(8) script, and the
- * commands that bring it up.  Everything kubsd would do on OpenBSD is
- * here, so that the golden files show all of it.
+ * commands that bring it up.  The plan is data (openbsd_step.c): what
+ * is printed here is what kubsd-netd on OpenBSD runs (openbsd_host.c),
+ * step by step, so that the golden files show all it does.
  */
 #include <stdio.h>
 #include <stdlib.h>
