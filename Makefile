@@ -96,7 +96,8 @@ NETD_PKGS = jansson libevent libnftables libmnl libnftnl
 # kubsd-net, the CLI (netd/ctl.h): requests to kubsd-netd, the offline
 # commands on a configuration, and leaktest (netd/leaktest.h).
 NET_SRCS = netd/kubsdnet.c netd/capture.c netd/leaktest.c \
-	   netd/leaktest_print.c $(NET_SRCS_$(PLATFORM))
+	   netd/leaktest_print.c netd/leaktest_vm.c netd/probe_wire.c \
+	   $(NET_SRCS_$(PLATFORM))
 NET_SRCS_linux = netd/leaktest-linux.c netd/probe-linux.c
 NET_LIBS = ctl rules link kubsd
 NET_PKGS = jansson
@@ -106,12 +107,14 @@ VM_SRCS	 = netd/kubsdvm.c $(VM_SRCS_$(PLATFORM))
 VM_SRCS_linux = netd/template_build-linux.c
 VM_LIBS	 = ctl vm kubsd
 VM_PKGS	 = jansson
-# kubsd-guest, inside a gateway (guest/guest.h).
+# kubsd-guest, inside a gateway (guest/guest.h); inside a VM, it sends
+# leaktest's probes with kubsd-net's code (netd/probe.h).
 GUEST_SRCS = guest/guest.c guest/bundle_check.c guest/bundle_read.c \
 	   guest/plan.c guest/role_tor.c guest/role_wg.c guest/status.c \
-	   guest/supervise.c $(GUEST_SRCS_$(PLATFORM))
+	   guest/supervise.c guest/prober.c netd/probe_wire.c \
+	   $(GUEST_SRCS_$(PLATFORM))
 GUEST_SRCS_linux = guest/acl-linux.c guest/apply-linux.c guest/proc-linux.c \
-	   guest/agent-linux.c guest/agent_relay.c
+	   guest/agent-linux.c guest/agent_relay.c netd/probe-linux.c
 GUEST_LIBS = link kubsd
 GUEST_PKGS = libevent libnftables libmnl
 
@@ -127,7 +130,8 @@ LIBSRCS_vm = $(VMLIB_SRCS)
 LIBEXTRA_kubsd = parse.o
 MAINS	 = netd/netd.c netd/kubsdnet.c guest/guest.c netd/kubsdvm.c
 # Tests, fuzzers and benchmarks link the programs' objects but their mains.
-TESTSRCS = $(filter-out $(MAINS),$(NETD_SRCS) $(NET_SRCS) $(GUEST_SRCS))
+TESTSRCS = $(sort $(filter-out $(MAINS),$(NETD_SRCS) $(NET_SRCS) \
+	   $(GUEST_SRCS)))
 ALL_LIBS = $(NETD_LIBS)
 
 # Objects of a source list in a build directory; archives of lib names.
@@ -262,10 +266,12 @@ obj-fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(call libs,obj-fuzz,ctl rules vm kubsd)
 	$(ASAN_CC) $(KCFLAGS) -fsanitize=fuzzer,address,undefined \
 	    -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	    $(LDFLAGS) -o $@ $^ $(call pkglibs,$(NET_PKGS))
+# what a VM's kubsd-guest probe says, and what it is told
+obj-fuzz/fuzz_probe: obj-fuzz/netd/probe_wire.o
 
 # Test helpers (packet capture and probes) for the integration tests,
 # on the capture and probe code kubsd-net leaktest uses.
-TOOLOBJS = obj/netd/capture.o obj/netd/probe-linux.o
+TOOLOBJS = obj/netd/capture.o obj/netd/probe-linux.o obj/netd/probe_wire.o
 tools: $(TOOLS)
 obj/tools/%: regress/tools/%.c $(TOOLOBJS)
 	@mkdir -p $(@D)

@@ -176,6 +176,8 @@ main(int argc, char *argv[])
 
 	if (argc > 1 && strcmp(argv[1], "agent") == 0)
 		return agent_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "probe") == 0)
+		return probe_main(argc - 1, argv + 1);
 	while ((ch = getopt(argc, argv, "dnr:v")) != -1) {
 		switch (ch) {
 		case 'd':

@@ -31,6 +31,7 @@
  * supervise.c		the role's daemon: start, watch, restart
  * agent-linux.c	kubsd-guest agent, inside a kubsd QEMU VM
  * agent_relay.c	its ssh channel: the host to the guest's sshd
+ * prober.c		kubsd-guest probe: leaktest's probes, inside a VM
  * guest.c		main, signals, reloading
  */
 #ifndef GUEST_H
@@ -118,6 +119,9 @@ struct agent {
 	int	 tcp;			/* to sshd, while relaying */
 };
 int		 agent_main(int, char *[]);
+
+/* prober.c: kubsd-guest probe */
+int		 probe_main(int, char *[]);
 
 /* agent_relay.c: org.kubsd.ssh.0 <-> the guest's sshd */
 void		 relay_from_host(struct agent *);

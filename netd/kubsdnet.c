@@ -363,19 +363,30 @@ ctl_leaktest(struct ctl_args *a)
 {
 	static struct leaktest	 lt;
 	const char		*text;
-	size_t			 len;
+	char			*vms;
+	size_t			 len, vmlen;
 	int			 jflag, rv;
 
 	if ((rv = leaktest_args(&lt, &jflag, a->argc, a->argv)) != 0)
 		return rv;
 	if (geteuid() != 0) {
 		fprintf(stderr, "kubsd-net: leaktest: needs root (captures, "
-		    "raw sockets, the vm's compartment)\n");
+		    "raw sockets, the vm's compartment or agent)\n");
 		return 2;
 	}
-	if (ask(CTL_STATUS, 0, 0, NULL, &text, &len) != 0)
+	/* the VMs' first: each reply reuses the reader's buffer */
+	if (ask(CTL_VM_STATUS, 0, 0, NULL, &text, &len) != 0)
 		return 2;
-	return leaktest_main(&lt, jflag, ctlfd, text, len);
+	if ((vms = malloc(len + 1)) == NULL) {
+		fprintf(stderr, "kubsd-net: leaktest: %s\n", strerror(errno));
+		return 2;
+	}
+	memcpy(vms, text, len);
+	vmlen = len;
+	rv = ask(CTL_STATUS, 0, 0, NULL, &text, &len) != 0 ? 2 :
+	    leaktest_main(&lt, jflag, ctlfd, text, len, vms, vmlen);
+	free(vms);
+	return rv;
 }
 
 static const struct run *

@@ -18,8 +18,9 @@
  * kubsd-net leaktest, Linux: captures on the host's interfaces (in the
  * namespace kubsd-net runs in, kubsd-netd's), probes from a child that
  * entered the VM's compartment (the network namespace kubsd-VM) with
- * setns(2).  The child reports each probe's result over a pipe; the
- * parent captures until the child is done, and a little longer.
+ * setns(2), or that has a QEMU VM's agent run them (leaktest_vm.c).
+ * The child reports each probe's result over a pipe; the parent
+ * captures until the child is done, and a little longer.
  */
 #include <sys/types.h>
 #include <sys/random.h>
@@ -49,12 +50,7 @@
 #include "link.h"
 
 #define LT_GRACEMS	500	/* capturing on after the last probe */
-
-struct lt_report {
-	uint32_t	 idx;
-	int32_t		 result;
-	char		 err[256];
-};
+#define LT_VMSLACKMS	15000	/* more time for probes from a VM */
 
 /* An interface of this namespace: its IPv4 address (af 0: none), MAC. */
 static int
@@ -163,98 +159,34 @@ lt_random(char *buf, size_t len)
 	return 0;
 }
 
-/* The compartment's interface with the VM's MAC. */
-static int
-vm_ifname(const uint8_t mac[6], char *buf, size_t len)
-{
-	struct sockaddr_ll	*sll;
-	struct ifaddrs		*ifa, *i;
-	int			 rv = -1;
-
-	if (getifaddrs(&ifa) == -1)
-		return -1;
-	for (i = ifa; i != NULL && rv == -1; i = i->ifa_next) {
-		if (i->ifa_addr == NULL ||
-		    i->ifa_addr->sa_family != AF_PACKET)
-			continue;
-		sll = (struct sockaddr_ll *)(void *)i->ifa_addr;
-		if (memcmp(sll->sll_addr, mac, 6) != 0)
-			continue;
-		snprintf(buf, len, "%s", i->ifa_name);
-		rv = 0;
-	}
-	freeifaddrs(ifa);
-	return rv;
-}
-
-static enum probe_result
-send_one(const struct leaktest *lt, const struct lt_probe *lp,
-    const char *ifname, struct probe *p)
-{
-	char	 spoof[INET6_ADDRSTRLEN];
-
-	if (probe_init(p, lp->tag) == -1) {
-		snprintf(p->err, sizeof(p->err), "bad tag");
-		return PROBE_ERROR;
-	}
-	if (lp->frame) {
-		if (ifname == NULL) {
-			snprintf(p->err, sizeof(p->err), "no interface with "
-			    "the vm's mac in %s", lt->netns);
-			return PROBE_ERROR;
-		}
-		p->ifname = ifname;
-		return probe_frame(p, &lp->src, &lp->dst, lp->dmac);
-	}
-	switch (lp->class) {
-	case LT_TCP:
-		p->waitms = lt->waitms;
-		return probe_tcp(p, &lp->dst, lp->dstlen);
-	case LT_ICMP:
-		p->waitms = lt->waitms;
-		return probe_icmp(p, &lp->dst, lp->dstlen);
-	case LT_DNS:
-		p->waitms = lt->waitms;
-		return probe_dns(p, &lp->dst, lp->dstlen, NULL);
-	case LT_SPOOF:
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&lp->src)->
-		    sin_addr, spoof, sizeof(spoof));
-		return probe_udp(p, &lp->dst, lp->dstlen, spoof);
-	default:
-		return probe_udp(p, &lp->dst, lp->dstlen, NULL);
-	}
-}
-
 /* The child: enter the compartment, send every probe, report. */
 static __attribute__((noreturn)) void
 prober(const struct leaktest *lt, int wfd)
 {
-	struct lt_report	 r;
+	const struct lt_probe	*lp;
 	struct probe		 p;
-	char			 ifname[IF_NAMESIZE];
+	enum probe_result	 r;
+	char			 ifname[IF_NAMESIZE], e[300];
 	int			 fd, saved, haveif;
 	size_t			 i;
 
-	signal(SIGPIPE, SIG_IGN);
 	if ((fd = netns_open(lt->netns)) == -1 ||
 	    netns_enter(fd, &saved) == -1) {
-		memset(&r, 0, sizeof(r));
-		r.idx = UINT32_MAX;
-		snprintf(r.err, sizeof(r.err), "%s: %s", lt->netns,
-		    strerror(errno));
-		(void)write(wfd, &r, sizeof(r));
+		snprintf(e, sizeof(e), "%s: %s", lt->netns, strerror(errno));
+		lt_report(wfd, UINT32_MAX, PROBE_ERROR, e);
 		_exit(1);
 	}
-	haveif = vm_ifname(lt->vmmac, ifname, sizeof(ifname)) == 0;
+	haveif = probe_ifbymac(lt->vmmac, ifname, sizeof(ifname)) == 0;
 	for (i = 0; i < lt->nprobes; i++) {
-		memset(&r, 0, sizeof(r));
-		r.idx = (uint32_t)i;
-		r.result = (int32_t)send_one(lt, &lt->probes[i],
-		    haveif ? ifname : NULL, &p);
-		if (r.result == PROBE_ERROR)
-			snprintf(r.err, sizeof(r.err), "%s", p.err);
-		if (write(wfd, &r, sizeof(r)) != (ssize_t)sizeof(r))
-			_exit(1);
+		lp = &lt->probes[i];
+		if (lp->s.how == PROBE_HOW_FRAME && !haveif) {
+			snprintf(e, sizeof(e), "no interface with the vm's "
+			    "mac in %s", lt->netns);
+			lt_report(wfd, (uint32_t)i, PROBE_ERROR, e);
+			continue;
+		}
+		r = probe_send(&p, &lp->s, ifname, lt->waitms);
+		lt_report(wfd, (uint32_t)i, r, r == PROBE_ERROR ? p.err : "");
 	}
 	_exit(0);
 }
@@ -280,7 +212,7 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	for (i = 0; i < c->lt->nprobes; i++) {
 		p = &c->lt->probes[i];
 		n = (size_t)snprintf(want, sizeof(want), "%s%s", CAP_TAGMARK,
-		    p->tag);
+		    p->s.tag);
 		if (strncmp(pk.tag, want, n) == 0 &&
 		    (pk.tag[n] == '\0' || pk.tag[n] == '.'))
 			p->seen |= (uint32_t)1 << c->ifidx;
@@ -368,10 +300,15 @@ lt_run(struct leaktest *lt, char *msg, size_t len)
 	}
 	if (pid == 0) {
 		close(pp[0]);
+		signal(SIGPIPE, SIG_IGN);
+		if (lt->exec[0] != '\0')
+			lt_vmprober(lt, pp[1]);
 		prober(lt, pp[1]);
 	}
 	close(pp[1]);
-	deadline = now_ms() + (long)(lt->nprobes + 4) * lt->waitms + 5000;
+	/* a VM under emulation starts its prober slowly */
+	deadline = now_ms() + (long)(lt->nprobes + 4) * lt->waitms + 5000 +
+	    (lt->exec[0] != '\0' ? LT_VMSLACKMS : 0);
 	for (;;) {
 		pfd[0].fd = stop == -1 ? pp[0] : -1;
 		pfd[0].events = POLLIN;
@@ -383,7 +320,7 @@ lt_run(struct leaktest *lt, char *msg, size_t len)
 			break;
 		if (now_ms() >= deadline) {
 			snprintf(msg, len, "probes from %s did not finish",
-			    lt->netns);
+			    lt->exec[0] != '\0' ? lt->vm : lt->netns);
 			kill(pid, SIGKILL);
 			break;
 		}

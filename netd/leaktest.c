@@ -17,6 +17,8 @@
 /*
  * kubsd-net leaktest: the plan and the verdicts.
  *
+ * Probes are sent from inside the VM: from its compartment (driver
+ * netns), or by kubsd-guest probe, run by the agent of a QEMU VM.
  * From kubsd-netd's status (nodes and chains), for one VM: the
  * interfaces to capture (the VM's port, every port and segment bridge
  * of the gateways on its chain, the ports of its segment neighbours,
@@ -209,10 +211,13 @@ add_probe(struct leaktest *lt, enum lt_class class, const char *name,
 	p = &lt->probes[lt->nprobes++];
 	memset(p, 0, sizeof(*p));
 	p->class = class;
+	p->s.how = class == LT_TCP ? PROBE_HOW_TCP : class == LT_ICMP ?
+	    PROBE_HOW_ICMP : class == LT_DNS ? PROBE_HOW_DNS :
+	    class == LT_SPOOF ? PROBE_HOW_SPOOF : PROBE_HOW_UDP;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(p->tag, sizeof(p->tag), "%s-%s", lt->run, name);
+	snprintf(p->s.tag, sizeof(p->s.tag), "%s-%s", lt->run, name);
 	snprintf(p->target, sizeof(p->target), "%s", dst);
-	p->dstlen = probe_addr(dst, port, NULL, &p->dst);
+	p->s.dstlen = probe_addr(dst, port, NULL, &p->s.dst);
 	p->expect = expect;
 	p->result = PROBE_ERROR;
 	return p;
@@ -279,9 +284,9 @@ plan_host(struct leaktest *lt, const struct lt_host *host, json_t *nodes,
 			    "host-bridge" : "host-uplink", s, LT_UDPPORT,
 			    bit(0))) == NULL)
 				return lt_error("too many probes");
-			p->frame = 1;
-			memcpy(p->dmac, mac, 6);
-			set_src(&p->src, vmaddr, AF_INET);
+			p->s.how = PROBE_HOW_FRAME;
+			memcpy(p->s.dmac, mac, 6);
+			set_src(&p->s.src, vmaddr, AF_INET);
 		}
 		break;		/* the host's addresses: one uplink is enough */
 	}
@@ -309,10 +314,10 @@ plan_neighbours(struct leaktest *lt, json_t *nodes, const char *first,
 		if ((p = add_probe(lt, LT_VM, name, js(n, "address"),
 		    LT_UDPPORT, bit(0))) == NULL)
 			return lt_error("too many probes");
-		p->frame = 1;
-		if (parse_mac(js(n, "mac"), p->dmac) == -1)
-			memset(p->dmac, 0xff, 6);
-		set_src(&p->src, vmaddr, AF_INET);
+		p->s.how = PROBE_HOW_FRAME;
+		if (parse_mac(js(n, "mac"), p->s.dmac) == -1)
+			memset(p->s.dmac, 0xff, 6);
+		set_src(&p->s.src, vmaddr, AF_INET);
 	}
 	return 0;
 }
@@ -387,17 +392,50 @@ offline_frames(struct leaktest *lt)
 	linklocal(lt->vmmac, ll, sizeof(ll));
 	for (i = 0; i < lt->nprobes; i++) {
 		p = &lt->probes[i];
-		if (p->frame)
+		if (p->s.how == PROBE_HOW_FRAME)
 			continue;
-		p->frame = 1;
-		memset(p->dmac, 0xff, 6);
-		set_src(&p->src, p->dst.ss_family == AF_INET6 ? ll : NULL,
-		    p->dst.ss_family);
+		p->s.how = PROBE_HOW_FRAME;
+		memset(p->s.dmac, 0xff, 6);
+		set_src(&p->s.src, p->s.dst.ss_family == AF_INET6 ? ll : NULL,
+		    p->s.dst.ss_family);
 	}
 }
 
+/*
+ * Where the probes are sent from: a compartment (driver netns) the
+ * host has, or a QEMU VM that runs, whose agent runs them (its exec
+ * socket, from kubsd-vm's status of the VMs).
+ */
 static int
-plan(struct leaktest *lt, const struct lt_host *host, json_t *root)
+plan_source(struct leaktest *lt, const struct lt_host *host, json_t *vm,
+    json_t *vms)
+{
+	json_t		*v;
+	const char	*dir;
+
+	if (jis(vm, "driver", "netns")) {
+		compartment_netns(lt->vm, lt->netns, sizeof(lt->netns));
+		if (host->has_compartment(lt->netns) != 1)
+			return lt_error("vm \"%s\" has no compartment",
+			    lt->vm);
+		return 0;
+	}
+	if ((v = find_named(vms, lt->vm)) == NULL || jis(v, "state",
+	    "stopped"))
+		return lt_error("vm \"%s\" is not running", lt->vm);
+	if (!jis(v, "state", "ready"))
+		return lt_error("vm \"%s\" is not ready: %s", lt->vm,
+		    js(v, "state") != NULL ? js(v, "state") : "?");
+	if ((dir = js(v, "dir")) == NULL || (size_t)snprintf(lt->exec,
+	    sizeof(lt->exec), "%s/exec.sock", dir) >= sizeof(lt->exec))
+		return lt_error("vm \"%s\": no exec socket for its agent",
+		    lt->vm);
+	return 0;
+}
+
+static int
+plan(struct leaktest *lt, const struct lt_host *host, json_t *root,
+    json_t *vms)
 {
 	json_t		*nodes = json_object_get(root, "nodes");
 	json_t		*vm, *chain = NULL, *first = NULL, *uplink = NULL, *n;
@@ -409,10 +447,8 @@ plan(struct leaktest *lt, const struct lt_host *host, json_t *root)
 
 	if ((vm = find_named(nodes, lt->vm)) == NULL || !is_vm(vm))
 		return lt_error("no vm \"%s\"", lt->vm);
-	compartment_netns(lt->vm, lt->netns, sizeof(lt->netns));
-	if (!jis(vm, "driver", "netns") ||
-	    host->has_compartment(lt->netns) != 1)
-		return lt_error("vm \"%s\" has no compartment", lt->vm);
+	if (plan_source(lt, host, vm, vms) != 0)
+		return 2;
 	if (parse_mac(js(vm, "mac"), lt->vmmac) == -1)
 		return lt_error("vm \"%s\": no mac in the status", lt->vm);
 	if (add_if(lt, js(vm, "interface"), "vm port") != 0)
@@ -457,17 +493,17 @@ plan(struct leaktest *lt, const struct lt_host *host, json_t *root)
 	    v6 ? fwd : bit(0))) == NULL)
 		return lt_error("too many probes");
 	if (!v6) {		/* below IP, past any missing route */
-		p->frame = 1;
-		memset(p->dmac, 0xff, 6);
+		p->s.how = PROBE_HOW_FRAME;
+		memset(p->s.dmac, 0xff, 6);
 		if (first != NULL)
-			parse_mac(js(first, "down_mac"), p->dmac);
+			parse_mac(js(first, "down_mac"), p->s.dmac);
 		linklocal(lt->vmmac, ll, sizeof(ll));
-		set_src(&p->src, ll, AF_INET6);
+		set_src(&p->s.src, ll, AF_INET6);
 	}
 	if ((p = add_probe(lt, LT_SPOOF, "spoof", lt->target, LT_UDPPORT,
 	    bit(0))) == NULL)
 		return lt_error("too many probes");
-	spoof_src(vmaddr, &p->src);
+	spoof_src(vmaddr, &p->s.src);
 	if (plan_neighbours(lt, nodes, first != NULL ? js(first, "name") :
 	    NULL, vmaddr) != 0 ||
 	    plan_host(lt, host, nodes, vmaddr, bridge) != 0)
@@ -475,7 +511,7 @@ plan(struct leaktest *lt, const struct lt_host *host, json_t *root)
 	if (chain == NULL)
 		offline_frames(lt);
 	for (i = 0; i < lt->nprobes; i++)
-		if (lt->probes[i].dstlen == 0)
+		if (lt->probes[i].s.dstlen == 0)
 			return lt_error("probe %s: bad address \"%s\"",
 			    lt->probes[i].name, lt->probes[i].target);
 	return 0;
@@ -492,22 +528,29 @@ leaktest_probe(struct leaktest *lt, const char *name)
 	return NULL;
 }
 
-/* Plan from kubsd-netd's status text: 0, or 2 after a message. */
+/*
+ * Plan from kubsd-netd's status texts, of the nodes and of the VMs
+ * (vmtext NULL: none run): 0, or 2 after a message.
+ */
 int
 leaktest_plan(struct leaktest *lt, const char *text, size_t len,
-    const struct lt_host *host)
+    const char *vmtext, size_t vmlen, const struct lt_host *host)
 {
 	json_error_t	 err;
-	json_t		*root;
+	json_t		*root, *vms = NULL;
 	int		 rv;
 
 	if ((root = json_loadb(text, len, 0, &err)) == NULL ||
-	    !json_is_object(root)) {
+	    !json_is_object(root) || (vmtext != NULL && ((vms =
+	    json_loadb(vmtext, vmlen, 0, &err)) == NULL ||
+	    !json_is_array(vms)))) {
 		json_decref(root);
+		json_decref(vms);
 		return lt_error("bad status from kubsd-netd");
 	}
-	rv = plan(lt, host, root);
+	rv = plan(lt, host, root, vms);
 	json_decref(root);
+	json_decref(vms);
 	return rv;
 }
 
@@ -517,7 +560,7 @@ leaktest_plan(struct leaktest *lt, const char *text, size_t len,
  */
 int
 leaktest_main(struct leaktest *lt, int jflag, int ctlfd, const char *text,
-    size_t len)
+    size_t len, const char *vmtext, size_t vmlen)
 {
 	char		 msg[256];
 	size_t		 i;
@@ -527,7 +570,8 @@ leaktest_main(struct leaktest *lt, int jflag, int ctlfd, const char *text,
 		return lt_error("%s", msg);
 	if (lt_random(lt->run, sizeof(lt->run)) == -1)
 		return lt_error("no random tag");
-	if ((rv = leaktest_plan(lt, text, len, &lt_host_linux)) != 0)
+	if ((rv = leaktest_plan(lt, text, len, vmtext, vmlen,
+	    &lt_host_linux)) != 0)
 		return rv;
 	if (lt_run(lt, msg, sizeof(msg)) == -1)
 		return lt_error("%s", msg);

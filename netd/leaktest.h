@@ -23,7 +23,9 @@
  * leaktest.c plans the test from kubsd-netd's status (which interfaces
  * to capture, which probes to send, where each may appear in clear);
  * leaktest-linux.c runs it (captures in kubsd-netd's namespace, probes
- * from the compartment); leaktest_print.c judges and prints the result.
+ * from the compartment, or from inside a QEMU VM: kubsd-guest probe
+ * run by the VM's agent); leaktest_print.c judges and prints the
+ * result.
  */
 #ifndef LEAKTEST_H
 #define LEAKTEST_H
@@ -53,12 +55,7 @@ struct lt_if {
 struct lt_probe {
 	char			 name[LT_NAMELEN];	/* "tcp", "vm-other" */
 	enum lt_class		 class;
-	char			 tag[LT_NAMELEN + 16];	/* RUN-NAME */
-	struct sockaddr_storage	 dst;
-	socklen_t		 dstlen;
-	struct sockaddr_storage	 src;	/* spoof, frame: af 0 unset */
-	int			 frame;	/* sent below IP to dmac */
-	uint8_t			 dmac[6];
+	struct probe_spec	 s;	/* what is sent; tag RUN-NAME */
 	char			 target[KADDR_STRLEN];	/* printable */
 	uint32_t		 expect;	/* bits: lt_if indexes */
 	uint32_t		 seen;
@@ -68,7 +65,8 @@ struct lt_probe {
 
 struct leaktest {
 	char		 vm[LT_NAMELEN];
-	char		 netns[LT_NAMELEN + 8];	/* kubsd-VM */
+	char		 netns[LT_NAMELEN + 8];	/* kubsd-VM, or "" */
+	char		 exec[108];	/* a QEMU VM's agent: exec.sock */
 	uint8_t		 vmmac[6];
 	char		 chain[LT_NAMELEN];	/* "none": offline */
 	char		 path[256];	/* "gw-a (sys-net) -> wan" */
@@ -80,6 +78,13 @@ struct leaktest {
 	size_t		 nifs;
 	struct lt_probe	 probes[LT_MAXPROBE];
 	size_t		 nprobes;
+};
+
+/* A probe's result, from the prober to lt_run(); idx UINT32_MAX: failed. */
+struct lt_report {
+	uint32_t	 idx;
+	int32_t		 result;
+	char		 err[256];
 };
 
 /*
@@ -99,9 +104,11 @@ struct lt_host {
  * probe that could not be tested)
  */
 int	 leaktest_args(struct leaktest *, int *, int, char **);
+/* the status of the nodes, then of the VMs (kubsd-vm status -j) */
 int	 leaktest_plan(struct leaktest *, const char *, size_t,
-	    const struct lt_host *);
-int	 leaktest_main(struct leaktest *, int, int, const char *, size_t);
+	    const char *, size_t, const struct lt_host *);
+int	 leaktest_main(struct leaktest *, int, int, const char *, size_t,
+	    const char *, size_t);
 struct lt_probe	*leaktest_probe(struct leaktest *, const char *);
 
 /* leaktest_print.c */
@@ -115,6 +122,10 @@ void		 leaktest_print_table(const struct leaktest *);
 void		 leaktest_print_json(const struct leaktest *, int);
 void		 leaktest_report_leaks(const struct leaktest *);
 void		 leaktest_report_untested(const struct leaktest *);
+
+/* leaktest_vm.c: the prober's reports; a QEMU VM's prober */
+void	 lt_report(int, uint32_t, enum probe_result, const char *);
+__attribute__((noreturn)) void lt_vmprober(const struct leaktest *, int);
 
 /* leaktest-linux.c */
 extern const struct lt_host lt_host_linux;

@@ -47,6 +47,17 @@ leaktest_iflist(const struct leaktest *lt, uint32_t mask, char *buf, size_t len)
 	return buf;
 }
 
+/* Where the probes were sent from. */
+static const char *
+source(const struct leaktest *lt, char *buf, size_t len)
+{
+	if (lt->exec[0] != '\0')
+		snprintf(buf, len, "inside vm %s, by its agent", lt->vm);
+	else
+		snprintf(buf, len, "compartment %s", lt->netns);
+	return buf;
+}
+
 static const char *
 resultstr(const struct lt_probe *p)
 {
@@ -98,13 +109,14 @@ leaktest_status(const struct leaktest *lt)
 void
 leaktest_print_table(const struct leaktest *lt)
 {
-	char	 e[LT_MAXPROBE][512], s[LT_MAXPROBE][512], t[64];
+	char	 e[LT_MAXPROBE][512], s[LT_MAXPROBE][512], t[64], f[128];
 	int	 we = 13, ws = 7, wt = 6;
 	size_t	 i;
 
 	printf("leaktest %s: chain %s: %s\n", lt->vm, lt->chain, lt->path);
 	printf("target %s (tcp port %d), ipv6 %s, tags KTAG-%s-PROBE\n",
 	    lt->target, lt->port, lt->target6, lt->run);
+	printf("probes sent from %s\n", source(lt, f, sizeof(f)));
 	for (i = 0; i < lt->nprobes; i++) {
 		leaktest_iflist(lt, lt->probes[i].expect, e[i], sizeof(e[i]));
 		leaktest_iflist(lt, lt->probes[i].seen, s[i], sizeof(s[i]));
@@ -152,10 +164,12 @@ leaktest_print_json(const struct leaktest *lt, int nleaks)
 {
 	json_t	*root = json_object(), *ifs = json_array();
 	json_t	*probes = json_array(), *o;
-	char	 tag[128];
+	char	 tag[128], f[128];
 	size_t	 i;
 
 	json_object_set_new(root, "vm", json_string(lt->vm));
+	json_object_set_new(root, "from", json_string(source(lt, f,
+	    sizeof(f))));
 	json_object_set_new(root, "chain", json_string(lt->chain));
 	json_object_set_new(root, "path", json_string(lt->path));
 	json_object_set_new(root, "target", json_string(lt->target));
@@ -174,7 +188,7 @@ leaktest_print_json(const struct leaktest *lt, int nleaks)
 		const struct lt_probe *p = &lt->probes[i];
 
 		o = json_object();
-		snprintf(tag, sizeof(tag), "KTAG-%s", p->tag);
+		snprintf(tag, sizeof(tag), "KTAG-%s", p->s.tag);
 		json_object_set_new(o, "probe", json_string(p->name));
 		json_object_set_new(o, "class",
 		    json_string(classes[p->class]));

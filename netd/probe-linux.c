@@ -20,6 +20,7 @@
  * sent below IP (AF_PACKET) to a chosen MAC address.
  *
  * Every call sends one probe and says what happened; none exits.
+ * probe_send() sends the probe of a spec (probe_wire.c reads them).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -30,6 +31,7 @@
 #include <netpacket/packet.h>
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdarg.h>
 #include <poll.h>
 #include <stdint.h>
@@ -42,36 +44,6 @@
 #include "probe.h"
 
 #define MAXPKT	512
-
-static const char *const results[] = {
-	"sent", "connected", "refused", "timeout", "unreachable", "reply",
-	"error"
-};
-
-const char *
-probe_result_name(enum probe_result r)
-{
-	if ((size_t)r >= sizeof(results) / sizeof(results[0]))
-		return "error";
-	return results[r];
-}
-
-/* Tags hold [A-Za-z0-9_.-]: what capture.c reads back, and DNS labels. */
-int
-probe_validtag(const char *tag)
-{
-	size_t	 i;
-
-	if (tag == NULL || *tag == '\0' || strlen(tag) > 100)
-		return 0;
-	for (i = 0; tag[i] != '\0'; i++)
-		if (strchr("_.-", tag[i]) == NULL &&
-		    !(tag[i] >= 'A' && tag[i] <= 'Z') &&
-		    !(tag[i] >= 'a' && tag[i] <= 'z') &&
-		    !(tag[i] >= '0' && tag[i] <= '9'))
-			return 0;
-	return 1;
-}
 
 int
 probe_init(struct probe *p, const char *tag)
@@ -145,30 +117,6 @@ static unsigned int
 udpsum(uint32_t s)
 {
 	return fold(s) == 0 ? 0xffff : fold(s);
-}
-
-/* A numeric address and port (0 if not one); ifname scopes link-local. */
-socklen_t
-probe_addr(const char *s, int port, const char *ifname,
-    struct sockaddr_storage *ss)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		return sizeof(*sin);
-	}
-	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		if (ifname != NULL)
-			sin6->sin6_scope_id = if_nametoindex(ifname);
-		return sizeof(*sin6);
-	}
-	return 0;
 }
 
 static const char *
@@ -547,4 +495,57 @@ probe_raw6(struct probe *p, const struct sockaddr_storage *ss, socklen_t sl,
 	    (ssize_t)len)
 		return closed(s, sendfail(p, "sendto"));
 	return closed(s, PROBE_SENT);
+}
+
+enum probe_result
+probe_send(struct probe *p, const struct probe_spec *s, const char *ifname,
+    int waitms)
+{
+	char	 src[INET6_ADDRSTRLEN];
+
+	if (probe_init(p, s->tag) == -1) {
+		snprintf(p->err, sizeof(p->err), "bad tag");
+		return PROBE_ERROR;
+	}
+	if (s->how != PROBE_HOW_UDP && s->how != PROBE_HOW_SPOOF)
+		p->waitms = waitms;
+	switch (s->how) {
+	case PROBE_HOW_FRAME:
+		p->ifname = ifname;
+		return probe_frame(p, &s->src, &s->dst, s->dmac);
+	case PROBE_HOW_TCP:
+		return probe_tcp(p, &s->dst, s->dstlen);
+	case PROBE_HOW_ICMP:
+		return probe_icmp(p, &s->dst, s->dstlen);
+	case PROBE_HOW_DNS:
+		return probe_dns(p, &s->dst, s->dstlen, NULL);
+	case PROBE_HOW_SPOOF:
+		return probe_udp(p, &s->dst, s->dstlen, addrstr(&s->src, src,
+		    sizeof(src)));
+	default:
+		return probe_udp(p, &s->dst, s->dstlen, NULL);
+	}
+}
+
+int
+probe_ifbymac(const uint8_t mac[6], char *buf, size_t len)
+{
+	struct sockaddr_ll	*sll;
+	struct ifaddrs		*ifa, *i;
+	int			 rv = -1;
+
+	if (getifaddrs(&ifa) == -1)
+		return -1;
+	for (i = ifa; i != NULL && rv == -1; i = i->ifa_next) {
+		if (i->ifa_addr == NULL ||
+		    i->ifa_addr->sa_family != AF_PACKET)
+			continue;
+		sll = (struct sockaddr_ll *)(void *)i->ifa_addr;
+		if (sll->sll_halen != 6 || memcmp(sll->sll_addr, mac, 6) != 0)
+			continue;
+		snprintf(buf, len, "%s", i->ifa_name);
+		rv = 0;
+	}
+	freeifaddrs(ifa);
+	return rv;
 }

@@ -17,7 +17,7 @@
 # kubsd-net leaktest live, in a sandbox (regress/lib/sandbox.sh): the
 # host H runs kubsd-netd with sys-net gateways gw-a and gw-b (chains a,
 # b); VMs work and other on chain a, vault offline, and a qemu VM
-# tapvm (a tap, no compartment, no qemu) on chain a; six on chain b6
+# tapvm (a tap, never started) on chain a; six on chain b6
 # (gw-b, ipv6 yes).  leaktest must pass for work, six and vault, and
 # fail (exit 1, naming the probe) once the test opens a hole in netd's
 # bridge table, or exit 2 for a probe it could not test.  six carries
@@ -199,8 +199,8 @@ leaktest gw gw-a
 [ "$(rc gw)" = 2 ] && grep -q 'no vm "gw-a"' "$T/gw.err" &&
     ok "a gateway is not a vm: exit 2" || { fail "leaktest gw-a"; show gw; }
 leaktest tapvm tapvm
-[ "$(rc tapvm)" = 2 ] && grep -q '^kubsd-net: leaktest: vm "tapvm" has no compartment$' "$T/tapvm.err" &&
-    ok "a qemu vm: no compartment, exit 2" || { fail "leaktest tapvm"; show tapvm; }
+[ "$(rc tapvm)" = 2 ] && grep -q '^kubsd-net: leaktest: vm "tapvm" is not running$' "$T/tapvm.err" &&
+    ok "a qemu vm not started: not running, exit 2" || { fail "leaktest tapvm"; show tapvm; }
 leaktest usage -x work
 [ "$(rc usage)" = 2 ] && grep -q '^kubsd-net: usage: leaktest' "$T/usage.err" &&
     ok "usage: exit 2" || { fail "usage"; show usage; }

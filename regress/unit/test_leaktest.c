@@ -72,7 +72,13 @@ VM("layered", "sys-fw", "fw", "15")
 " \"upstream\":null,\"address\":null,\"chain\":\"none\"},"
 "{\"name\":\"tap\",\"kind\":\"vm\",\"interface\":\"kp-tap\","
 " \"state\":\"offline\",\"mac\":\"02:6b:00:00:00:19\",\"driver\":\"qemu\","
-" \"upstream\":null,\"address\":null,\"chain\":\"none\"}"
+" \"upstream\":null,\"address\":null,\"chain\":\"none\"},"
+"{\"name\":\"qvm\",\"kind\":\"vm\",\"interface\":\"kp-qvm\","
+" \"state\":\"attached\",\"mac\":\"02:6b:00:00:00:1a\",\"driver\":\"qemu\","
+" \"upstream\":\"sys-net\",\"address\":\"10.66.3.26\",\"chain\":\"clear\"},"
+"{\"name\":\"qboot\",\"kind\":\"vm\",\"interface\":\"kp-qboot\","
+" \"state\":\"attached\",\"mac\":\"02:6b:00:00:00:1b\",\"driver\":\"qemu\","
+" \"upstream\":\"sys-net\",\"address\":\"10.66.3.27\",\"chain\":\"clear\"}"
 "], \"chains\": ["
 "{\"name\":\"clear\",\"hops\":[\"sys-net\",\"wan\"],\"ipv6\":false},"
 "{\"name\":\"tor\",\"hops\":[\"sys-tor\",\"sys-net\",\"wan\"],\"ipv6\":false},"
@@ -81,6 +87,12 @@ VM("layered", "sys-fw", "fw", "15")
 "{\"name\":\"fw\",\"hops\":[\"sys-fw\",\"sys-tor\",\"sys-net\",\"wan\"],"
 " \"ipv6\":false}"
 "]}";
+
+/* kubsd-vm status -j: tap stopped, qvm ready, qboot starting. */
+static const char vmstatus[] =
+"[{\"name\":\"tap\",\"state\":\"stopped\",\"dir\":\"/var/kubsd/vms/tap\"},"
+" {\"name\":\"qvm\",\"state\":\"ready\",\"dir\":\"/var/kubsd/vms/qvm\"},"
+" {\"name\":\"qboot\",\"state\":\"starting\",\"dir\":\"/var/kubsd/vms/qboot\"}]";
 
 static int
 stub_compartment(const char *netns)
@@ -124,7 +136,8 @@ plan(struct leaktest *lt, const char *vm)
 	if (leaktest_args(lt, &j, 1, argv) != 0)
 		return -1;
 	snprintf(lt->run, sizeof(lt->run), "00000000");
-	return leaktest_plan(lt, status, sizeof(status) - 1, &stub);
+	return leaktest_plan(lt, status, sizeof(status) - 1, vmstatus,
+	    sizeof(vmstatus) - 1, &stub);
 }
 
 /* The expected path of a probe, as the table prints it. */
@@ -223,6 +236,9 @@ main(void)
 {
 	static struct leaktest	 lt;
 	struct lt_probe		*p;
+	struct probe_spec	 s;
+	char			 word[PROBE_WORDMAX], err[256];
+	size_t			 i;
 
 	check_path(&lt, "plain", "kp-plain,kd-sys-net,kp-sys-net,kb-wan,eth0");
 	CHECK(captures(&lt, "kb-sys-net") && captures(&lt, "kp-next"),
@@ -247,10 +263,11 @@ main(void)
 	CHECK(strcmp(expect(&lt, "ipv6"), "kp-v6,kd-sys-wg") == 0,
 	    "v6 ipv6: %s", expect(&lt, "ipv6"));
 	p = leaktest_probe(&lt, "ipv6");
-	CHECK(p != NULL && !p->frame && strcmp(p->target,
+	CHECK(p != NULL && p->s.how != PROBE_HOW_FRAME && strcmp(p->target,
 	    "64:ff9b::192.0.2.2") == 0, "v6: ipv6 probe routed to NAT64");
 	CHECK(plan(&lt, "work") == 0 && (p = leaktest_probe(&lt, "ipv6")) &&
-	    p->frame && p->dmac[5] == 0x03, "work: ipv6 as a frame to sys-wg");
+	    p->s.how == PROBE_HOW_FRAME && p->s.dmac[5] == 0x03,
+	    "work: ipv6 as a frame to sys-wg");
 
 	check_verdicts(&lt);
 
@@ -263,6 +280,18 @@ main(void)
 	CHECK(plan(&lt, "nosuch") == 2, "no such vm");
 	CHECK(plan(&lt, "sys-net") == 2, "a gateway is not a vm");
 	CHECK(plan(&lt, "nocomp") == 2, "no compartment");
-	CHECK(plan(&lt, "tap") == 2, "a qemu vm has no compartment");
+	CHECK(plan(&lt, "tap") == 2, "a qemu vm that does not run");
+	CHECK(plan(&lt, "qboot") == 2, "a qemu vm not ready");
+
+	/* A QEMU VM: the same plan, its probes sent by its agent. */
+	check_path(&lt, "qvm", "kp-qvm,kd-sys-net,kp-sys-net,kb-wan,eth0");
+	CHECK(strcmp(lt.exec, "/var/kubsd/vms/qvm/exec.sock") == 0 &&
+	    lt.netns[0] == '\0', "qvm: exec %s, netns %s", lt.exec, lt.netns);
+	CHECK(leaktest_probe(&lt, "vm-plain") != NULL, "qvm: no neighbour");
+	for (i = 0; i < lt.nprobes; i++)	/* kubsd-guest probe's words */
+		CHECK(probe_spec_fmt(&lt.probes[i].s, word, sizeof(word)) > 0 &&
+		    probe_spec_parse(word, &s, err, sizeof(err)) == 0 &&
+		    memcmp(&s, &lt.probes[i].s, sizeof(s)) == 0,
+		    "qvm: probe %s as a word: %s", lt.probes[i].name, word);
 	return failures != 0;
 }
