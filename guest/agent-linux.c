@@ -367,6 +367,9 @@ on_exec(int fd, const char *cmd)
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		close(p[0]);
+		/* else what the command leaves running holds the reply */
+		if (p[1] > 2)
+			close(p[1]);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}

@@ -25,8 +25,6 @@
  * that), and what it says is read strictly.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -88,28 +86,6 @@ vm_command(const struct leaktest *lt, char *buf, size_t len)
 	}
 	buf[o++] = '\n';
 	return o;
-}
-
-static int
-exec_connect(const char *path)
-{
-	struct sockaddr_un	 sun;
-	int			 fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 static int
@@ -192,7 +168,7 @@ lt_vmprober(const struct leaktest *lt, int wfd)
 
 	if ((len = vm_command(lt, cmd, sizeof(cmd))) == 0)
 		vm_fail(lt, wfd, "probes", "too many for one command line");
-	if ((fd = exec_connect(lt->exec)) == -1)
+	if ((fd = sock_connect(lt->exec)) == -1)
 		vm_fail(lt, wfd, lt->exec, strerror(errno));
 	if (write(fd, cmd, len) != (ssize_t)len)
 		vm_fail(lt, wfd, lt->exec, strerror(errno));
