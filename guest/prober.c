@@ -44,24 +44,6 @@ probe_usage(void)
 	return 1;
 }
 
-static int
-mac_arg(const char *s, uint8_t mac[6])
-{
-	unsigned int	 m[6];
-	char		 c;
-	int		 i;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3],
-	    &m[4], &m[5], &c) != 6)
-		return -1;
-	for (i = 0; i < 6; i++) {
-		if (m[i] > 0xff)
-			return -1;
-		mac[i] = (uint8_t)m[i];
-	}
-	return 0;
-}
-
 /* One probe: its result line. */
 static void
 probe_one(size_t idx, const char *word, const char *ifname, int waitms)
@@ -97,7 +79,7 @@ probe_main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "m:w:")) != -1) {
 		switch (ch) {
 		case 'm':
-			if (mac_arg(optarg, mac) == -1)
+			if (probe_mac(optarg, mac) == -1)
 				return probe_usage();
 			if (probe_ifbymac(mac, ifname, sizeof(ifname)) == 0)
 				ifp = ifname;

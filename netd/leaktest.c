@@ -165,15 +165,7 @@ is_vm(json_t *n)
 static int
 parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned int	 m[6];
-	int		 i;
-
-	if (s == NULL || sscanf(s, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2],
-	    &m[3], &m[4], &m[5]) != 6)
-		return -1;
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)m[i];
-	return 0;
+	return s == NULL ? -1 : probe_mac(s, mac);
 }
 
 /* The index of an interface to capture, added once; -1 when full. */

@@ -85,6 +85,7 @@ int		 probe_validtag(const char *);
 const char	*probe_result_name(enum probe_result);
 socklen_t	 probe_addr(const char *, int, const char *,
 		    struct sockaddr_storage *);
+int		 probe_mac(const char *, uint8_t[6]);
 int		 probe_spec_fmt(const struct probe_spec *, char *, size_t);
 int		 probe_spec_parse(const char *, struct probe_spec *, char *,
 		    size_t);

@@ -177,9 +177,9 @@ hexval(char c)
 	return -1;
 }
 
-/* xx:xx:xx:xx:xx:xx, exactly. */
-static int
-parse_mac(const char *w, uint8_t mac[6])
+/* xx:xx:xx:xx:xx:xx, exactly: 0, or -1. */
+int
+probe_mac(const char *w, uint8_t mac[6])
 {
 	int	 i, hi, lo;
 
@@ -234,7 +234,7 @@ probe_spec_parse(const char *word, struct probe_spec *s, char *err,
 	    s->dst.ss_family != AF_INET)) ||
 	    (s->how == PROBE_HOW_FRAME && s->src.ss_family == 0))
 		return bad(err, errlen, "needs a source", word);
-	if (s->how == PROBE_HOW_FRAME ? parse_mac(f[5], s->dmac) == -1 :
+	if (s->how == PROBE_HOW_FRAME ? probe_mac(f[5], s->dmac) == -1 :
 	    strcmp(f[5], "-") != 0)
 		return bad(err, errlen, "bad mac", f[5]);
 	return 0;
