@@ -17,12 +17,12 @@
 # kubsd-net leaktest of a QEMU VM, live: one boot of the AppVM "work" on
 # the real "minimal" template (regress/template/lib.sh caches it) in the
 # sandbox of regress/lib/sandbox.sh, on chain a (compartment gateways
-# gw-a and gw-b, chains a and b, as regress/net/leaktest.sh has them),
-# beside a compartment "other" on the same segment.
+# gw-qa and gw-qb, chains a and b, as regress/net/leaktest.sh has them),
+# beside a compartment "qother" on the same segment.
 #  - leaktest work passes, every probe sent from inside the VM by
 #    kubsd-guest probe through its agent, and captured where it belongs;
 #  - a hole in both layers (the host's bridge table for work's tap, and
-#    gw-a's own firewall): leaktest exits 1 naming the probe, which the
+#    gw-qa's own firewall): leaktest exits 1 naming the probe, which the
 #    capture shows out on the uplink;
 #  - kubsd-net attach of the running VM to chain b under a stream of
 #    tagged probes from inside: the same tap and QEMU, and every probe
@@ -48,7 +48,8 @@ for b in "$NETD" "$NET" "$VM" "$KCAP" "$PWD/kubsd-guest"; do
 done
 
 SB_PREFIX=q
-SB_COMPARTMENTS="gw-a gw-b other"
+# names of its own: it waits for the sandbox lock rather than skip
+SB_COMPARTMENTS="gw-qa gw-qb qother"
 . regress/lib/sandbox.sh
 FAILED=0
 
@@ -88,10 +89,10 @@ sb_http "hello from the test internet"
 chmod 755 "$T"		# QEMU's user must reach the state directory
 mkdir -p "$T/state/templates"
 ln -s "$TMPL" "$T/state/templates/minimal"
-{ sb_conf_head "$T/state" gw-a gw-b; cat <<EOF; } >"$T/netd.conf"
+{ sb_conf_head "$T/state" gw-qa gw-qb; cat <<EOF; } >"$T/netd.conf"
 template "minimal" { recipe minimal }
 vm "work" { template "minimal"; chain "a"; memory 192M }
-vm "other" { driver netns; chain "a" }
+vm "qother" { driver netns; chain "a" }
 EOF
 sb_start_netd && sb_wait_ready 30 ||
     { fail "netd starts"; cat "$T/netd.log"; exit 1; }
@@ -134,7 +135,7 @@ grep -q '^probes sent from inside vm work, by its agent$' "$T/work.out" &&
     fail "not sent from the vm"
 for p in tcp udp icmp; do
 	case $(row work $p) in
-	*kp-work,kd-gw-a,kp-gw-a,kb-wan,eth0*kp-work*kd-gw-a*kp-gw-a*eth0*ok)
+	*kp-work,kd-gw-qa,kp-gw-qa,kb-wan,eth0*kp-work*kd-gw-qa*kp-gw-qa*eth0*ok)
 		ok "$p probe from the vm crossed chain a to eth0" ;;
 	*) fail "$p probe not seen along the chain: $(row work $p)" ;;
 	esac
@@ -143,16 +144,16 @@ row work tcp | grep -q ' connected ' &&
     ok "the vm's tcp probe connected to the test internet" ||
     fail "tcp probe: $(row work tcp)"
 # blocked, and proven sent: seen on the tap only (frames by a raw socket)
-for p in dns ipv6 spoof vm-other host-bridge host-uplink; do
+for p in dns ipv6 spoof vm-qother host-bridge host-uplink; do
 	[ "$(row work $p | awk '{print $(NF-1), $NF}')" = "kp-work ok" ] &&
 	    ok "$p probe from the vm: seen on kp-work only" ||
 	    fail "$p probe: $(row work $p)"
 done
 
 # --- a hole in both layers: work's tap is let through on the host, and
-# gw-a forwards whatever comes
+# gw-qa forwards whatever comes
 inh nft insert rule bridge kubsd vmport_in iifname kp-work accept
-inns kubsd-gw-a nft insert rule inet kubsd_guest forward accept
+inns kubsd-gw-qa nft insert rule inet kubsd_guest forward accept
 leaktest hole -j -p 8080 work
 if [ "$(rc hole)" = 1 ] && python3 -c '
 import json, sys
@@ -169,16 +170,16 @@ else fail "both layers open: exit $(rc hole)"; show hole; fi
 h=$(inh nft -a list chain bridge kubsd vmport_in | sed -n \
     's/^[[:space:]]*iifname "kp-work" accept # handle \([0-9]*\)$/\1/p')
 inh nft delete rule bridge kubsd vmport_in handle "$h"
-h=$(inns kubsd-gw-a nft -a list chain inet kubsd_guest forward | sed -n \
+h=$(inns kubsd-gw-qa nft -a list chain inet kubsd_guest forward | sed -n \
     's/^[[:space:]]*accept # handle \([0-9]*\)$/\1/p')
-inns kubsd-gw-a nft delete rule inet kubsd_guest forward handle "$h"
+inns kubsd-gw-qa nft delete rule inet kubsd_guest forward handle "$h"
 
 # --- attach under a probe stream: old path or new, nothing between
 IFS0=$(inh ip -o link show dev kp-work | cut -d: -f1)
 PID=$(field pid)
 rm -f "$T/kcap.pid"
-inh "$KCAP" -i kp-work -i kd-gw-a -i kb-gw-a -i kp-gw-a -i kd-gw-b \
-    -i kb-gw-b -i kp-gw-b -i kp-other -i kb-wan -i eth0 \
+inh "$KCAP" -i kp-work -i kd-gw-qa -i kb-gw-qa -i kp-gw-qa -i kd-gw-qb \
+    -i kb-gw-qb -i kp-gw-qb -i kp-qother -i kb-wan -i eth0 \
     -f "udp or tcp or icmp" -p "$T/kcap.pid" -o "$T/stream.cap" \
     2>"$T/kcap.err" 9>&- &
 _i=0; while [ ! -s "$T/kcap.pid" ] && [ $_i -lt 100 ]; do
@@ -200,10 +201,10 @@ inside cat /tmp/stream.out >"$T/stream.out"
 check "the tap is the same (ifindex)" \
     test "$(inh ip -o link show dev kp-work | cut -d: -f1)" = "$IFS0"
 check "qemu was not restarted" test "$(field pid)" = "$PID"
-if python3 - "$T/stream.cap" "$RUN" <<'EOF'; then
+if python3 - "$T/stream.cap" "$RUN" "$T/stream.out" <<'EOF'; then
 import re, sys
-old = {"kd-gw-a", "kb-gw-a", "kp-gw-a"}
-new = {"kd-gw-b", "kb-gw-b", "kp-gw-b"}
+old = {"kd-gw-qa", "kb-gw-qa", "kp-gw-qa"}
+new = {"kd-gw-qb", "kb-gw-qb", "kp-gw-qb"}
 shared = {"kp-work", "kb-wan", "eth0"}
 seen = {}
 for line in open(sys.argv[1]):
@@ -217,12 +218,20 @@ for (i, k), ifs in sorted(seen.items()):
         bad.append("%d%s not from kp-work: %s" % (i, k, sorted(ifs)))
     if not (ifs <= old | shared or ifs <= new | shared):
         bad.append("%d%s off the old and new paths: %s" % (i, k, sorted(ifs)))
-    if ifs & {"kb-wan", "eth0"} and not ifs & {"kp-gw-a", "kp-gw-b"}:
+    if ifs & {"kb-wan", "eth0"} and not ifs & {"kp-gw-qa", "kp-gw-qb"}:
         bad.append("%d%s out without a gateway: %s" % (i, k, sorted(ifs)))
     if ifs & old:
         before.append(i)
     if ifs & new:
         after.append(i)
+# what the VM says it sent: two result lines a round, udp then tcp
+said = [l.split()[2] for l in open(sys.argv[3]) if l.startswith("probe ")]
+for n, r in enumerate(said):
+    k = "ut"[n % 2]
+    if r == ("sent" if k == "u" else "connected") and (n // 2, k) not in seen:
+        bad.append("%d%s %s but never captured" % (n // 2, k, r))
+if len(said) != 120:
+    bad.append("%d results from the vm, not 120" % len(said))
 print("# %d probes captured; old path %s, new path %s" % (len(seen),
       "%d-%d" % (min(before), max(before)) if before else "none",
       "%d-%d" % (min(after), max(after)) if after else "none"))
@@ -244,7 +253,7 @@ grep -q "tag=.*$RUN-[0-9]*-t" "$T/stream.cap" &&
 
 # after the attach: leaktest on chain b passes
 leaktest after -p 8080 work
-[ "$(rc after)" = 0 ] && row after udp | grep -q 'kd-gw-b.*kp-gw-b.*ok$' &&
+[ "$(rc after)" = 0 ] && row after udp | grep -q 'kd-gw-qb.*kp-gw-qb.*ok$' &&
     ok "leaktest work on chain b: no leak" ||
     { fail "leaktest after the attach: exit $(rc after)"; show after; }
 
