@@ -80,7 +80,7 @@ test_argv(struct netd_config *conf)
 	CHECK(!has(v, "-runas", NULL), "-runas cannot work with the sandbox");
 	CHECK(has(v, "-nodefaults", NULL) && has(v, "-display", "none"),
 	    "defaults or a display");
-	CHECK(has(v, "-accel", "tcg") && has(v, "-M", "q35") &&
+	CHECK(has(v, "-accel", "tcg,tb-size=32") && has(v, "-M", "q35") &&
 	    has(v, "-m", "192M"), "machine");
 	CHECK(has(v, "-snapshot", NULL) && has(v, "-no-reboot", NULL),
 	    "sealed: no -snapshot -no-reboot");
