@@ -414,7 +414,13 @@ child(const struct vm *vm, char **argv, int tapfd, uid_t uid, gid_t gid,
 		dup2(fd, 2);
 	}
 	dup2(open("/dev/null", O_RDONLY), 0);
-	if (dup2(tapfd, TAP_FD) == -1)
+	/*
+	 * dup2() onto itself keeps close-on-exec: a tap that is already
+	 * fd 3 (netd's lowest free one, as after an attach closed some)
+	 * would reach QEMU closed.
+	 */
+	if (tapfd == TAP_FD ? fcntl(tapfd, F_SETFD, 0) == -1 :
+	    dup2(tapfd, TAP_FD) == -1)
 		_exit(126);
 	syscall(SYS_close_range, TAP_FD + 1, ~0U, 0);
 	if (setgroups(kvmgid != 0, &kvmgid) == -1 || setgid(gid) == -1 ||
