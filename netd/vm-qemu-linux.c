@@ -655,6 +655,9 @@ qemu_release(struct vm *vm)
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/cred", vm->dir);
 	vm_rmtree(p);
+	/* the per-boot admin key pair: of no use once the boot is over */
+	snprintf(p, sizeof(p), "%s/vmkeys/%s", vm->statedir, vm->name);
+	vm_rmtree(p);
 	if (vm_node(vm) != NULL && vm_node(vm)->disposable)
 		vm_rmtree(vm->dir);
 }
