@@ -24,15 +24,24 @@
 # (regress/lib/testnet.sh: HTTP, DNS, a WireGuard server, a private Tor
 # network), with real gateways (regress/lib/gwconf.sh: sys-net, sys-tor,
 # sys-wg, sys-torvpn, each a compartment running kubsd-guest), the VM
-# "work" on chain tor and the offline "vault".  It shows the gateways
-# getting ready, a page fetched through Tor, work moved to chain vpn
-# and a page through WireGuard, the leaktest tables, then tears down
-# and checks that nothing is left behind.
+# "work" on chain tor, the offline "vault" and a real VM, "personal": a
+# QEMU AppVM (TCG without /dev/kvm) on chain tor, on the template
+# "minimal" (kernel and initramfs from the Debian mirror, built with
+# kubsd-vm template build and cached as regress/template/lib.sh caches
+# it for make check).  It shows the gateways getting ready, a page
+# fetched from work through Tor; kubsd-vm start personal returning once
+# the guest's agent is ready, kubsd-vm status, a page fetched from
+# inside personal through Tor; the leaktest tables, work moved to chain
+# vpn and a page through WireGuard; personal moved to chain vpn without
+# a restart, a page through WireGuard, kubsd-vm stop.  Last it tears
+# down and checks that nothing is left behind: no QEMU, tap, VM file or
+# key, compartment or rule.
 #
 set -eu
 cd "$(dirname "$0")/.."
 NETD=${KUBSD_NETD:-./kubsd-netd}
 NET=${KUBSD_NET:-./kubsd-net}
+VM=${KUBSD_VM:-./kubsd-vm}
 CONF=${KUBSD_CONF:-etc/netd.conf}
 NS=kubsd-demo-$$
 TMP=$(mktemp -d /tmp/kubsd-demo.XXXXXX)
@@ -45,6 +54,10 @@ SB_COMPARTMENTS="sys-net sys-tor sys-torvpn sys-wg work vault"
 
 cleanup() {
 	ip netns del "$NS" 2>/dev/null || true
+	# QEMUs outlive kubsd-netd on purpose: after a failure, end ours
+	for _p in "${T:-/nonexistent}"/state/vms/*.pid; do
+		[ -f "$_p" ] && kill -9 "$(cat "$_p")" 2>/dev/null
+	done
 	rm -rf "$TMP"
 	sb_cleanup
 }
@@ -90,6 +103,29 @@ for t in ip nsenter curl python3 nft tor wireguard-go wg; do
 		exit 0
 	fi
 done
+# The QEMU VM's template, before the sandbox's lock is taken: built
+# once per recipe, kubsd-guest and mirror state (the key of
+# regress/template/lib.sh), in the cache make check uses too.
+ROOT=$PWD
+. regress/template/lib.sh
+VMSKIP=
+command -v qemu-system-x86_64 >/dev/null || VMSKIP="no qemu-system-x86_64"
+getent passwd _kubsd-qemu >/dev/null || VMSKIP="no user _kubsd-qemu (make deps)"
+if [ -z "$VMSKIP" ]; then
+	heading "kubsd-vm template build minimal  (the QEMU VM's template, cached in $KUBSD_TEST_TEMPLATES)"
+	if TMPL=$(tmpl_cached minimal 2>"$TMP/tmpl.err"); then
+		if [ -s "$TMP/tmpl.out" ]; then cat "$TMP/tmpl.out"
+		else echo "built before, for this kubsd-guest and mirror state: $TMPL"; fi
+		sed -n '/^recipe/p;/^kernel/p;/sha256/p;/^content/p' "$TMPL/manifest"
+		echo "initramfs $(du -h "$TMPL/initrd.img" | cut -f 1)," \
+		    "kernel $(du -h "$TMPL/vmlinuz" | cut -f 1)," \
+		    "$(grep -c '^package' "$TMPL/manifest") Debian packages"
+	else
+		VMSKIP="the template did not build: $(tail -n 1 "$TMP/tmpl.err")"
+	fi
+fi
+[ -z "$VMSKIP" ] || heading "the QEMU VM: skipped ($VMSKIP)"
+
 sb_init || { heading "live: no sandbox (see above)"; exit 1; }
 if sb_busy; then
 	heading "live: skipped (a kubsd runs on this host)"
@@ -109,9 +145,88 @@ fetch() {	# $1: compartment, $2: address or name
 		echo "the fetch failed"
 		exit 1
 	fi
+	seen
+}
+seen() {	# who the test internet's HTTP server saw last
 	sleep 0.2
-	echo "(the server saw the client as $(tail -n 1 "$TN_HTTP_LOG" |
-	    awk '{print $1}'))"
+	echo "(the server saw the client as $(seen_as))"
+}
+seen_as() {
+	tail -n 1 "$TN_HTTP_LOG" | awk '{print $1}'
+}
+vm() {		# kubsd-vm, talking to the sandbox's kubsd-netd
+	"$VM" -s "$SOCK" "$@"
+}
+vmfield() {	# VM FIELD: from kubsd-vm status -j
+	vm status -j "$1" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)[0].get(sys.argv[1]) or "")' "$2"
+}
+vmtap() {	# the ifindex of VM $1's tap, in the host namespace
+	inh ip -o link show dev "kp-$1" | cut -d: -f1
+}
+# From inside the QEMU VM, through its agent; busybox's wget (whose -T
+# crashes in Debian 12's busybox-static: timeout(1) instead).
+vmfetch() {	# $1: VM, $2: address or name
+	heading "kubsd-vm run $1 wget -q -O - http://$2:$TN_HTTP_PORT/  (inside the VM)"
+	_i=0
+	while ! vm run "$1" timeout 20 wget -q -O - "http://$2:$TN_HTTP_PORT/"; do
+		_i=$((_i + 1))
+		[ $_i -lt 4 ] || { echo "the fetch failed"; exit 1; }
+		echo "(no answer yet: again)"
+	done
+	sleep 0.2
+	echo "(the test internet's HTTP log: $(tail -n 1 "$TN_HTTP_LOG"))"
+}
+
+# The QEMU VM $1 on chain tor: started, shown, fetching through Tor.
+demo_vm_start() {
+	heading "kubsd-vm start $1  (QEMU, template minimal, chain tor: returns when the guest is ready)"
+	_t0=$(date +%s)
+	vm start "$1" || { vm log "$1" | tail -n 20; exit 1; }
+	echo "(ready after $(($(date +%s) - _t0))s)"
+
+	heading "kubsd-vm status"
+	vm status
+	_pid=$(vmfield "$1" pid)
+	echo "(QEMU pid $_pid: $(grep '^Uid:' /proc/$_pid/status | tr -s '\t ' ' ')," \
+	    "$(grep '^Seccomp:' /proc/$_pid/status | tr -s '\t ' ' ')," \
+	    "tap kp-$1 in $H)"
+
+	heading "kubsd-vm run $1 'ip -o -4 addr show eth0; ip route; cat /etc/resolv.conf'"
+	vm run "$1" 'ip -o -4 addr show eth0; ip route; cat /etc/resolv.conf'
+
+	vmfetch "$1" www.test
+	case " $TN_TOR_EXITS " in
+	*" $(seen_as) "*) echo "(one of the Tor exits $TN_TOR_EXITS: it came through Tor)" ;;
+	*) echo "(not a Tor exit: $TN_TOR_EXITS)"; exit 1 ;;
+	esac
+}
+
+# The QEMU VM $1 moved to chain vpn with its QEMU kept, fetching
+# through WireGuard, then stopped.
+demo_vm_stop() {
+	_pid=$(vmfield "$1" pid) _ifx=$(vmtap "$1")
+
+	heading "kubsd-net attach $1 vpn  (QEMU keeps its tap; the agent applies the new address)"
+	net attach "$1" vpn
+	vm status "$1"
+	_a=$(vmfield "$1" address) _i=0
+	while ! vm run "$1" ip -o addr show eth0 | grep -q " $_a/" && [ $_i -lt 50 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	vmfetch "$1" "$TN_WG_SERVER"
+	[ "$(seen_as)" = "$TN_WG_CLIENT" ] ||
+	    { echo "(not the tunnel's address $TN_WG_CLIENT)"; exit 1; }
+	echo "(through WireGuard: the tunnel's address $TN_WG_CLIENT; QEMU pid" \
+	    "$(vmfield "$1" pid), was $_pid; tap kp-$1 ifindex $(vmtap "$1")," \
+	    "was $_ifx)"
+
+	heading "kubsd-vm stop $1  (ACPI power-down)"
+	vm stop "$1"
+	vm status "$1"
+	if kill -0 "$_pid" 2>/dev/null; then echo "QEMU $_pid still runs"; exit 1; fi
+	echo "(QEMU $_pid is gone)"
 }
 
 heading "live: the sandbox"
@@ -142,7 +257,13 @@ else
 fi
 
 gw_conf "$T/state" "$T/wg.key" 'vm "work" { driver netns; chain "tor" }
-vm "vault" { driver netns; chain none }' >"$T/netd.conf"
+vm "vault" { driver netns; chain none }
+template "minimal" { recipe minimal }
+vm "personal" { template "minimal"; chain "tor"; memory 128M }' >"$T/netd.conf"
+# QEMU runs as _kubsd-qemu: it must reach the state directory.
+chmod 755 "$T"
+mkdir -p "$T/state/templates"
+[ -n "$VMSKIP" ] || ln -s "$TMPL" "$T/state/templates/minimal"
 heading "$T/netd.conf  (the demo configuration)"
 cat "$T/netd.conf"
 
@@ -186,7 +307,10 @@ ip netns exec kubsd-work cat /etc/resolv.conf
 fetch work www.test
 echo "(www.test resolved through Tor's DNSPort; fetched through Tor: one of the exits $TN_TOR_EXITS)"
 
-# the tcp probe's tag goes over a connection: to the test HTTP server
+[ -n "$VMSKIP" ] || demo_vm_start personal
+
+# the tcp probe's tag goes over a connection: to the test HTTP server;
+# the QEMU VM personal is work's neighbour on chain tor (probe vm-personal)
 heading "kubsd-net leaktest -p $TN_HTTP_PORT work  (chain tor)"
 net leaktest -p "$TN_HTTP_PORT" work || exit 1
 
@@ -210,6 +334,8 @@ fetch work "$TN_HTTP"
 
 heading "kubsd-net leaktest vault  (offline)"
 net leaktest vault || exit 1
+
+[ -n "$VMSKIP" ] || demo_vm_stop personal
 
 heading "kubsd-net teardown -f"
 net teardown -f

@@ -234,7 +234,9 @@ sb_guest_zombies() {
 # what kubsd left, one line each (none: exit 0).  Its compartments and
 # their /etc/netns directories, interfaces and tables in H, the host's
 # forwarding not put back, the gateways' bundles (a Tor state file
-# written after they were removed), guests still running, zombies.
+# written after they were removed), guests still running, zombies,
+# QEMUs still running, VM files but a stopped VM's logs (pid files,
+# sockets, credentials, overlays) and admin keys.
 sb_kubsd_leftovers() {
 	_left=$(
 	for _c in $SB_COMPARTMENTS; do
@@ -250,6 +252,12 @@ sb_kubsd_leftovers() {
 	[ -e "$T/state/gateways" ] &&
 	    find "$T/state/gateways" | sed 's/^/bundle file /' | head -5
 	pgrep -f "kubsd-guest.* -d $T/" | sed 's/^/guest running: pid /'
+	pgrep -f "^qemu-system.*$T/" | sed 's/^/qemu running: pid /'
+	# a stopped VM keeps only its logs (kubsd-vm log)
+	[ -e "$T/state/vms" ] && find "$T/state/vms" -mindepth 1 ! -type d \
+	    ! -path "$T/state/vms/*/*.log" | sed 's/^/vm file /' | head -5
+	[ -e "$T/state/vmkeys" ] && find "$T/state/vmkeys" -mindepth 1 |
+	    sed 's/^/vm key /' | head -5
 	for _z in $(sb_guest_zombies); do
 		echo "$SB_ZOMBIES0" | grep -qx "$_z" || echo "guest zombie: pid $_z"
 	done)
