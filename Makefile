@@ -89,7 +89,7 @@ NETD_SRCS_linux = netd/gwguest-linux.c netd/topology-linux.c
 NETD_SRCS_openbsd = netd/topology-openbsd.c
 # The VM layer in the daemon (netd/vm.h): the lifecycle, disks, the
 # handlers of kubsd-vm's requests, and the host's VM driver.
-VMD_SRCS = netd/vm.c netd/disk.c netd/control_vm.c $(VMD_SRCS_$(PLATFORM))
+VMD_SRCS = netd/vm.c netd/disk.c netd/control_vm.c netd/gwvm.c $(VMD_SRCS_$(PLATFORM))
 VMD_SRCS_linux = netd/vm-qemu-linux.c
 NETD_LIBS = ctl load rules link vm kubsd
 NETD_PKGS = jansson libevent libnftables libmnl libnftnl
@@ -114,7 +114,8 @@ GUEST_SRCS = guest/guest.c guest/bundle_check.c guest/bundle_read.c \
 	   guest/supervise.c guest/prober.c netd/probe_wire.c \
 	   $(GUEST_SRCS_$(PLATFORM))
 GUEST_SRCS_linux = guest/acl-linux.c guest/apply-linux.c guest/proc-linux.c \
-	   guest/agent-linux.c guest/agent_relay.c netd/probe-linux.c
+	   guest/agent-linux.c guest/agent_gw-linux.c guest/agent_relay.c \
+	   netd/probe-linux.c
 GUEST_LIBS = link kubsd
 GUEST_PKGS = libevent libnftables libmnl
 

@@ -117,8 +117,8 @@ dmi_cred(const char *name, char *buf, size_t len)
 	return found;
 }
 
-static int
-cred_get(const char *name, char *buf, size_t len)
+int
+agent_cred(const char *name, char *buf, size_t len)
 {
 	char	 p[512];
 
@@ -132,8 +132,8 @@ cred_get(const char *name, char *buf, size_t len)
 }
 
 /* The interface with MAC mac, once the driver made it. */
-static int
-find_if(const char *mac, char *ifname, size_t len)
+int
+agent_find_if(const char *mac, char *ifname, size_t len)
 {
 	char		 p[512], a[64];
 	DIR		*d;
@@ -201,21 +201,21 @@ agent_net(struct agent *ag)
 {
 	char	 mac[64], addr[64], gw[64], dns[64], mtu[16];
 
-	if (cred_get("kubsd.mac", mac, sizeof(mac)) == -1 ||
-	    find_if(mac, ag->ifname, sizeof(ag->ifname)) == -1) {
+	if (agent_cred("kubsd.mac", mac, sizeof(mac)) == -1 ||
+	    agent_find_if(mac, ag->ifname, sizeof(ag->ifname)) == -1) {
 		log_warnx("agent: no interface with the mac of kubsd.mac");
 		return;
 	}
-	if (cred_get("kubsd.mtu", mtu, sizeof(mtu)) == -1)
+	if (agent_cred("kubsd.mtu", mtu, sizeof(mtu)) == -1)
 		snprintf(mtu, sizeof(mtu), "1500");
-	if (cred_get("kubsd.address", addr, sizeof(addr)) == -1 ||
-	    cred_get("kubsd.gateway", gw, sizeof(gw)) == -1) {
+	if (agent_cred("kubsd.address", addr, sizeof(addr)) == -1 ||
+	    agent_cred("kubsd.gateway", gw, sizeof(gw)) == -1) {
 		snprintf(mac, sizeof(mac), "ip link set %s mtu %s up",
 		    ag->ifname, mtu);
 		run(mac);
 		return;			/* offline: no address */
 	}
-	if (cred_get("kubsd.dns", dns, sizeof(dns)) == -1)
+	if (agent_cred("kubsd.dns", dns, sizeof(dns)) == -1)
 		snprintf(dns, sizeof(dns), "none");
 	agent_addr(ag, addr, gw, dns, mtu);
 }
@@ -229,7 +229,7 @@ mount_private(void)
 	struct dirent	*de;
 	int		 i;
 
-	if (cred_get("kubsd.private", path, sizeof(path)) == -1)
+	if (agent_cred("kubsd.private", path, sizeof(path)) == -1)
 		return;
 	for (i = 0, dev[0] = '\0'; i < WAIT_TRIES && dev[0] == '\0'; i++) {
 		if (i > 0)
@@ -257,7 +257,7 @@ set_hostname(void)
 {
 	char	 h[64];
 
-	if (cred_get("kubsd.hostname", h, sizeof(h)) == 0 &&
+	if (agent_cred("kubsd.hostname", h, sizeof(h)) == 0 &&
 	    sethostname(h, strlen(h)) == -1)
 		log_warn("agent: hostname %s", h);
 }
@@ -272,7 +272,7 @@ authorized_key(void)
 	char	 key[1024];
 	FILE	*fp;
 
-	if (cred_get("ssh.authorized_keys.root", key, sizeof(key)) == -1)
+	if (agent_cred("ssh.authorized_keys.root", key, sizeof(key)) == -1)
 		return;
 	mkdir("/root", 0700);
 	mkdir("/root/.ssh", 0700);
@@ -330,12 +330,16 @@ on_line(struct agent *ag, char *line)
 	char	*w[5];
 	int	 n = 0;
 
-	if (strcmp(line, "hello") == 0)
+	if (ag->gw && gw_line(ag, line))
+		return;
+	if (strcmp(line, "hello") == 0) {
 		say(ag->port, "ready %s\n", ag->addr);
-	else if (strcmp(line, "poweroff") == 0) {
+		if (ag->gw)
+			gw_hello(ag);
+	} else if (strcmp(line, "poweroff") == 0) {
 		sync();
 		reboot(RB_POWER_OFF);
-	} else if (strncmp(line, "net ", 4) == 0) {
+	} else if (strncmp(line, "net ", 4) == 0 && !ag->gw) {
 		for (line += 4; n < 5 && (w[n] = strsep(&line, " ")) != NULL;)
 			n++;
 		if (n == 1 && strcmp(w[0], "none") == 0) {
@@ -486,6 +490,8 @@ serve(struct agent *ag)
 			relay_close(ag);
 		if (pfd[3].revents & (POLLIN | POLLHUP))
 			relay_from_sshd(ag);
+		if (ag->gw)
+			gw_poll(ag);
 	}
 }
 
@@ -503,7 +509,10 @@ agent_main(int argc, char *argv[])
 	memset(&ag, 0, sizeof(ag));
 	snprintf(ag.addr, sizeof(ag.addr), "none");
 	set_hostname();
-	agent_net(&ag);
+	if ((ag.gw = gw_mode()))
+		gw_ports(&ag);		/* down: its bundle brings them up */
+	else
+		agent_net(&ag);
 	mount_private();
 	if ((ag.port = port_open(VM_AGENT_NAME)) == -1)
 		fatalx("agent: no virtio-serial port %s", VM_AGENT_NAME);

@@ -41,7 +41,7 @@ usage(void)
 {
 	extern const char *__progname;
 
-	fprintf(stderr, "usage: %s [-dnv] [-r seconds] bundledir\n",
+	fprintf(stderr, "usage: %s [-dknv] [-r seconds] bundledir\n",
 	    __progname);
 	exit(1);
 }
@@ -101,18 +101,19 @@ reload(void)
 	restart = nb->role != ob->role || daemon_conf_changed(nb) ||
 	    strcmp(nb->tunnel.ifname, ob->tunnel.ifname) != 0 ||
 	    memcmp(&nb->tunnel.addr, &ob->tunnel.addr, sizeof(nb->tunnel.addr));
-	if (restart && gst.pid != 0) {
+	if (restart && daemon_running()) {
 		log_info("configuration changed: restarting %s", gst.daemon);
 		daemon_stop();
 	}
 	gst.b = nb;
 	bundle_free(ob);
-	if (gst.pid != 0 && nb->role == ROLE_WIREGUARD &&
+	if (daemon_running() && nb->role == ROLE_WIREGUARD &&
 	    apply_tunnel(nb, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		gst.broken = 1;
 		status_write(gst.dir, "error %s", err);
-	} else if (gst.pid == 0 && !evtimer_pending(gst.restart_ev, NULL))
+	} else if (!daemon_running() &&
+	    !evtimer_pending(gst.restart_ev, NULL))
 		daemon_start();
 	else
 		daemon_report();
@@ -178,10 +179,13 @@ main(int argc, char *argv[])
 		return agent_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "probe") == 0)
 		return probe_main(argc - 1, argv + 1);
-	while ((ch = getopt(argc, argv, "dnr:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dknr:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
+			break;
+		case 'k':
+			gst.kernel_wg = 1;
 			break;
 		case 'n':
 			noaction = 1;

@@ -26,10 +26,12 @@
  * acl-linux.c		letting tor's user reach its data directory
  * proc-linux.c		starting and stopping the role's daemon
  * role_tor.c		tor: command line, bootstrap progress
- * role_wg.c		wireguard-go, wg setconf, the tunnel, handshakes
+ * role_wg.c		wireguard-go (or the kernel's), wg setconf, the
+ *			tunnel, handshakes
  * status.c		BUNDLE/status and BUNDLE/guest.pid
  * supervise.c		the role's daemon: start, watch, restart
  * agent-linux.c	kubsd-guest agent, inside a kubsd QEMU VM
+ * agent_gw-linux.c	its gateway side: bundles in, status out
  * agent_relay.c	its ssh channel: the host to the guest's sshd
  * prober.c		kubsd-guest probe: leaktest's probes, inside a VM
  * guest.c		main, signals, reloading
@@ -104,6 +106,8 @@ struct guest {
 	int		 restart;	/* seconds */
 	int		 stopping;
 	int		 broken;	/* the last reload failed: "error" */
+	int		 kernel_wg;	/* -k: the kernel's WireGuard */
+	int		 kup;		/* and its tunnel is up */
 };
 extern struct guest	 gst;
 
@@ -117,8 +121,25 @@ struct agent {
 	char	 addr[64];
 	int	 port, exec, ssh;	/* virtio-serial ports */
 	int	 tcp;			/* to sshd, while relaying */
+	/* a gateway's (agent_gw-linux.c) */
+	int	 gw;			/* kubsd.role is "gateway" */
+	int	 gwhave;		/* a bundle came */
+	int	 gwbad;			/* the one coming is cut short */
+	FILE	*gwfile;		/* its file being written */
+	pid_t	 gwpid;			/* kubsd-guest; 0: none */
+	long long gwnext;		/* when to start it again */
+	char	 gwsent[512];		/* the last status sent */
 };
 int		 agent_main(int, char *[]);
+int		 agent_cred(const char *, char *, size_t);
+int		 agent_find_if(const char *mac, char *, size_t);
+
+/* agent_gw-linux.c: the agent of a gateway VM */
+int		 gw_mode(void);
+void		 gw_ports(struct agent *);
+int		 gw_line(struct agent *, const char *);
+void		 gw_poll(struct agent *);
+void		 gw_hello(struct agent *);
 
 /* prober.c: kubsd-guest probe */
 int		 probe_main(int, char *[]);
@@ -136,6 +157,7 @@ void		 daemon_stop(void);	/* and no restart */
 void		 daemon_gone(int status);	/* reaped */
 void		 daemon_report(void);	/* the status, from what is known */
 int		 daemon_conf_changed(const struct bundle *);
+int		 daemon_running(void);	/* a process, or the kernel's tunnel */
 
 /* bundle_read.c: NULL with "bundle.conf:LINE: message" in err. */
 struct bundle	*bundle_read(const char *dir, char *err, size_t);
@@ -192,6 +214,11 @@ int		 wg_setconf(const struct bundle *, const char *dir, char *err,
 		    size_t);
 /* The newest handshake (unix seconds), 0: none; -1: no answer. */
 long long	 wg_last_handshake(const char *ifname);
+/* The kernel's WireGuard: the tunnel made and configured, 0 or -1. */
+int		 wgk_up(const struct bundle *, const char *dir, char *err,
+		    size_t);
+void		 wgk_down(const struct bundle *);
+long long	 wgk_last_handshake(const char *ifname);
 
 /* status.c */
 int		 status_write(const char *dir, const char *fmt, ...)

@@ -19,10 +19,12 @@
  * socket is GUEST_WG_RUNDIR/IFNAME.sock, global to the host), wg(8)
  * loads the bundle's wg.conf into it, then the tunnel gets its address
  * and the default route.  Readiness: the newest handshake, asked over
- * the UAPI socket.
+ * the UAPI socket.  In a gateway VM, the guest kernel's own WireGuard
+ * instead (wgk_*, below).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "link.h"
 #include "log.h"
 
 #define WG_START_MS	5000
@@ -166,4 +169,77 @@ wg_last_handshake(const char *ifname)
  fail:
 	close(fd);
 	return -1;
+}
+
+/*
+ * The kernel's WireGuard (kubsd-guest -k, in a gateway VM): no daemon;
+ * the tunnel is a link of kind wireguard, configured by wg(8) over
+ * generic netlink.  A leftover of an earlier kubsd-guest is made anew.
+ */
+int
+wgk_up(const struct bundle *b, const char *dir, char *err, size_t len)
+{
+	struct link_ctx	*ctx;
+
+	if ((ctx = link_open(NULL)) == NULL) {
+		snprintf(err, len, "netlink: %s", strerror(errno));
+		return -1;
+	}
+	if (link_delete_if_exists(ctx, b->tunnel.ifname) == -1 ||
+	    link_wireguard_create(ctx, b->tunnel.ifname) == -1) {
+		snprintf(err, len, "%s", link_error(ctx));
+		link_close(ctx);
+		return -1;
+	}
+	link_close(ctx);
+	if (wg_setconf(b, dir, err, len) == -1 ||
+	    apply_tunnel(b, err, len) == -1) {
+		wgk_down(b);
+		return -1;
+	}
+	return 0;
+}
+
+/* The tunnel gone, and with it every route through it. */
+void
+wgk_down(const struct bundle *b)
+{
+	struct link_ctx	*ctx;
+
+	if ((ctx = link_open(NULL)) == NULL)
+		return;
+	if (link_delete_if_exists(ctx, b->tunnel.ifname) == -1)
+		log_warnx("%s", link_error(ctx));
+	link_close(ctx);
+}
+
+/* wg show IFNAME latest-handshakes: the newest, 0 none, -1 no answer. */
+long long
+wgk_last_handshake(const char *ifname)
+{
+	char		*argv[] = { "wg", "show", (char *)ifname,
+			    "latest-handshakes", NULL };
+	char		 buf[4096], key[128], *line, *save;
+	size_t		 got = 0;
+	ssize_t		 n;
+	long long	 t, newest = 0;
+	pid_t		 pid;
+	int		 fd, status;
+
+	if ((pid = proc_spawn(argv, &fd)) == -1)
+		return -1;
+	while (got < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%127s %lld", key, &t) == 2 && t > newest)
+			newest = t;
+	return newest;
 }

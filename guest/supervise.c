@@ -143,9 +143,10 @@ on_poll(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	if (gst.pid == 0 || gst.b->role != ROLE_WIREGUARD || gst.broken)
+	if (!daemon_running() || gst.b->role != ROLE_WIREGUARD || gst.broken)
 		return;
-	t = wg_last_handshake(gst.b->tunnel.ifname);
+	t = gst.kernel_wg ? wgk_last_handshake(gst.b->tunnel.ifname) :
+	    wg_last_handshake(gst.b->tunnel.ifname);
 	if (t > 0 && (long long)time(NULL) - t <= GUEST_WG_FRESH)
 		status_write(gst.dir, "ready");
 	else if (t > 0)
@@ -189,6 +190,28 @@ daemon_gone(int status)
 	schedule_restart();
 }
 
+/* The kernel's WireGuard: up, then watched as wireguard-go would be. */
+static void
+kernel_start(void)
+{
+	struct timeval	 sec = { 1, 0 };
+	char		 err[ERRLEN];
+
+	gst.daemon = "wireguard";
+	gst.conf_hash = file_hash(gst.dir, bundle_daemon_file(gst.b));
+	if (wgk_up(gst.b, gst.dir, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		status_write(gst.dir, "error %s", err);
+		schedule_restart();
+		return;
+	}
+	gst.kup = 1;
+	log_info("kernel wireguard %s up", gst.b->tunnel.ifname);
+	status_write(gst.dir, "starting %s", gst.daemon);
+	evtimer_add(gst.poll_ev, &sec);
+	daemon_report();
+}
+
 void
 daemon_start(void)
 {
@@ -198,6 +221,10 @@ daemon_start(void)
 
 	if (gst.b->role == ROLE_SYSNET) {
 		daemon_report();
+		return;
+	}
+	if (gst.b->role == ROLE_WIREGUARD && gst.kernel_wg) {
+		kernel_start();
 		return;
 	}
 	if (gst.b->role == ROLE_TOR) {
@@ -253,6 +280,12 @@ daemon_stop(void)
 	int	 stopping = gst.stopping;
 
 	evtimer_del(gst.restart_ev);
+	if (gst.kup) {
+		evtimer_del(gst.poll_ev);
+		wgk_down(gst.b);
+		gst.kup = 0;
+		return;
+	}
 	if (gst.pid == 0)
 		return;
 	gst.stopping = 1;
@@ -282,7 +315,7 @@ daemon_report(void)
 		return;
 	if (gst.b->role == ROLE_SYSNET)
 		status_write(gst.dir, "ready");
-	else if (gst.pid == 0)
+	else if (!daemon_running())
 		return;		/* down, or an error: a restart is due */
 	else if (gst.b->role == ROLE_WIREGUARD)
 		on_poll(-1, 0, NULL);
@@ -293,6 +326,12 @@ daemon_report(void)
 		    gst.progress);
 	else
 		status_write(gst.dir, "starting %s", gst.daemon);
+}
+
+int
+daemon_running(void)
+{
+	return gst.pid != 0 || gst.kup;
 }
 
 /* Did the daemon's file change since it started? */

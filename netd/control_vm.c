@@ -114,8 +114,8 @@ h_vm_status(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	int			 found = 0;
 
 	TAILQ_FOREACH(n, &d->conf->nodes, entry) {
-		if (n->kind != NODE_VM || n->driver != DRIVER_QEMU)
-			continue;
+		if (n->kind == NODE_UPLINK || n->driver != DRIVER_QEMU)
+			continue;	/* gateway VMs too */
 		if (m->nargs == 1 && strcmp(m->args[0], n->name) != 0)
 			continue;
 		found = 1;

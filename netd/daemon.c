@@ -434,6 +434,7 @@ netd_reload(struct netd *d, int force, char *err, size_t errlen)
 	d->conf = conf;
 	d->live = lv;
 	d->rs = rs;
+	vm_gateways_start();	/* a gateway VM the reload added */
 	log_info("reloaded %s", d->conffile);
 	return 0;
 }

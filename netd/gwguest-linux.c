@@ -51,6 +51,7 @@
 #include "live.h"
 #include "log.h"
 #include "topology.h"
+#include "vm.h"
 
 /* Room for "/guest.pid" and the like after a bundle directory. */
 #define DIRMAX	(PATH_MAX - 64)
@@ -162,8 +163,12 @@ gw_guests_sync(struct netd_live *lv)
 			    err);
 			continue;
 		}
-		if (!managed(g))
+		if (g->driver == DRIVER_QEMU)
+			gwvm_sync(gl, changed);
+		if (!managed(g)) {
+			gl->relinked = 0;
 			continue;
+		}
 		if ((pid = pidfile_running(dir)) == 0)
 			guest_start(gl, dir);
 		else {
@@ -220,6 +225,8 @@ read_status(const struct netd_config *conf, struct node_live *gl)
 	pid_t	 pid;
 	int	 fresh;
 
+	if (g->driver == DRIVER_QEMU && g->up != NULL)
+		return gwvm_status(gl);
 	if (!managed(g)) {
 		snprintf(gl->guest_status, sizeof(gl->guest_status), "%s",
 		    g->driver == DRIVER_NETNS ? "offline" : "no vm");
@@ -362,8 +369,11 @@ guest_stop(const char *name, const char *dir)
 void
 gw_guest_remove(const struct netd_config *conf, const struct node *g)
 {
-	char	 dir[DIRMAX];
+	char	 dir[DIRMAX], err[256];
 
+	if (g->driver == DRIVER_QEMU && vm_find(g->name) != NULL &&
+	    vm_kill(g->name, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
 	bundle_dir(conf, g, dir, sizeof(dir));
 	guest_stop(g->name, dir);
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);

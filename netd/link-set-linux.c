@@ -72,20 +72,34 @@ new_msg(struct link_ctx *ctx, const char *name, const uint8_t mac[6],
 	return nlh;
 }
 
-int
-link_bridge_create(struct link_ctx *ctx, const char *name,
-    const uint8_t mac[6], int mtu)
+/* A link of a kind that needs no data of its own. */
+static int
+plain_create(struct link_ctx *ctx, const char *name, const uint8_t mac[6],
+    int mtu, const char *kind)
 {
 	struct nlmsghdr	*nlh;
 	struct nlattr	*li;
 
 	if (link_badname(ctx, name) == -1)
 		return -1;
-	nlh = new_msg(ctx, name, mac, mtu, "bridge", &li);
+	nlh = new_msg(ctx, name, mac, mtu, kind, &li);
 	mnl_attr_nest_end(nlh, li);
 	if (nl_talk(ctx, nlh, NULL, NULL) == -1)
-		return link_fail(ctx, errno, "%s: create bridge", name);
+		return link_fail(ctx, errno, "%s: create %s", name, kind);
 	return 0;
+}
+
+int
+link_bridge_create(struct link_ctx *ctx, const char *name,
+    const uint8_t mac[6], int mtu)
+{
+	return plain_create(ctx, name, mac, mtu, "bridge");
+}
+
+int
+link_wireguard_create(struct link_ctx *ctx, const char *name)
+{
+	return plain_create(ctx, name, NULL, 0, "wireguard");
 }
 
 int

@@ -74,6 +74,8 @@ void		 link_set_create_group(struct link_ctx *, uint32_t group);
  */
 int		 link_bridge_create(struct link_ctx *, const char *name,
 		    const uint8_t mac[6], int mtu);
+/* The kernel's WireGuard (a gateway VM's guest kernel has it). */
+int		 link_wireguard_create(struct link_ctx *, const char *name);
 /* Persistent tap (IFF_TAP|IFF_NO_PI); owner (uid_t)-1: root only. */
 int		 link_tap_create(struct link_ctx *, const char *name,
 		    const uint8_t mac[6], int mtu, uid_t owner);

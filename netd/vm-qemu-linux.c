@@ -52,6 +52,9 @@
 #include "vm.h"
 
 #define TAP_FD	3		/* QEMU's -netdev tap,fd= */
+#define TAP_FD_DOWN	4	/* a gateway's port on its own segment */
+#define GW_TEMPLATE	"minimal"	/* a gateway's, unless it names one */
+#define WG_KEY_CRED	"kubsd.wg.key"	/* a wireguard gateway's private key */
 
 struct argvb {
 	char	**v;
@@ -130,7 +133,11 @@ add_cred(struct argvb *a, const char *name, const char *value)
 	add(a, "type=11,value=io.systemd.credential:%s=%s", name, esc);
 }
 
-/* What the agent needs to know, all public (kubsd-guest agent). */
+/*
+ * What the agent needs to know, all public (kubsd-guest agent).  A
+ * gateway's agent names its two ports by their MACs; addresses and
+ * routes come with its bundle.
+ */
 static void
 add_public(struct argvb *a, const struct vm *vm, const struct node *n)
 {
@@ -141,7 +148,11 @@ add_public(struct argvb *a, const struct vm *vm, const struct node *n)
 	add_cred(a, "kubsd.mac", mac_str(n->mac, m, sizeof(m)));
 	snprintf(s, sizeof(s), "%d", mtu > 0 ? mtu : KUBSD_MTU_ETHER);
 	add_cred(a, "kubsd.mtu", s);
-	if (n->up != NULL) {
+	if (n->kind == NODE_GATEWAY) {
+		add_cred(a, "kubsd.role", "gateway");
+		add_cred(a, "kubsd.mac.down", mac_str(n->down_mac, m,
+		    sizeof(m)));
+	} else if (n->up != NULL) {
 		kaddr_host(&n->addr, g, sizeof(g));
 		snprintf(s, sizeof(s), "%s/%d", g, n->up->seg->net.prefixlen);
 		add_cred(a, "kubsd.address", s);
@@ -188,6 +199,16 @@ add_disks(struct argvb *a, const struct vm *vm, const struct node *n,
 		add(a, "-device");
 		add(a, "virtio-blk-pci,drive=private,serial=private");
 	}
+}
+
+/* A wireguard gateway's key file: a credential, as a user's are. */
+static const char *
+wg_key(const struct node *n)
+{
+	if (n->kind != NODE_GATEWAY || n->role != ROLE_WIREGUARD ||
+	    n->wg == NULL)
+		return NULL;
+	return n->wg->key_file;
 }
 
 int
@@ -245,6 +266,15 @@ vm_qemu_argv(const struct vm *vm, const struct node *n, const char *tmpl,
 	add(&a, "-device");
 	add(&a, "virtio-net-pci,netdev=n0,mac=%s,host_mtu=%d",
 	    mac_str(n->mac, m, sizeof(m)), mtu > 0 ? mtu : KUBSD_MTU_ETHER);
+	if (n->kind == NODE_GATEWAY) {
+		mtu = node_seg_mtu(n);
+		add(&a, "-netdev");
+		add(&a, "tap,id=n1,fd=%d", TAP_FD_DOWN);
+		add(&a, "-device");
+		add(&a, "virtio-net-pci,netdev=n1,mac=%s,host_mtu=%d",
+		    mac_str(n->down_mac, m, sizeof(m)),
+		    mtu > 0 ? mtu : KUBSD_MTU_ETHER);
+	}
 	add_disks(&a, vm, n, haveroot);
 	add(&a, "-device");
 	add(&a, "virtio-balloon-pci,free-page-reporting=on");
@@ -253,6 +283,11 @@ vm_qemu_argv(const struct vm *vm, const struct node *n, const char *tmpl,
 		add(&a, "-fw_cfg");
 		add(&a, "name=opt/io.systemd.credentials/%s,file=%s/cred/%s",
 		    c->name, vm->dir, c->name);
+	}
+	if (wg_key(n) != NULL) {
+		add(&a, "-fw_cfg");
+		add(&a, "name=opt/io.systemd.credentials/" WG_KEY_CRED
+		    ",file=%s/cred/" WG_KEY_CRED, vm->dir);
 	}
 	if (n->sealed) {
 		add(&a, "-snapshot");
@@ -339,6 +374,12 @@ creds(const struct vm *vm, const struct node *n, uid_t uid, gid_t gid,
 			return -1;
 		}
 	}
+	snprintf(p, sizeof(p), "%s/cred/" WG_KEY_CRED, vm->dir);
+	if (wg_key(n) != NULL && copy_file(wg_key(n), p, uid, gid) == -1) {
+		snprintf(err, len, "gateway %s: private key %s: %s", vm->name,
+		    wg_key(n), strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -375,7 +416,7 @@ admin_key(struct vm *vm)
 }
 
 static int
-tap_open(const struct node *n, char *err, size_t len)
+tap_open(const struct node *n, const char *ifname, char *err, size_t len)
 {
 	struct ifreq	 ifr;
 	int		 fd;
@@ -386,10 +427,10 @@ tap_open(const struct node *n, char *err, size_t len)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", n->port_if);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
 	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
-		snprintf(err, len, "vm %s: tap %s: %s", n->name, n->port_if,
+		snprintf(err, len, "vm %s: tap %s: %s", n->name, ifname,
 		    strerror(errno));
 		close(fd);
 		return -1;
@@ -397,13 +438,13 @@ tap_open(const struct node *n, char *err, size_t len)
 	return fd;
 }
 
-/* In the child: become QEMU's user, with the tap as fd 3. */
+/* In the child: become QEMU's user, with the taps as fd 3 (and 4). */
 static void __attribute__((noreturn))
-child(const struct vm *vm, char **argv, int tapfd, uid_t uid, gid_t gid,
-    gid_t kvmgid)
+child(const struct vm *vm, char **argv, const int tapfd[2], uid_t uid,
+    gid_t gid, gid_t kvmgid)
 {
 	char	 p[PATH_MAX];
-	int	 fd;
+	int	 fd, hi[2] = { -1, -1 };
 
 	setsid();
 	snprintf(p, sizeof(p), "%s/qemu.log", vm->dir);
@@ -415,14 +456,18 @@ child(const struct vm *vm, char **argv, int tapfd, uid_t uid, gid_t gid,
 	}
 	dup2(open("/dev/null", O_RDONLY), 0);
 	/*
-	 * dup2() onto itself keeps close-on-exec: a tap that is already
-	 * fd 3 (netd's lowest free one, as after an attach closed some)
-	 * would reach QEMU closed.
+	 * Each tap first to a high descriptor, then to its own: dup2()
+	 * onto itself would keep close-on-exec (a tap that is already fd 3
+	 * or 4 would reach QEMU closed), and the two may sit on each
+	 * other's numbers.
 	 */
-	if (tapfd == TAP_FD ? fcntl(tapfd, F_SETFD, 0) == -1 :
-	    dup2(tapfd, TAP_FD) == -1)
+	if ((hi[0] = fcntl(tapfd[0], F_DUPFD, TAP_FD_DOWN + 1)) == -1 ||
+	    (tapfd[1] != -1 && (hi[1] = fcntl(tapfd[1], F_DUPFD,
+	    TAP_FD_DOWN + 1)) == -1) || dup2(hi[0], TAP_FD) == -1 ||
+	    (tapfd[1] != -1 && dup2(hi[1], TAP_FD_DOWN) == -1))
 		_exit(126);
-	syscall(SYS_close_range, TAP_FD + 1, ~0U, 0);
+	syscall(SYS_close_range, tapfd[1] != -1 ? TAP_FD_DOWN + 1 :
+	    TAP_FD + 1, ~0U, 0);
 	if (setgroups(kvmgid != 0, &kvmgid) == -1 || setgid(gid) == -1 ||
 	    setuid(uid) == -1 || chdir(vm->dir) == -1) {
 		dprintf(2, "kubsd-netd: cannot become %s: %s\n",
@@ -463,16 +508,19 @@ template_dir(const struct vm *vm, const struct node *n, char *tmpl,
 {
 	char	 p[PATH_MAX];
 
-	if (n->template == NULL) {
+	const char	*t = n->template;
+
+	if (t == NULL && n->kind == NODE_GATEWAY)
+		t = GW_TEMPLATE;
+	if (t == NULL) {
 		snprintf(err, len, "vm %s: no template", n->name);
 		return -1;
 	}
-	snprintf(tmpl, tlen, "%s/templates/%s", vm->statedir,
-	    n->template);
+	snprintf(tmpl, tlen, "%s/templates/%s", vm->statedir, t);
 	snprintf(p, sizeof(p), "%s/vmlinuz", tmpl);
 	if (access(p, R_OK) == -1) {
 		snprintf(err, len, "vm %s: template %s is not built (no %s)",
-		    n->name, n->template, p);
+		    n->name, t, p);
 		return -1;
 	}
 	return 0;
@@ -499,6 +547,14 @@ qemu_user(const struct node *n, uid_t *uid, gid_t *gid, char *err,
 	return 0;
 }
 
+static void
+taps_close(const int tapfd[2])
+{
+	close(tapfd[0]);
+	if (tapfd[1] != -1)
+		close(tapfd[1]);
+}
+
 static int
 qemu_start(struct vm *vm, char *err, size_t len)
 {
@@ -506,7 +562,7 @@ qemu_start(struct vm *vm, char *err, size_t len)
 	char		 tmpl[PATH_MAX / 2], **argv = NULL;
 	uid_t		 uid;
 	gid_t		 gid, kvmgid = 0;
-	int		 tapfd, haveroot = 0;
+	int		 tapfd[2] = { -1, -1 }, haveroot = 0;
 
 	if (n == NULL || template_dir(vm, n, tmpl, sizeof(tmpl), err, len) == -1 ||
 	    qemu_user(n, &uid, &gid, err, len) == -1 ||
@@ -515,19 +571,24 @@ qemu_start(struct vm *vm, char *err, size_t len)
 	    disk_prepare(vm, n, tmpl, &haveroot, uid, gid, err, len) == -1)
 		goto fail;
 	admin_key(vm);
-	if ((tapfd = tap_open(n, err, len)) == -1)
+	if ((tapfd[0] = tap_open(n, n->port_if, err, len)) == -1)
 		goto fail;
+	if (n->kind == NODE_GATEWAY &&
+	    (tapfd[1] = tap_open(n, n->down_if, err, len)) == -1) {
+		close(tapfd[0]);
+		goto fail;
+	}
 	vm->accel = accel(&kvmgid);
 	vm_qemu_argv(vm, n, tmpl, haveroot, &argv);
 	if ((vm->pid = fork()) == -1) {
 		snprintf(err, len, "vm %s: fork: %s", vm->name,
 		    strerror(errno));
-		close(tapfd);
+		taps_close(tapfd);
 		goto fail;
 	}
 	if (vm->pid == 0)
 		child(vm, argv, tapfd, uid, gid, kvmgid);
-	close(tapfd);
+	taps_close(tapfd);
 	vm_argv_free(argv);
 	argv = NULL;
 	if (watch(vm) == -1) {

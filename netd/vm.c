@@ -93,9 +93,19 @@ vm_running(void)
 	struct vm	*vm;
 	size_t		 n = 0;
 
+	/* a gateway's VM is the network's, not a user's */
 	TAILQ_FOREACH(vm, &vms, entry)
-		n++;
+		if (vm_node(vm) == NULL || vm_node(vm)->kind == NODE_VM)
+			n++;
 	return n;
+}
+
+/* A node this layer runs: a VM, or a gateway with driver qemu. */
+static int
+is_vm(const struct node *n)
+{
+	return n->kind == NODE_VM || (n->kind == NODE_GATEWAY &&
+	    n->driver == DRIVER_QEMU);
 }
 
 /* The definition, in the configuration of the moment. */
@@ -106,12 +116,15 @@ vm_node(const struct vm *vm)
 	const struct node	*n;
 
 	if (d == NULL || d->conf == NULL || (n = node_find(d->conf, vm->name)) == NULL ||
-	    n->kind != NODE_VM)
+	    !is_vm(n))
 		return NULL;
 	return n;
 }
 
-/* Every VM's port is let through only while its agent is ready. */
+/*
+ * Every VM's port is let through only while its agent is ready (a
+ * gateway's: while its guest says so, gw_guests_poll()).
+ */
 void
 vm_gate(struct netd_live *lv)
 {
@@ -119,7 +132,8 @@ vm_gate(struct netd_live *lv)
 	const struct node	*n;
 
 	TAILQ_FOREACH(vm, &vms, entry)
-		if ((n = node_find(lv->conf, vm->name)) != NULL)
+		if ((n = node_find(lv->conf, vm->name)) != NULL &&
+		    n->kind == NODE_VM)
 			live_node(lv, n)->unready = vm->state != VM_READY;
 }
 
@@ -137,8 +151,11 @@ set_state(struct vm *vm, enum vm_state s)
 		return;
 	nl = live_node(vd->live, n);
 	was = nl->unready;
-	nl->unready = s != VM_READY;
-	if (was != nl->unready)
+	if (n->kind == NODE_VM)
+		nl->unready = s != VM_READY;
+	else if (s != VM_READY)
+		nl->unready = 1;	/* a gateway: blocked at once */
+	if (was != nl->unready || n->kind == NODE_GATEWAY)
 		netd_gate_changed(vd);
 }
 
@@ -236,6 +253,11 @@ vm_agent_line(struct vm *vm, const char *line)
 		if (vm->state != VM_STOPPING)
 			set_state(vm, VM_READY);
 		snprintf(vm->status, sizeof(vm->status), "%s", line);
+		if ((n = vm_node(vm)) != NULL && n->kind == NODE_GATEWAY)
+			gwvm_send_bundle(vm, vm->statedir);
+	} else if (strncmp(line, "status ", 7) == 0) {
+		if (gwvm_status_line(vm, line + 7))
+			netd_gate_changed(vd);
 	} else if (strncmp(line, "state ", 6) == 0)
 		snprintf(vm->status, sizeof(vm->status), "%s", line + 6);
 	else if (strcmp(line, "hello") == 0 && (n = vm_node(vm)) != NULL)
@@ -308,7 +330,7 @@ start_checks(const char *name, const struct node **np, char *err,
 	const struct node	*n;
 
 	n = node_find(vd->conf, name);
-	if (n == NULL || n->kind != NODE_VM) {
+	if (n == NULL || !is_vm(n)) {
 		snprintf(err, len, "vm %s: no such vm", name);
 		return -1;
 	}
@@ -446,6 +468,8 @@ wants_restart(const struct vm *vm, const struct node *n, int failed)
 {
 	if (vm->stopping || n == NULL)
 		return 0;
+	if (n->kind == NODE_GATEWAY)	/* its chains need it */
+		return vm->restarts < RESTART_MAX;
 	if (n->restart == RESTART_ALWAYS ||
 	    (n->restart == RESTART_ON_FAILURE && failed))
 		return vm->restarts < RESTART_MAX;
@@ -475,7 +499,7 @@ vm_exited(struct vm *vm, int failed)
 	if (!again)
 		return;
 	log_info("vm %s: restart %s: starting again", name,
-	    restart_name(n->restart));
+	    n->kind == NODE_GATEWAY ? "always" : restart_name(n->restart));
 	if (vm_start(name, err, sizeof(err)) == -1)
 		log_warnx("%s", err);
 	else if ((vm = vm_find(name)) != NULL)
@@ -490,7 +514,7 @@ vm_adopt_all(struct netd_live *lv)
 	struct vm		*vm;
 
 	TAILQ_FOREACH(n, &lv->conf->nodes, entry) {
-		if (n->kind != NODE_VM || n->driver != DRIVER_QEMU)
+		if (!is_vm(n) || n->driver != DRIVER_QEMU)
 			continue;
 		vm = vm_new(n->name);
 		vm->state = VM_STARTING;
@@ -505,12 +529,32 @@ vm_adopt_all(struct netd_live *lv)
 	}
 }
 
+/* Gateway VMs run whenever netd does (and the configuration has them). */
+void
+vm_gateways_start(void)
+{
+	const struct node	*n;
+	struct node_live	*nl;
+	char			 err[256];
+
+	TAILQ_FOREACH(n, &vd->conf->nodes, entry)
+		if (n->kind == NODE_GATEWAY && n->driver == DRIVER_QEMU &&
+		    n->up != NULL && vm_find(n->name) == NULL &&
+		    vm_start(n->name, err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			nl = live_node(vd->live, n);
+			snprintf(nl->last_error, sizeof(nl->last_error), "%s",
+			    err);
+		}
+}
+
 void
 vm_autostart(void)
 {
 	const struct node *n;
 	char		 err[256];
 
+	vm_gateways_start();
 	TAILQ_FOREACH(n, &vd->conf->nodes, entry)
 		if (n->kind == NODE_VM && n->autostart &&
 		    n->driver == DRIVER_QEMU && vm_find(n->name) == NULL &&

@@ -42,7 +42,9 @@
  *	ssh.authorized_keys.root	the per-boot admin public key
  * and speaks on virtio-serial ports (guest/agent.c has the protocol):
  *	org.kubsd.agent.0	lines: "ready", "state ..." out; "net ...",
- *				"hello", "poweroff" in
+ *				"hello", "poweroff" in; a gateway's (kubsd.role
+ *				"gateway", kubsd.mac.down): its bundle in
+ *				(gwvm.c), "status ..." out
  *	org.kubsd.exec.0	kubsd-vm run: a command line in, its output
  *	org.kubsd.ssh.0		kubsd-vm ssh: bytes to the guest's port 22
  */
@@ -67,6 +69,7 @@ struct netd;
 struct netd_config;
 struct netd_live;
 struct node;
+struct node_live;
 
 enum vm_state { VM_STOPPED, VM_STARTING, VM_READY, VM_STOPPING };
 
@@ -100,6 +103,8 @@ struct vm {
 	int			 restarts;
 	const char		*accel;		/* "kvm" or "tcg" */
 	char			 status[64];	/* the agent's last state line */
+	char			 gwstatus[600];	/* a gateway's: its kubsd-guest's
+						   last status line */
 	char			 adminkey[256];	/* this boot's public key */
 	char			 statedir[PATH_MAX / 4];
 	char			 dir[PATH_MAX / 2];	/* STATEDIR/vms/NAME */
@@ -127,6 +132,14 @@ const struct node *vm_node(const struct vm *);
 void		 vm_exited(struct vm *, int failed);
 void		 vm_agent_line(struct vm *, const char *);
 void		 vm_agent_send(struct vm *, const char *);
+
+void		 vm_gateways_start(void);
+
+/* gwvm.c: gateway VMs, their bundles in and status out */
+void		 gwvm_send_bundle(struct vm *, const char *statedir);
+void		 gwvm_sync(const struct node_live *, int changed);
+int		 gwvm_status_line(struct vm *, const char *);
+int		 gwvm_status(struct node_live *);
 
 /* control_vm.c: kubsd-vm's requests (control.c's table) */
 struct ctl_msg;

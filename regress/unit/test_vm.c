@@ -113,6 +113,32 @@ test_argv(struct netd_config *conf)
 	vm_argv_free(v);
 }
 
+/* A gateway's VM: both ports, named by MAC; no address (its bundle's). */
+static void
+test_gateway(struct netd_config *conf)
+{
+	struct vm	 vm;
+	struct node	*g = node_find(conf, "gw");
+	char		**v, m[32], want[64];
+
+	memset(&vm, 0, sizeof(vm));
+	snprintf(vm.name, sizeof(vm.name), "gw");
+	snprintf(vm.dir, sizeof(vm.dir), "/s/vms/gw");
+	vm.accel = "tcg";
+	vm_qemu_argv(&vm, g, "/s/templates/minimal", 0, &v);
+	CHECK(has(v, "-netdev", "tap,id=n0,fd=3") &&
+	    has(v, "-netdev", "tap,id=n1,fd=4"), "a gateway: two taps");
+	snprintf(want, sizeof(want), "netdev=n1,mac=%s,host_mtu=1400",
+	    mac_str(g->down_mac, m, sizeof(m)));
+	CHECK(has_sub(v, want), "its own segment's port: %s", want);
+	CHECK(has_sub(v, "io.systemd.credential:kubsd.role=gateway") &&
+	    has_sub(v, "io.systemd.credential:kubsd.mac.down="),
+	    "a gateway's credentials");
+	CHECK(!has_sub(v, "kubsd.address") && !has_sub(v, "kubsd.gateway"),
+	    "a gateway's addresses are its bundle's");
+	vm_argv_free(v);
+}
+
 static void
 filt(const char *in, const char *want)
 {
@@ -132,6 +158,7 @@ main(void)
 	struct netd_config	*conf = conf_load(conf_text);
 
 	test_argv(conf);
+	test_gateway(conf);
 	config_free(conf);
 	filt("plain text\n", "plain text\n");
 	filt("\033[31mred\033[0m\r\n", "red\n");

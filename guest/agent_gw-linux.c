@@ -1,0 +1,338 @@
+/*
+ * Copyright (c) 2026 The kubsd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * The agent of a gateway VM (credential kubsd.role "gateway"): it names
+ * the two ports by their MACs (kubsd.mac: eth0, upstream; kubsd.mac.down:
+ * eth1, the gateway's own segment), leaves them down, takes the role
+ * bundle kubsd-netd sends over org.kubsd.agent.0 (netd/gwvm.c has the
+ * lines) into GW_DIR, runs "kubsd-guest -d GW_DIR" on it (SIGHUP when a
+ * new one comes), and sends back every new status line of that
+ * kubsd-guest as "status LINE".  kubsd-guest loads the firewall before
+ * it brings an interface up, and keeps the running configuration when
+ * it refuses a bundle ("status error FILE:LINE: ...").
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "log.h"
+
+#define GW_TOP		"/run/kubsd"
+#define GW_DIR		GW_TOP "/gw"
+#define GW_NEW		GW_TOP "/gw.new"
+#define GW_UP_IF	"eth0"		/* pf/gwfw.h GUEST_UP_IF */
+#define GW_DOWN_IF	"eth1"		/* GUEST_DOWN_IF */
+#define GW_RESTART	2		/* seconds before kubsd-guest again */
+
+/* 1: this VM is a gateway. */
+int
+gw_mode(void)
+{
+	char	 role[32];
+
+	return agent_cred("kubsd.role", role, sizeof(role)) == 0 &&
+	    strcmp(role, "gateway") == 0;
+}
+
+static int
+rename_if(const char *from, const char *to)
+{
+	char	 cmd[128];
+
+	if (strcmp(from, to) == 0)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "ip link set dev %s name %s", from, to);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The ports by MAC: through names of their own, so no two collide. */
+void
+gw_ports(struct agent *ag)
+{
+	char	 mac[64], down[64], up_if[16], down_if[16];
+
+	if (agent_cred("kubsd.mac", mac, sizeof(mac)) == -1 ||
+	    agent_cred("kubsd.mac.down", down, sizeof(down)) == -1 ||
+	    agent_find_if(mac, up_if, sizeof(up_if)) == -1 ||
+	    agent_find_if(down, down_if, sizeof(down_if)) == -1) {
+		log_warnx("agent: no ports with the macs of kubsd.mac and "
+		    "kubsd.mac.down");
+		return;
+	}
+	if ((strcmp(up_if, GW_UP_IF) != 0 || strcmp(down_if, GW_DOWN_IF) != 0) &&
+	    (rename_if(up_if, "kubsdup") == -1 ||
+	    rename_if(down_if, "kubsddown") == -1 ||
+	    rename_if("kubsdup", GW_UP_IF) == -1 ||
+	    rename_if("kubsddown", GW_DOWN_IF) == -1))
+		log_warnx("agent: cannot name the ports %s and %s", GW_UP_IF,
+		    GW_DOWN_IF);
+	snprintf(ag->ifname, sizeof(ag->ifname), "%s", GW_UP_IF);
+}
+
+static void
+empty_dir(const char *dir)
+{
+	char		 p[512];
+	DIR		*d;
+	struct dirent	*de;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+}
+
+/* A bundle's file name: a plain name, no path. */
+static int
+good_name(const char *s)
+{
+	return s[0] != '\0' && s[0] != '.' && strlen(s) < 64 &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(s);
+}
+
+static void
+file_begin(struct agent *ag, const char *args)
+{
+	char		 name[128], p[256];
+	unsigned int	 mode;
+	int		 fd;
+
+	if (ag->gwfile != NULL)
+		fclose(ag->gwfile);
+	ag->gwfile = NULL;
+	if (sscanf(args, "%127s %o", name, &mode) != 2 || !good_name(name)) {
+		log_warnx("agent: bad bundle file line: %s", args);
+		ag->gwbad = 1;
+		return;
+	}
+	snprintf(p, sizeof(p), GW_NEW "/%s", name);
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    mode & 0600)) == -1 || (ag->gwfile = fdopen(fd, "w")) == NULL) {
+		log_warn("agent: %s", p);
+		ag->gwbad = 1;
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	fchmod(fd, mode & 0644);
+}
+
+/* Do files a and b hold the same bytes? */
+static int
+same_file(const char *a, const char *b)
+{
+	FILE	*fa, *fb;
+	int	 ca, cb, same = 0;
+
+	if ((fa = fopen(a, "r")) == NULL)
+		return 0;
+	if ((fb = fopen(b, "r")) != NULL) {
+		do {
+			ca = getc(fa);
+			cb = getc(fb);
+		} while (ca == cb && ca != EOF);
+		same = ca == cb;
+		fclose(fb);
+	}
+	fclose(fa);
+	return same;
+}
+
+/*
+ * The files staged in GW_NEW replace those in GW_DIR, one by one.  The
+ * same bundle again (netd sends it at every "ready" of the agent) is
+ * not reloaded.
+ */
+static void
+bundle_commit(struct agent *ag)
+{
+	char		 from[512], to[512];
+	DIR		*d;
+	struct dirent	*de;
+	int		 changed = 0;
+
+	if (ag->gwfile != NULL && fclose(ag->gwfile) == EOF)
+		ag->gwbad = 1;
+	ag->gwfile = NULL;
+	if (ag->gwbad || (d = opendir(GW_NEW)) == NULL) {
+		log_warnx("agent: a bundle cut short: not taken");
+		return;
+	}
+	mkdir(GW_DIR, 0700);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(from, sizeof(from), GW_NEW "/%s", de->d_name);
+		snprintf(to, sizeof(to), GW_DIR "/%s", de->d_name);
+		if (same_file(from, to))
+			unlink(from);
+		else if (rename(from, to) == -1)
+			log_warn("agent: %s", to);
+		else
+			changed = 1;
+	}
+	closedir(d);
+	ag->gwhave = 1;
+	if (ag->gwpid > 0 && changed) {
+		log_info("agent: a new bundle: reloading kubsd-guest");
+		kill(ag->gwpid, SIGHUP);
+	} else
+		ag->gwnext = 0;		/* started at the next poll */
+}
+
+/*
+ * wg.conf comes without its private key: that is the credential
+ * kubsd.wg.key (a fw_cfg file, never on a command line or the channel).
+ */
+static void
+private_key(struct agent *ag)
+{
+	char	 key[128];
+
+	if (agent_cred("kubsd.wg.key", key, sizeof(key)) == -1) {
+		log_warnx("agent: no credential kubsd.wg.key");
+		return;
+	}
+	fprintf(ag->gwfile, "PrivateKey = %s\n", key + strspn(key, " \t"));
+	explicit_bzero(key, sizeof(key));
+}
+
+/* A line of the bundle protocol; 0: not one. */
+int
+gw_line(struct agent *ag, const char *line)
+{
+	if (strcmp(line, "bundle begin") == 0) {
+		mkdir(GW_TOP, 0755);
+		mkdir(GW_NEW, 0700);
+		empty_dir(GW_NEW);
+		ag->gwbad = 0;
+		if (ag->gwfile != NULL)
+			fclose(ag->gwfile);
+		ag->gwfile = NULL;
+	} else if (strncmp(line, "file ", 5) == 0)
+		file_begin(ag, line + 5);
+	else if (line[0] == '+') {
+		if (ag->gwfile != NULL)
+			fprintf(ag->gwfile, "%s\n", line + 1);
+		if (ag->gwfile != NULL && strcmp(line + 1, "[Interface]") == 0)
+			private_key(ag);
+	} else if (strcmp(line, "bundle end") == 0)
+		bundle_commit(ag);
+	else
+		return 0;
+	return 1;
+}
+
+static void
+guest_start(struct agent *ag)
+{
+	char	 p[64];
+	pid_t	 pid;
+
+	snprintf(p, sizeof(p), GW_DIR "/status");
+	unlink(p);		/* a dead kubsd-guest's is no one's */
+	if ((pid = fork()) == -1) {
+		log_warn("agent: fork");
+		return;
+	}
+	if (pid == 0) {
+		execl("/proc/self/exe", "kubsd-guest", "-d", "-k", GW_DIR,
+		    (char *)NULL);
+		_exit(127);
+	}
+	ag->gwpid = pid;
+	log_info("agent: started kubsd-guest (pid %ld)", (long)pid);
+}
+
+static long long
+now_s(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+/* The status to report: kubsd-guest's line, or why there is none. */
+static void
+status_now(const struct agent *ag, char *buf, size_t len)
+{
+	char	 line[512] = "";
+	FILE	*fp;
+
+	if ((fp = fopen(GW_DIR "/status", "r")) != NULL) {
+		if (fgets(line, sizeof(line), fp) == NULL)
+			line[0] = '\0';
+		fclose(fp);
+	}
+	line[strcspn(line, "\n")] = '\0';
+	if (!ag->gwhave)
+		snprintf(buf, len, "starting waiting for the bundle");
+	else if (ag->gwpid <= 0)
+		snprintf(buf, len, "down kubsd-guest is not running%s%s",
+		    strncmp(line, "error ", 6) == 0 ? "; its last " : "",
+		    strncmp(line, "error ", 6) == 0 ? line : "");
+	else
+		snprintf(buf, len, "%s", line[0] != '\0' ? line : "starting");
+}
+
+/* Every turn of the agent's loop: kubsd-guest watched, news sent. */
+void
+gw_poll(struct agent *ag)
+{
+	char	 st[sizeof(ag->gwsent)], out[sizeof(ag->gwsent) + 16];
+	int	 status, n;
+
+	if (ag->gwpid > 0 && waitpid(ag->gwpid, &status, WNOHANG) ==
+	    ag->gwpid) {
+		log_warnx("agent: kubsd-guest (pid %ld) ended", (long)ag->gwpid);
+		ag->gwpid = 0;
+		ag->gwnext = now_s() + GW_RESTART;
+	}
+	if (ag->gwhave && ag->gwpid <= 0 && now_s() >= ag->gwnext)
+		guest_start(ag);
+	status_now(ag, st, sizeof(st));
+	if (strcmp(st, ag->gwsent) == 0)
+		return;
+	n = snprintf(out, sizeof(out), "status %s\n", st);
+	if (n > 0 && write(ag->port, out, (size_t)n) == n)
+		snprintf(ag->gwsent, sizeof(ag->gwsent), "%s", st);
+}
+
+/* The host asked again (netd started anew): the status goes again. */
+void
+gw_hello(struct agent *ag)
+{
+	ag->gwsent[0] = '\0';
+}
