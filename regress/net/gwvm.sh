@@ -23,9 +23,11 @@
 #
 #   qwork, qlate -> qgw (QEMU, minimal, sys-net) -> wan     chain q
 #   qoffice      -> qwg (QEMU, minimal, wireguard) -> wan   chain vpn
+#   qanon        -> qtor (QEMU, minimal, tor) -> wan        chain tor
 #
 # qwg's tunnel is the guest kernel's WireGuard, its private key a fw_cfg
-# credential; the WireGuard server is regress/lib/testnet.sh's.
+# credential; the WireGuard server and the private Tor network are
+# regress/lib/testnet.sh's.
 #
 # Exit: 0 all checks passed, 77 cannot run here (reason on stderr).
 #
@@ -36,7 +38,8 @@ VM=${KUBSD_VM:-$PWD/kubsd-vm-asan}
 ROOT=$PWD
 
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
-for t in ip nsenter curl python3 nft qemu-system-x86_64 cpio wg wireguard-go; do
+for t in ip nsenter curl python3 nft qemu-system-x86_64 cpio wg wireguard-go \
+    tor tor-gencert; do
 	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
 done
 getent passwd _kubsd-qemu >/dev/null ||
@@ -46,7 +49,7 @@ for b in "$NETD" "$NET" "$VM" "$PWD/kubsd-guest" "$PWD/kubsd-vm"; do
 done
 
 SB_PREFIX=q
-SB_COMPARTMENTS="qwork qlate qoffice"
+SB_COMPARTMENTS="qwork qlate qoffice qanon"
 . regress/lib/sandbox.sh
 . regress/lib/testnet.sh
 . regress/template/lib.sh
@@ -93,6 +96,7 @@ for n in json.load(sys.stdin)["nodes"]:
 gw_ready() { test "$(gwfield ready)" = True; }
 gw_unready() { test "$(gwfield ready)" = False; }
 wg_ready() { test "$(GW=qwg gwfield ready)" = True; }
+tor_ready() { test "$(GW=qtor gwfield ready)" = True; }
 vmpid() { cat "$T/state/vms/qgw.pid" 2>/dev/null; }
 reaches() {	# COMPARTMENT [HOST]
 	inns "kubsd-$1" curl -s -m 3 "http://${2:-192.0.2.2}:8080/" \
@@ -106,6 +110,7 @@ tn_paths
 tn_wg_start || exit 1
 (umask 077 && wg genkey >"$T/wg.key")
 tn_wg_peer "$(wg pubkey <"$T/wg.key")" || exit 1
+tn_tor_start || exit 1
 chmod 755 "$T"	# QEMU's user reads the template under it
 mkdir -p "$T/state/templates"
 ln -s "$MINIMAL" "$T/state/templates/minimal"
@@ -134,6 +139,9 @@ gateway "qwg" {
 }
 chain "vpn" { "qwg" "wan" }
 vm "qoffice" { driver netns; chain "vpn" }
+gateway "qtor" { role tor; memory 256M; torrc include "$TN_TOR_INC" }
+chain "tor" { "qtor" "wan" }
+vm "qanon" { driver netns; chain "tor" }
 EOF2
 
 sb_start_netd || { cat "$T/netd.log"; exit 1; }
@@ -180,6 +188,21 @@ check "the key is not on qemu's command line or in its log" sh -c \
     "! grep -qaF '$KEY' /proc/$WPID/cmdline '$T/state/vms/qwg/qemu.log' \
     '$T/state/vms/qwg/console.log' '$T/netd.log'"
 
+# --- tor: bootstrapped through the private network, exits there
+# until qtor says ready, qanon reaches nothing (if it did, qtor must
+# have become ready meanwhile)
+tor_gated() { tor_ready || blocked qanon || tor_ready; }
+check "qanon is blocked while qtor bootstraps" tor_gated
+tn_tor_wait 150 || fail "the private tor network did not come up"
+waitfor 3000 tor_ready
+check "the tor gateway vm says ready (bootstrapped 100%)" tor_ready
+check "it said how far it was on the way" grep -aq \
+    'status starting bootstrapped [0-9]*%' "$T/state/vms/qtor/console.log"
+check "qanon reaches the server through tor" waitfor 100 reaches qanon
+check "the server sees a tor exit" sh -c "tail -n 1 '$T/http.log' |
+    grep -Eq '^(${TN_TOR_EXITS% *}|${TN_TOR_EXITS#* }) '"
+TPID=$(cat "$T/state/vms/qtor.pid")
+
 # --- a bundle the guest refuses: reported with its line, nothing undone
 "$VM" -s "$SOCK" run qgw 'echo "bogus 1" >>/run/kubsd/gw/bundle.conf && kill -HUP $(cat /run/kubsd/gw/guest.pid)' >/dev/null
 refused() { gwfield guest | grep -q '^error bundle\.conf:[0-9]*: '; }
@@ -197,6 +220,13 @@ check "qlate reaches the internet through the gateway vm" \
     waitfor 100 reaches qlate
 check "netd's new bundle made the gateway ready again" gw_ready
 
+# --- its kubsd-guest killed inside: not ready until the agent restarts it
+"$VM" -s "$SOCK" run qgw 'kill -9 $(cat /run/kubsd/gw/guest.pid)' >/dev/null
+check "kubsd-guest killed inside the vm: the gateway is not ready" \
+    waitfor 30 grep -q 'gateway qgw: down kubsd-guest is not running' \
+    "$T/netd.log"
+check "the agent starts it again: ready" waitfor 300 gw_ready
+
 # --- its QEMU killed: blocked at once, then back (gateways always restart)
 kill -9 "$PID"
 check "qemu killed: the gateway is not ready within a second" \
@@ -212,10 +242,12 @@ gone() { ! kill -0 "$PID" 2>/dev/null; }
 check "teardown ended the gateway's qemu" waitfor 50 gone
 PID=$WPID
 check "and the wireguard gateway's" waitfor 50 gone
+PID=$TPID
+check "and the tor gateway's" waitfor 50 gone
 [ -n "$NETD_PID" ] && { wait "$NETD_PID" 2>/dev/null; NETD_PID=; }
 _left=$(sb_kubsd_leftovers) || { echo "FAIL kubsd left: $_left"; FAILED=$((FAILED + 1)); }
 [ $FAILED -eq 0 ] || { echo "--- netd.log"; tail -n 60 "$T/netd.log";
-    for _v in qgw qwg; do echo "--- console $_v"
+    for _v in qgw qwg qtor; do echo "--- console $_v"
     tail -n 30 "$T/state/vms/$_v/console.log"; done; }
 gwvm_cleanup
 _left=$(sb_leftovers)
