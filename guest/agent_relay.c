@@ -20,7 +20,9 @@
  * and back, one session at a time.  A port has no connections: the
  * host begins each session with RELAY_OPEN (kubsd-vm proxy), which
  * closes the one before and opens one to sshd; the host hanging up
- * closes it too.  Never the VM's network: the host is not on it.
+ * closes it too.  When sshd does not answer, RELAY_REFUSED goes back
+ * in place of its banner: kubsd-vm proxy ends, and ssh with it.  Never
+ * the VM's network: the host is not on it.
  */
 #include <sys/socket.h>
 
@@ -104,8 +106,11 @@ relay_from_host(struct agent *ag)
 		relay_close(ag);
 		len -= (size_t)(m + ol - buf);
 		p = m + ol;
-		if ((ag->tcp = sshd_connect()) == -1)
+		if ((ag->tcp = sshd_connect()) == -1) {
+			(void)write_all(ag->ssh, RELAY_REFUSED,
+			    strlen(RELAY_REFUSED));
 			return;
+		}
 	}
 	if (ag->tcp == -1 || len == 0)
 		return;			/* no session, or no sshd: dropped */

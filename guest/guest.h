@@ -116,6 +116,7 @@ extern struct guest	 gst;
 #define VM_EXEC_NAME	"org.kubsd.exec.0"
 #define VM_SSH_NAME	"org.kubsd.ssh.0"
 #define RELAY_OPEN	"\nkubsd-ssh-open\n"	/* netd/vm.h VM_SSH_OPEN */
+#define RELAY_REFUSED	"\nkubsd-ssh-refused\n"	/* VM_SSH_REFUSED */
 struct agent {
 	char	 ifname[16];
 	char	 addr[64];

@@ -398,20 +398,30 @@ v_run(struct ctl_args *a)
 	return code;
 }
 
-/* stdin to fd, fd to stdout, until either ends. */
+/*
+ * stdin to fd, fd to stdout, until either ends.  The agent's refusal
+ * in place of sshd's banner ends it: 2.
+ */
 static int
 pipe_fd(int fd)
 {
 	struct pollfd	 pfd[2] = { { 0, POLLIN, 0 }, { fd, POLLIN, 0 } };
 	char		 buf[16384];
 	ssize_t		 r;
+	size_t		 rl = strlen(VM_SSH_REFUSED);
+	int		 first = 1;
 
 	for (;;) {
 		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
 			return 1;
 		if (pfd[1].revents & (POLLIN | POLLHUP)) {
-			if ((r = read(fd, buf, sizeof(buf))) <= 0 ||
-			    write(1, buf, (size_t)r) != r)
+			if ((r = read(fd, buf, sizeof(buf))) <= 0)
+				return 0;
+			if (first && (size_t)r >= rl &&
+			    memcmp(buf, VM_SSH_REFUSED, rl) == 0)
+				return 2;
+			first = 0;
+			if (write(1, buf, (size_t)r) != r)
 				return 0;
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP)) {
@@ -434,9 +444,11 @@ v_proxy(struct ctl_args *a)
 		close(fd);
 		return 1;
 	}
-	rv = pipe_fd(fd);
+	if ((rv = pipe_fd(fd)) == 2)
+		fprintf(stderr, "kubsd-vm: vm %s: no sshd answers in the "
+		    "guest (127.0.0.1 port 22)\n", a->argv[0]);
 	close(fd);
-	return rv;
+	return rv != 0;
 }
 
 /* ssh(1) to the guest's sshd through kubsd-vm proxy, this boot's key. */

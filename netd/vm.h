@@ -62,6 +62,7 @@
 #define VM_EXEC_PORT		"org.kubsd.exec.0"
 #define VM_SSH_PORT		"org.kubsd.ssh.0"
 #define VM_SSH_OPEN		"\nkubsd-ssh-open\n"	/* a session begins */
+#define VM_SSH_REFUSED		"\nkubsd-ssh-refused\n"	/* no sshd */
 
 struct event;
 struct event_base;
