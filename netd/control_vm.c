@@ -16,8 +16,9 @@
 
 /*
  * kubsd-vm's requests to kubsd-netd: start, stop and kill answer at
- * once (kubsd-vm start then follows the state until "ready"); status
- * is JSON, one object per VM of the configuration.
+ * once (kubsd-vm start then follows the state until "ready"; a
+ * disposable's start names the instance it made); status is JSON, one
+ * object per VM of the configuration and per running instance.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +45,18 @@ vm_verb(const struct ctl_msg *m, struct ctl_reply *rep,
 	return 0;
 }
 
+/* The name started: a disposable's is its new instance's. */
 int
 h_vm_start(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 {
+	struct vm	*vm;
+	char		 err[512];
+
 	(void)arg;
-	return vm_verb(m, rep, vm_start, "starting");
+	if ((vm = vm_start(m->args[0], err, sizeof(err))) == NULL)
+		return ctl_reply_error(rep, CTL_E_FAIL, "%s", err);
+	fprintf(rep->fp, "%s starting\n", vm->name);
+	return 0;
 }
 
 int
@@ -92,6 +100,8 @@ vm_json(const struct node *n, const struct vm *vm, const char *statedir)
 	snprintf(d, sizeof(d), "%s/vmkeys/%s/admin", statedir, n->name);
 	json_object_set_new(o, "key", json_string(d));
 	json_object_set_new(o, "disposable", json_boolean(n->disposable));
+	json_object_set_new(o, "instance_of", n->instance_of != NULL ?
+	    json_string(n->instance_of) : json_null());
 	json_object_set_new(o, "sealed", json_boolean(n->sealed));
 	json_object_set_new(o, "restart", json_string(restart_name(
 	    n->restart)));

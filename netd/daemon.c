@@ -272,16 +272,11 @@ on_link_event(evutil_socket_t fd, short ev, void *arg)
 		recheck(1);
 }
 
-/* A reload's error lines: each logged, and all kept for the reply. */
-struct reload_errs {
-	char	*buf;
-	size_t	 len;
-};
-
-static void
-reload_error(const char *msg, void *arg)
+/* The graph's error lines (a reload's): each logged, all kept in buf. */
+void
+netd_conf_errors(const char *msg, void *arg)
 {
-	struct reload_errs	*re = arg;
+	struct netd_errs	*re = arg;
 	size_t			 used = strlen(re->buf);
 
 	log_warnx("%s", msg);
@@ -299,12 +294,18 @@ reload_parse(const char *file, struct netd_live **lvp, char *err,
     size_t errlen)
 {
 	struct netd_config	*conf;
-	struct reload_errs	 re = { err, errlen };
+	struct netd_errs	 re = { err, errlen };
 
 	err[0] = '\0';
 	*lvp = NULL;
-	conf_error_sink(reload_error, &re);
-	if ((conf = parse_config(file)) != NULL) {
+	conf_error_sink(netd_conf_errors, &re);
+	if ((conf = parse_config(file)) != NULL && netd.conf != NULL &&
+	    instance_carry(netd.conf, conf, err, errlen) == -1) {
+		log_warnx("%s", err);
+		config_free(conf);
+		conf = NULL;
+	}
+	if (conf != NULL) {
 		*lvp = live_new(conf);
 		state_load_attachments(conf, *lvp);
 	}
@@ -479,12 +480,13 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	struct event	*ev[3];
 	const struct node *n;
 	char		 errbuf[512];
-	int		 sigs[3] = { SIGHUP, SIGTERM, SIGINT }, i;
+	int		 sigs[3] = { SIGHUP, SIGTERM, SIGINT }, i, recovered;
 
 	memset(&netd, 0, sizeof(netd));
 	netd.conffile = opts->conffile;
 	netd.started = (long long)time(NULL);
 	netd.conf = conf;
+	recovered = instance_recover(conf);	/* nodes: before their live */
 	netd.live = live_new(conf);
 	log_init(opts->foreground, opts->verbose);
 	if ((netd.loader = loader_open()) == NULL)
@@ -497,12 +499,14 @@ netd_main(struct netd_config *conf, const struct netd_opts *opts)
 	/* The host routes for its gateways; the rules say which. */
 	if (state_sysctl_set(conf, "net/ipv4/ip_forward", "1") == -1)
 		log_warn("net.ipv4.ip_forward");
-	if (state_load_attachments(conf, netd.live) > 0) {
+	if (state_load_attachments(conf, netd.live) + recovered > 0) {
 		graph_reset(conf);
 		if (graph_build(conf) == -1)
-			fatalx("the graph with the recorded attachments does "
-			    "not build; remove %s/attachments", conf->statedir);
+			fatalx("the graph with the recorded attachments and "
+			    "instances does not build; remove "
+			    "%s/attachments", conf->statedir);
 	}
+	vm_gate(netd.live);	/* disposable definitions stay blocked */
 	/* No gateway is ready until its guest says so. */
 	TAILQ_FOREACH(n, &conf->nodes, entry)
 		if (n->kind == NODE_GATEWAY)

@@ -53,6 +53,13 @@ struct netd {
 	long long		 started;	/* time(NULL) at start */
 };
 
+/* conf_error_sink()'s: the lines joined with "; " in buf */
+struct netd_errs {
+	char	*buf;
+	size_t	 len;
+};
+void	netd_conf_errors(const char *, void *);
+
 int	netd_main(struct netd_config *, const struct netd_opts *);
 /* The daemon's one context, struct netd, is passed to what needs it. */
 int	netd_reload(struct netd *, int, char *, size_t);

@@ -205,6 +205,8 @@ struct node {
 	enum restart		 restart;	/* default RESTART_NO */
 	int			 autostart;	/* start with the daemon */
 	struct vm_creds		 creds;
+	char			*instance_of;	/* live: an instance of this
+						   disposable (vm_instance.c) */
 
 	/* --- derived by graph_build() --- */
 	struct chain		*chain;		/* vm: its chain, NULL offline */
@@ -306,6 +308,7 @@ struct netd_config {
 struct netd_config	*parse_config(const char *file);	/* NULL: errors printed */
 int			 cmdline_symset(const char *);		/* "name=value" */
 void			 config_free(struct netd_config *);
+void			 node_free(struct node *);
 
 /* printconf.c: the normalized form, which parses again to itself */
 void			 print_config(FILE *, const struct netd_config *);

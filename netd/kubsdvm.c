@@ -156,18 +156,39 @@ wait_ready(const char *name)
 	return 1;
 }
 
+/*
+ * name's state; "stopped" also for an instance that is gone (it exists
+ * only while it runs), NULL after an error (said).  In buf.
+ */
+static const char *
+vm_state(const char *name, char *buf, size_t len)
+{
+	const char	*text;
+	json_t		*arr, *o;
+	size_t		 i;
+
+	if (ask(CTL_VM_STATUS, 0, NULL, &text) != 0 ||
+	    (arr = json_loads(text, 0, NULL)) == NULL)
+		return NULL;
+	snprintf(buf, len, "stopped");
+	json_array_foreach(arr, i, o)
+		if (strcmp(jstr(o, "name"), name) == 0)
+			snprintf(buf, len, "%s", jstr(o, "state"));
+	json_decref(arr);
+	return buf;
+}
+
 static int
 wait_stopped(const char *name)
 {
-	json_t		*o;
+	char		 st[32];
 	int		 i, stopped;
 	struct timespec	 ts = { 0, POLL_MS * 1000000L };
 
 	for (i = 0; i < (VM_STOP_TIMEOUT + 5) * 1000 / POLL_MS; i++) {
-		if ((o = vm_status(name)) == NULL)
+		if (vm_state(name, st, sizeof(st)) == NULL)
 			return 1;
-		stopped = strcmp(jstr(o, "state"), "stopped") == 0;
-		json_decref(o);
+		stopped = strcmp(st, "stopped") == 0;
 		if (stopped) {
 			printf("%s stopped\n", name);
 			return 0;
@@ -183,12 +204,16 @@ static int
 v_life(struct ctl_args *a)
 {
 	const char	*text;
+	char		 name[64];
 
 	if (ask(a->cmd->type, 1, a->argv, &text) != 0)
 		return 1;
-	if (a->cmd->type == CTL_VM_START)
-		return wait_ready(a->argv[0]);
-	return wait_stopped(a->argv[0]);
+	if (a->cmd->type != CTL_VM_START)
+		return wait_stopped(a->argv[0]);
+	/* "NAME starting": a disposable's NAME is its new instance's */
+	if (sscanf(text, "%63s", name) != 1)
+		snprintf(name, sizeof(name), "%s", a->argv[0]);
+	return wait_ready(name);
 }
 
 static int

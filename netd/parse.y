@@ -2623,13 +2623,50 @@ vm_creds_free(struct vm_creds *l)
 	}
 }
 
+/* One node and everything it owns (it is in no list any more). */
+void
+node_free(struct node *n)
+{
+	struct fw_rule	*r;
+	struct wg_peer	*p;
+
+	while ((r = TAILQ_FIRST(&n->firewall)) != NULL) {
+		TAILQ_REMOVE(&n->firewall, r, entry);
+		free(r->protos);
+		fw_host_free(&r->from);
+		fw_host_free(&r->to);
+		free(r);
+	}
+	if (n->wg != NULL) {
+		while ((p = TAILQ_FIRST(&n->wg->peers)) != NULL) {
+			TAILQ_REMOVE(&n->wg->peers, p, entry);
+			free(p->name);
+			free(p->pubkey);
+			free(p->psk_file);
+			free(p->endpoint_host);
+			free(p->allowed_ips.v);
+			free(p);
+		}
+		free(n->wg->key_file);
+		free(n->wg);
+	}
+	free(n->name);
+	free(n->torrc_include);
+	free(n->ifname);
+	free(n->exclude.v);
+	free(n->template);
+	free(n->chain_name);
+	free(n->private_mount);
+	free(n->instance_of);
+	vm_creds_free(&n->creds);
+	free(n);
+}
+
 void
 config_free(struct netd_config *c)
 {
 	struct node	*n;
 	struct chain	*ch;
-	struct fw_rule	*r;
-	struct wg_peer	*p;
 	size_t		 i;
 
 	if (c == NULL)
@@ -2637,35 +2674,7 @@ config_free(struct netd_config *c)
 	template_free_all(&c->templates);
 	while ((n = TAILQ_FIRST(&c->nodes)) != NULL) {
 		TAILQ_REMOVE(&c->nodes, n, entry);
-		while ((r = TAILQ_FIRST(&n->firewall)) != NULL) {
-			TAILQ_REMOVE(&n->firewall, r, entry);
-			free(r->protos);
-			fw_host_free(&r->from);
-			fw_host_free(&r->to);
-			free(r);
-		}
-		if (n->wg != NULL) {
-			while ((p = TAILQ_FIRST(&n->wg->peers)) != NULL) {
-				TAILQ_REMOVE(&n->wg->peers, p, entry);
-				free(p->name);
-				free(p->pubkey);
-				free(p->psk_file);
-				free(p->endpoint_host);
-				free(p->allowed_ips.v);
-				free(p);
-			}
-			free(n->wg->key_file);
-			free(n->wg);
-		}
-		free(n->name);
-		free(n->torrc_include);
-		free(n->ifname);
-		free(n->exclude.v);
-		free(n->template);
-		free(n->chain_name);
-		free(n->private_mount);
-		vm_creds_free(&n->creds);
-		free(n);
+		node_free(n);
 	}
 	while ((ch = TAILQ_FIRST(&c->chains)) != NULL) {
 		TAILQ_REMOVE(&c->chains, ch, entry);

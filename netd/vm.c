@@ -123,7 +123,8 @@ vm_node(const struct vm *vm)
 
 /*
  * Every VM's port is let through only while its agent is ready (a
- * gateway's: while its guest says so, gw_guests_poll()).
+ * gateway's: while its guest says so, gw_guests_poll()); a disposable
+ * definition's never (its instances run, not it).
  */
 void
 vm_gate(struct netd_live *lv)
@@ -131,6 +132,9 @@ vm_gate(struct netd_live *lv)
 	struct vm		*vm;
 	const struct node	*n;
 
+	TAILQ_FOREACH(n, &lv->conf->nodes, entry)
+		if (instance_is_def(n))
+			live_node(lv, n)->unready = 1;
 	TAILQ_FOREACH(vm, &vms, entry)
 		if ((n = node_find(lv->conf, vm->name)) != NULL &&
 		    n->kind == NODE_VM)
@@ -348,7 +352,11 @@ start_checks(const char *name, const struct node **np, char *err,
 	return 0;
 }
 
-int
+/*
+ * Start VM name, or a new instance of it if it is a disposable
+ * definition: the VM started, or NULL and why in err.
+ */
+struct vm *
 vm_start(const char *name, char *err, size_t len)
 {
 	const struct node *n;
@@ -356,23 +364,27 @@ vm_start(const char *name, char *err, size_t len)
 	struct timespec	 t0, t1;
 
 	if (start_checks(name, &n, err, len) == -1)
-		return -1;
+		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	vm = vm_new(name);
+	if (instance_is_def(n) && (n = instance_add(vd, n, err, len)) == NULL)
+		return NULL;
+	vm = vm_new(n->name);
 	vm->state = VM_STARTING;
 	live_node(vd->live, n)->unready = 1;
 	if (vm->drv->start(vm, err, len) == -1) {
+		vm->drv->release(vm);	/* nothing half-made stays */
 		vm_free(vm);
-		return -1;
+		instance_remove(vd, n->name);
+		return NULL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	vm->start_ms = (t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1e6;
 	vm->started = (long long)time(NULL);
-	log_info("vm %s: started (pid %ld, %s, %.1f ms)", name,
+	log_info("vm %s: started (pid %ld, %s, %.1f ms)", vm->name,
 	    (long)vm->pid, vm->accel, vm->start_ms);
 	timer_ms(vm, AGENT_RETRY_MS);
-	return 0;
+	return vm;
 }
 
 static struct vm *
@@ -496,13 +508,14 @@ vm_exited(struct vm *vm, int failed)
 	vm->drv->release(vm);
 	snprintf(name, sizeof(name), "%s", vm->name);
 	vm_free(vm);
+	instance_remove(vd, name);	/* if it is one: nothing is left */
 	if (!again)
 		return;
 	log_info("vm %s: restart %s: starting again", name,
 	    n->kind == NODE_GATEWAY ? "always" : restart_name(n->restart));
-	if (vm_start(name, err, sizeof(err)) == -1)
+	if ((vm = vm_start(name, err, sizeof(err))) == NULL)
 		log_warnx("%s", err);
-	else if ((vm = vm_find(name)) != NULL)
+	else
 		vm->restarts = restarts + 1;
 }
 
@@ -527,6 +540,7 @@ vm_adopt_all(struct netd_live *lv)
 		log_info("vm %s: adopted (pid %ld)", n->name, (long)vm->pid);
 		timer_ms(vm, 0);
 	}
+	instance_prune(vd);	/* those that did not outlive netd */
 }
 
 /* Gateway VMs run whenever netd does (and the configuration has them). */
@@ -540,7 +554,7 @@ vm_gateways_start(void)
 	TAILQ_FOREACH(n, &vd->conf->nodes, entry)
 		if (n->kind == NODE_GATEWAY && n->driver == DRIVER_QEMU &&
 		    n->up != NULL && vm_find(n->name) == NULL &&
-		    vm_start(n->name, err, sizeof(err)) == -1) {
+		    vm_start(n->name, err, sizeof(err)) == NULL) {
 			log_warnx("%s", err);
 			nl = live_node(vd->live, n);
 			snprintf(nl->last_error, sizeof(nl->last_error), "%s",
@@ -558,7 +572,7 @@ vm_autostart(void)
 	TAILQ_FOREACH(n, &vd->conf->nodes, entry)
 		if (n->kind == NODE_VM && n->autostart &&
 		    n->driver == DRIVER_QEMU && vm_find(n->name) == NULL &&
-		    vm_start(n->name, err, sizeof(err)) == -1)
+		    vm_start(n->name, err, sizeof(err)) == NULL)
 			log_warnx("autostart: %s", err);
 }
 

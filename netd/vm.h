@@ -23,7 +23,8 @@
  * (vm-qemu-linux.c) start, stop and watch the processes.
  *
  * Files, under STATEDIR:
- *	vms/NAME/		the VM's run dir, owned by KUBSD_QEMU_USER:
+ *	vms/NAME/		the VM's run dir (a disposable's
+ *				instance: NAME-N, vm_instance.c), owned by KUBSD_QEMU_USER:
  *				qmp.sock, console.sock, console.log,
  *				agent.sock, exec.sock, ssh.sock, qemu.log,
  *				root.qcow2 (an overlay, remade at each start),
@@ -116,7 +117,7 @@ TAILQ_HEAD(vms, vm);
 
 /* vm.c: the lifecycle, driver-independent */
 void		 vm_init(struct netd *);
-int		 vm_start(const char *name, char *err, size_t);
+struct vm	*vm_start(const char *name, char *err, size_t);
 int		 vm_stop(const char *name, char *err, size_t);
 int		 vm_kill(const char *name, char *err, size_t);
 struct vm	*vm_find(const char *);
@@ -141,6 +142,16 @@ void		 gwvm_send_bundle(struct vm *, const char *statedir);
 void		 gwvm_sync(const struct node_live *, int changed);
 int		 gwvm_status_line(struct vm *, const char *);
 int		 gwvm_status(struct node_live *);
+
+/* vm_instance.c: a disposable's instances in the live graph */
+int		 instance_is_def(const struct node *);
+struct node	*instance_add(struct netd *, const struct node *, char *,
+		    size_t);
+void		 instance_remove(struct netd *, const char *);
+void		 instance_prune(struct netd *);
+int		 instance_recover(struct netd_config *);
+int		 instance_carry(const struct netd_config *,
+		    struct netd_config *, char *, size_t);
 
 /* control_vm.c: kubsd-vm's requests (control.c's table) */
 struct ctl_msg;

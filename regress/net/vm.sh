@@ -17,7 +17,8 @@
 # The VM layer live: real QEMU VMs (TCG here) started by kubsd-netd in
 # the sandbox of regress/lib/sandbox.sh, on the "minimal" template built
 # from the Debian mirror (cached by regress/template/lib.sh).  Boots are
-# few and shared between checks.
+# few and shared between checks (eight boots: work three times, cloud
+# twice, three instances of the disposable browse, two of them at once).
 #
 # Exit: 0 all checks passed, 77 cannot run here (reason on stderr).
 #
@@ -160,12 +161,25 @@ check "the agent applied the new address ($NADDR)" hasaddr
 check "work reaches the internet through b" sh -c "'$VM' -s '$SOCK' run work \
     timeout 10 wget -q -O - http://192.0.2.2:8080/ | grep -q 'test internet'"
 
-# --- a crash: seen at once, restarted (restart on-failure)
+# --- a crash: seen at once, its port blocked, restarted (on-failure)
+# vmport_ip4 holds "port . first hop . MAC . address" of every VM whose
+# port carries traffic: the bridge forwards nothing else from a VM port.
+elements() { inh nft list set bridge kubsd vmport_ip4 | grep -c "\"$1\"" ; }
+check "before the crash work's port has its set element" \
+    test "$(elements kp-work)" = 1
 kill -9 "$PID"
 waitfor 10 isnt work pid "$PID"
 check "kill -9: the vm is seen ended within a second" isnt work pid "$PID"
+check "after the crash its port is blocked (no set element)" \
+    test "$(elements kp-work)" = 0
+check "and stays blocked while it starts again" sh -c \
+    "'$VM' -s '$SOCK' status -j work | grep -q '\"state\": \"starting\"' &&
+    test \"\$(nsenter --net=/var/run/netns/$H nft list set bridge kubsd \
+    vmport_ip4 | grep -c '\"kp-work\"')\" = 0"
 waitfor 300 is work state ready
 check "restart on-failure brings it back" is work state ready
+check "and its port carries again (its set element is back)" \
+    test "$(elements kp-work)" = 1
 
 # --- sealed, with a credential
 check "start cloud (sealed)" vm start cloud
@@ -175,7 +189,13 @@ check "the credential is readable inside" sh -c "'$VM' -s '$SOCK' run cloud \
     grep -q s3cret-$$"
 check "the credential is not in qemu's cmdline or environ" sh -c \
     "! grep -qa s3cret-$$ /proc/$CPID/cmdline /proc/$CPID/environ"
-inside cloud 'echo kept >/var/data/keep; sync' >/dev/null
+check "the sealed vm's qemu has -snapshot -no-reboot, its data disk \
+snapshot=off" sh -c "tr '\\0' ' ' </proc/$CPID/cmdline | grep -q \
+    'id=private,file=[^ ]*,format=raw,snapshot=off .*-snapshot -no-reboot'"
+inside cloud 'echo kept >/var/data/keep; echo changed >/etc/sealed-change;
+    echo gone >/rootfile; sync' >/dev/null
+check "a change to / is there before the reboot" sh -c \
+    "'$VM' -s '$SOCK' run cloud cat /rootfile | grep -q gone"
 (inside cloud 'reboot -f' >/dev/null 2>&1 &)
 waitfor 100 isnt cloud pid "$CPID"
 check "a reboot inside a sealed vm ends its qemu" isnt cloud pid "$CPID"
@@ -183,19 +203,58 @@ waitfor 300 is cloud state ready
 check "restart always starts it again" is cloud state ready
 check "the sealed vm's data disk persists" sh -c \
     "'$VM' -s '$SOCK' run cloud cat /var/data/keep | grep -q kept"
+check "the change to / and /etc is gone after the reboot" sh -c \
+    "'$VM' -s '$SOCK' run cloud 'test -e /rootfile || test -e /etc/sealed-change; echo \$?' |
+    grep -qx 1"
+check "the data disk file persists on the host" \
+    test -s "$T/state/private/cloud.img"
+
+# --- a disposable: two instances at once, each with its own everything
+start_instance() {	# the instance's name, from kubsd-vm start's "NAME ready"
+	"$VM" -s "$SOCK" start browse | awk '$2 == "ready," { print $1 }'
+}
+B1=$(start_instance)
+B2=$(start_instance)
+check "start browse makes instances browse-1 and browse-2" \
+    test "$B1 $B2" = "browse-1 browse-2"
+B1A=$(field browse-1 address); B2A=$(field browse-2 address)
+check "each has its own address ($B1A, $B2A), none another node's" sh -c \
+    "test -n '$B1A' && test -n '$B2A' && test '$B1A' != '$B2A' &&
+    test \"\$('$NET' -s '$SOCK' status -j | grep -c '\"address\": \"$B1A\"')\" = 1 &&
+    test \"\$('$NET' -s '$SOCK' status -j | grep -c '\"address\": \"$B2A\"')\" = 1"
+check "each has its own tap" sh -c "nsenter --net=/var/run/netns/$H \
+    ip link show kp-browse-1 >/dev/null && nsenter --net=/var/run/netns/$H \
+    ip link show kp-browse-2 >/dev/null"
+check "each has its own set element" test \
+    "$(elements kp-browse-1)/$(elements kp-browse-2)/$(elements kp-browse)" = "1/1/0"
+check "the agents applied their own addresses" sh -c \
+    "'$VM' -s '$SOCK' run browse-1 ip -o addr show eth0 | grep -q ' $B1A/' &&
+    '$VM' -s '$SOCK' run browse-2 ip -o addr show eth0 | grep -q ' $B2A/'"
+check "ssh and run take the instance's name" sh -c \
+    "'$VM' -s '$SOCK' ssh browse-2 hostname | grep -qx browse-2"
+check "status lists the instances as instances of browse" sh -c \
+    "'$VM' -s '$SOCK' status -j browse-1 | grep -q '\"instance_of\": \"browse\"'"
+check "each instance's private disk is in its own run dir" test -f \
+    "$T/state/vms/browse-1/private.img" -a -f "$T/state/vms/browse-2/private.img"
 
 # --- netd restarts: running VMs are adopted
 WPID=$(field work pid); CPID=$(field cloud pid)
+B1P=$(field browse-1 pid); B2P=$(field browse-2 pid)
 kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null; NETD_PID=
 rm -f "$SOCK"
 sb_start_netd && sb_wait_ready 30 || { cat "$T/netd.log"; exit 1; }
-bothready() { is work state ready && is cloud state ready; }
-waitfor 100 bothready
+allready() { is work state ready && is cloud state ready &&
+    is browse-1 state ready && is browse-2 state ready; }
+waitfor 100 allready
 check "a new netd adopts both (same pids, ready)" test \
     "$(field work pid)/$(field cloud pid)/$(field work state)" = \
     "$WPID/$CPID/ready"
+check "and the instances (same pids, names and addresses, ready)" test \
+    "$(field browse-1 pid)/$(field browse-2 pid)/$(field browse-1 address)/$(field browse-2 address)/$(field browse-2 state)" = \
+    "$B1P/$B2P/$B1A/$B2A/ready"
 check "no duplicate taps" test "$(inh ip -o link show | grep -c 'kp-work')" = 1
 check "still reachable over the channel" inside work true
+check "instances too" inside browse-1 true
 
 # --- bad input: one line naming the object, nothing half-made
 check "a template not built" sh -c "'$VM' -s '$SOCK' start nobuilt 2>&1 |
@@ -212,14 +271,37 @@ check "console on a stopped vm" sh -c "'$VM' -s '$SOCK' console nobuilt \
 check "teardown refuses while vms run" sh -c "'$NET' -s '$SOCK' teardown \
     2>&1 | grep -q 'vms running'"
 
-# --- a disposable leaves nothing
-check "start browse (disposable)" vm start browse
-check "its private disk is in its run dir" \
-    test -f "$T/state/vms/browse/private.img"
-check "stop browse" vm stop browse
-check "a disposable leaves no run dir, disk or pid file" sh -c "! ls -d \
-    '$T/state/vms/browse' '$T/state/vms/browse.pid' \
-    '$T/state/private/browse.img' 2>/dev/null | grep -q ."
+# --- an instance that ends leaves nothing: stopped, or its qemu killed
+# leftovers NAME PID: what is left of instance NAME (empty: nothing)
+leftovers() {
+	ls -d "$T/state/vms/$1" "$T/state/vms/$1.pid" "$T/state/vmkeys/$1" \
+	    2>/dev/null
+	inh ip -o link show "kp-$1" 2>/dev/null | cut -d: -f2
+	[ "$(elements "kp-$1")" = 0 ] || echo "set element kp-$1"
+	inh nft list table bridge kubsd | grep -q "kp-$1\"" &&
+	    echo "kp-$1 in table bridge kubsd"
+	kill -0 "$2" 2>/dev/null && echo "process $2"
+	"$VM" -s "$SOCK" status -j | grep -q "\"$1\"" && echo "status entry"
+	grep -qs "$1" "$T/state/attachments" && echo "attachments entry"
+}
+gone_all() { [ -z "$(leftovers "$1" "$2")" ]; }
+check "stop browse-1" vm stop browse-1
+waitfor 50 gone_all browse-1 "$B1P"
+check "a stopped instance leaves nothing ($(leftovers browse-1 "$B1P" | tr '\n' ' '))" \
+    gone_all browse-1 "$B1P"
+check "browse-2 runs on" is browse-2 state ready
+B3=$(start_instance)
+check "the next instance takes the lowest free number" test "$B3" = browse-1
+B3P=$(field browse-1 pid)
+(inside browse-1 'poweroff -f' >/dev/null 2>&1 &)
+waitfor 100 gone_all browse-1 "$B3P"
+check "an instance powered off inside leaves nothing ($(leftovers browse-1 "$B3P" | tr '\n' ' '))" \
+    gone_all browse-1 "$B3P"
+kill -9 "$B2P"
+waitfor 50 gone_all browse-2 "$B2P"
+check "an instance whose qemu is killed leaves nothing ($(leftovers browse-2 "$B2P" | tr '\n' ' '))" \
+    gone_all browse-2 "$B2P"
+check "the definition browse is still there, stopped" is browse state stopped
 
 WPID=$(field work pid); CPID=$(field cloud pid)
 check "teardown -f with vms running" "$NET" -s "$SOCK" teardown -f
