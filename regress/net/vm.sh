@@ -192,8 +192,7 @@ check "the credential is not in qemu's cmdline or environ" sh -c \
 check "the sealed vm's qemu has -snapshot -no-reboot, its data disk \
 snapshot=off" sh -c "tr '\\0' ' ' </proc/$CPID/cmdline | grep -q \
     'id=private,file=[^ ]*,format=raw,snapshot=off .*-snapshot -no-reboot'"
-inside cloud 'echo kept >/var/data/keep; echo changed >/etc/sealed-change;
-    echo gone >/rootfile; sync' >/dev/null
+inside cloud 'echo kept >/var/data/keep; echo changed >/etc/sealed-change; echo gone >/rootfile; sync' >/dev/null
 check "a change to / is there before the reboot" sh -c \
     "'$VM' -s '$SOCK' run cloud cat /rootfile | grep -q gone"
 (inside cloud 'reboot -f' >/dev/null 2>&1 &)
