@@ -121,6 +121,34 @@ last_words(const char *dir, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
+/*
+ * name's status object in *op (the caller json_decref()s it): 1; 0: it
+ * is not there (an instance exists only while it runs); -1: an error,
+ * said.
+ */
+static int
+vm_lookup(const char *name, json_t **op)
+{
+	const char	*text;
+	json_t		*arr, *o;
+	size_t		 i;
+
+	*op = NULL;
+	if (ask(CTL_VM_STATUS, 0, NULL, &text) != 0)
+		return -1;
+	if ((arr = json_loads(text, 0, NULL)) == NULL) {
+		fprintf(stderr, "kubsd-vm: bad status from kubsd-netd\n");
+		return -1;
+	}
+	json_array_foreach(arr, i, o)
+		if (strcmp(jstr(o, "name"), name) == 0) {
+			json_incref(o);
+			*op = o;
+		}
+	json_decref(arr);
+	return *op != NULL;
+}
+
 /* Returns when the agent says "ready", or the VM ended. */
 static int
 wait_ready(const char *name)
@@ -128,12 +156,17 @@ wait_ready(const char *name)
 	json_t		*o;
 	const char	*st;
 	char		 why[512], dir[PATH_MAX];
-	int		 i;
+	int		 i, found;
 	struct timespec	 ts = { 0, POLL_MS * 1000000L };
 
 	for (i = 0; i < START_TIMEOUT_S * 1000 / POLL_MS; i++) {
-		if ((o = vm_status(name)) == NULL)
+		if ((found = vm_lookup(name, &o)) == -1)
 			return 1;
+		if (!found) {
+			fprintf(stderr, "kubsd-vm: vm %s: ended before it "
+			    "was ready\n", name);
+			return 1;
+		}
 		st = jstr(o, "state");
 		if (strcmp(st, "ready") == 0) {
 			printf("%s ready, %s\n", name, jstr(o, "accel"));
@@ -156,39 +189,19 @@ wait_ready(const char *name)
 	return 1;
 }
 
-/*
- * name's state; "stopped" also for an instance that is gone (it exists
- * only while it runs), NULL after an error (said).  In buf.
- */
-static const char *
-vm_state(const char *name, char *buf, size_t len)
-{
-	const char	*text;
-	json_t		*arr, *o;
-	size_t		 i;
-
-	if (ask(CTL_VM_STATUS, 0, NULL, &text) != 0 ||
-	    (arr = json_loads(text, 0, NULL)) == NULL)
-		return NULL;
-	snprintf(buf, len, "stopped");
-	json_array_foreach(arr, i, o)
-		if (strcmp(jstr(o, "name"), name) == 0)
-			snprintf(buf, len, "%s", jstr(o, "state"));
-	json_decref(arr);
-	return buf;
-}
-
 static int
 wait_stopped(const char *name)
 {
-	char		 st[32];
+	json_t		*o;
 	int		 i, stopped;
 	struct timespec	 ts = { 0, POLL_MS * 1000000L };
 
 	for (i = 0; i < (VM_STOP_TIMEOUT + 5) * 1000 / POLL_MS; i++) {
-		if (vm_state(name, st, sizeof(st)) == NULL)
+		if ((stopped = vm_lookup(name, &o)) == -1)
 			return 1;
-		stopped = strcmp(st, "stopped") == 0;
+		/* an instance that is gone is stopped */
+		stopped = !stopped || strcmp(jstr(o, "state"), "stopped") == 0;
+		json_decref(o);
 		if (stopped) {
 			printf("%s stopped\n", name);
 			return 0;

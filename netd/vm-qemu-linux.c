@@ -721,6 +721,11 @@ qemu_release(struct vm *vm)
 	vm_rmtree(p);
 	if (vm_node(vm) != NULL && vm_node(vm)->disposable)
 		vm_rmtree(vm->dir);
+	if (vm_node(vm) != NULL && vm_node(vm)->instance_of != NULL) {
+		/* an instance's name comes again: its keys must not */
+		snprintf(p, sizeof(p), "%s/vmkeys/%s", vm->statedir, vm->name);
+		vm_rmtree(p);
+	}
 }
 
 const struct vm_driver vm_qemu_driver = {

@@ -274,13 +274,14 @@ instance_add(struct netd *d, const struct node *def, char *err, size_t len)
 	return n;
 }
 
-/* An instance ended: its node, port, set elements and keys go. */
+/* An instance ended (its driver removed its files): node, port and set
+ * elements go. */
 void
 instance_remove(struct netd *d, const char *which)
 {
 	struct node	*n;
 	struct addrs	 before;
-	char		 p[PATH_MAX], name[KUBSD_NAME_MAX + 8];
+	char		 name[KUBSD_NAME_MAX + 8];
 
 	if ((n = node_find(d->conf, which)) == NULL || n->instance_of == NULL)
 		return;
@@ -290,8 +291,6 @@ instance_remove(struct netd *d, const char *which)
 	if (topo_remove_node(d->link, n) == -1)
 		log_warnx("vm %s: its port %s stays", name, n->port_if);
 	addrs_moved(d, &before, n);
-	snprintf(p, sizeof(p), "%s/vmkeys/%s", d->conf->statedir, name);
-	vm_rmtree(p);
 	node_free(n);
 	netd_attached();
 	log_info("vm %s: instance gone", name);

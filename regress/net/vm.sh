@@ -302,11 +302,18 @@ check "an instance whose qemu is killed leaves nothing ($(leftovers browse-2 "$B
     gone_all browse-2 "$B2P"
 check "the definition browse is still there, stopped" is browse state stopped
 
+# an instance still booting when teardown -f comes (no boot of its own)
+timeout 2 "$VM" -s "$SOCK" start browse >/dev/null 2>&1
+B4P=$(field browse-1 pid)
 WPID=$(field work pid); CPID=$(field cloud pid)
 check "teardown -f with vms running" "$NET" -s "$SOCK" teardown -f
-gone() { ! kill -0 "$WPID" 2>/dev/null && ! kill -0 "$CPID" 2>/dev/null; }
+gone() { ! kill -0 "$WPID" 2>/dev/null && ! kill -0 "$CPID" 2>/dev/null &&
+    ! kill -0 "${B4P:-0}" 2>/dev/null; }
 waitfor 50 gone
-check "teardown -f ended their qemus" gone
+check "teardown -f ended their qemus (an instance's too)" gone
+check "and left nothing of the instance" sh -c "test -n '$B4P' && ! ls -d \
+    '$T/state/vms/browse-1' '$T/state/vms/browse-1.pid' \
+    '$T/state/vmkeys/browse-1' 2>/dev/null | grep -q ."
 check "and left no pid file" sh -c "! ls '$T'/state/vms/*.pid 2>/dev/null | grep -q ."
 [ $FAILED -eq 0 ] || { echo "--- netd.log"; cat "$T/netd.log"; }
 vm_cleanup
