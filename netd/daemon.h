@@ -43,7 +43,8 @@ struct netd_opts {
 
 struct netd {
 	struct event_base	*base;
-	struct netd_config	*conf;		/* changed only by an attach */
+	struct netd_config	*conf;		/* changed only by an attach
+						   and instances */
 	struct netd_live	*live;		/* of conf (live.h) */
 	struct ruleset		*rs;		/* loaded; VMs' rules stripped */
 	struct link_ctx		*link;

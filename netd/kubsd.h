@@ -24,7 +24,8 @@
  * Parsing fills a struct netd_config (names, options, line numbers);
  * graph_build() resolves names into links between nodes and allocates
  * everything derived (subnets, addresses, MACs, interface names).
- * Once built it is not changed (but by graph_move()): a running
+ * Once built it is not changed (but by graph_move(), and by a
+ * disposable's instances coming and going, vm_instance.c): a running
  * kubsd-netd keeps what changes beside it (live.h), asked through a
  * struct node_gate.
  */

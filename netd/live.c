@@ -20,6 +20,7 @@
  * parsed configuration instead of in it (live.h says why).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "kubsd.h"
 #include "live.h"
@@ -66,6 +67,33 @@ live_free(struct netd_live *lv)
 		return;
 	free(lv->nodes);
 	free(lv);
+}
+
+/*
+ * A node added to lv's configuration while netd runs (a disposable's
+ * instance, vm_instance.c): its live state, nothing known yet.
+ */
+struct node_live *
+live_add(struct netd_live *lv, const struct node *n)
+{
+	if (n->idx >= lv->n) {
+		lv->nodes = xreallocarray(lv->nodes, n->idx + 1,
+		    sizeof(*lv->nodes));
+		memset(lv->nodes + lv->n, 0, (n->idx + 1 - lv->n) *
+		    sizeof(*lv->nodes));
+		lv->n = n->idx + 1;
+	}
+	memset(&lv->nodes[n->idx], 0, sizeof(lv->nodes[n->idx]));
+	lv->nodes[n->idx].node = n;
+	return &lv->nodes[n->idx];
+}
+
+/* A node that left lv's configuration (its idx is not used again). */
+void
+live_drop(struct netd_live *lv, const struct node *n)
+{
+	if (n->idx < lv->n && lv->nodes[n->idx].node == n)
+		lv->nodes[n->idx].node = NULL;
 }
 
 /* The live state of a node of lv's configuration. */

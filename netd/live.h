@@ -20,7 +20,8 @@
  * while it runs (live.c).
  *
  * The parsed configuration (struct node, kubsd.h) is not changed once
- * built (but for where kubsd-net attach puts a VM, graph_move.c); its
+ * built (but for where kubsd-net attach puts a VM, graph_move.c, and a
+ * disposable's instances, vm_instance.c); its
  * live state is here, one struct node_live per node, wrapping it as
  * vmd's struct vmd_vm wraps its vm_params.  A reload builds a new
  * configuration and a new struct netd_live with it.
@@ -62,6 +63,8 @@ struct netd_live	*live_new(const struct netd_config *);
 void			 live_free(struct netd_live *);
 struct node_live	*live_node(const struct netd_live *,
 			    const struct node *);
+struct node_live	*live_add(struct netd_live *, const struct node *);
+void			 live_drop(struct netd_live *, const struct node *);
 const char		*live_blocked(const struct netd_live *,
 			    const struct node *);
 

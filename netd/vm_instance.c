@@ -34,6 +34,7 @@
 
 #include "daemon.h"
 #include "kubsd.h"
+#include "live.h"
 #include "log.h"
 #include "topology.h"
 #include "vm.h"
@@ -104,13 +105,18 @@ strdup_or_null(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
-/* What the definition says, under another name; nothing derived. */
+/*
+ * What the definition says, under another name, a node of conf (its
+ * idx the next); nothing derived.
+ */
 static struct node *
-node_copy(const struct node *def, const char *name, const char *file)
+node_copy(struct netd_config *conf, const struct node *def,
+    const char *name, const char *file)
 {
 	struct node	*n = xcalloc(1, sizeof(*n));
 
 	n->kind = NODE_VM;
+	n->idx = conf->nnodes++;
 	n->name = xstrdup(name);
 	n->lineno = def->lineno;
 	n->file = file;
@@ -128,7 +134,6 @@ node_copy(const struct node *def, const char *name, const char *file)
 	n->restart = RESTART_NO;	/* an instance is never restarted */
 	n->instance_of = xstrdup(def->instance_of != NULL ?
 	    def->instance_of : def->name);
-	n->unready = 1;
 	lists_copy(n, def);
 	return n;
 }
@@ -224,7 +229,7 @@ relink(struct netd *d, char *err, size_t len)
 
 	if (regraph(d->conf, err, len) == -1)
 		return -1;
-	if ((rs = netd_load_rules(d, d->conf, err, len)) == NULL)
+	if ((rs = netd_load_rules(d, d->live, err, len)) == NULL)
 		return -1;
 	netd_keep_rules(d, rs);
 	return 0;
@@ -253,7 +258,8 @@ instance_add(struct netd *d, const struct node *def, char *err, size_t len)
 
 	if (instance_name(d->conf, def, name, sizeof(name), err, len) == -1)
 		return NULL;
-	n = node_copy(def, name, def->file);
+	n = node_copy(d->conf, def, name, def->file);
+	live_add(d->live, n)->unready = 1;	/* until its agent is ready */
 	addrs_note(d->conf, &before);
 	TAILQ_INSERT_AFTER(&d->conf->nodes, (struct node *)def, n, entry);
 	if (relink(d, e, sizeof(e)) == -1 ||
@@ -262,6 +268,7 @@ instance_add(struct netd *d, const struct node *def, char *err, size_t len)
 		    e[0] != '\0' ? e : "its port cannot be made");
 		unlink_node(d, n);
 		topo_remove_node(d->link, n);
+		live_drop(d->live, n);
 		free(before.n);
 		free(before.a);
 		node_free(n);
@@ -291,6 +298,7 @@ instance_remove(struct netd *d, const char *which)
 	if (topo_remove_node(d->link, n) == -1)
 		log_warnx("vm %s: its port %s stays", name, n->port_if);
 	addrs_moved(d, &before, n);
+	live_drop(d->live, n);
 	node_free(n);
 	netd_attached();
 	log_info("vm %s: instance gone", name);
@@ -382,7 +390,7 @@ instance_recover(struct netd_config *conf)
 			vm_rmtree(p);
 			continue;
 		}
-		n = node_copy(def, name, def->file);
+		n = node_copy(conf, def, name, def->file);
 		TAILQ_INSERT_AFTER(&conf->nodes, (struct node *)def, n, entry);
 		found++;
 	}
@@ -410,7 +418,7 @@ instance_carry(const struct netd_config *old, struct netd_config *new,
 			    n->instance_of);
 			return -1;
 		}
-		TAILQ_INSERT_TAIL(&new->nodes, node_copy(n, n->name,
+		TAILQ_INSERT_TAIL(&new->nodes, node_copy(new, n, n->name,
 		    new->file), entry);
 	}
 	return 0;
