@@ -190,7 +190,8 @@ while time.time() < end:
     n += f[6:12] == m and f[38:42] == t
 print(n)
 EOP
-GWMAC=$(inns kubsd-gw-b cat /sys/class/net/eth1/address)
+GWMAC=$(inns kubsd-gw-b ip -o link show dev eth1 |
+    sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 GWADDR=$(inns kubsd-gw-b ip -4 -o addr show dev eth1 | awk '{ print $4 }' |
     cut -d/ -f1)
 arp_probe() {
