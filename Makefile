@@ -48,8 +48,8 @@ PLATFORM ?= linux
 # libkubsd: the configuration model and graph (netd/kubsd.h): netd.conf's
 # parser, names resolved into a graph, addresses, printing, logging.
 MODEL_SRCS = netd/addr.c netd/alloc.c netd/dot.c netd/file.c netd/graph.c \
-	   netd/graph_move.c netd/log.c netd/printconf.c netd/sock.c \
-	   netd/template.c netd/util.c
+	   netd/graph_move.c netd/log.c netd/printconf.c netd/share.c \
+	   netd/sock.c netd/template.c netd/util.c
 # librules: the rule compiler (pf/rules.h): graph -> intermediate rules
 # -> nftables or pf text; the gateways' own firewalls (pf/gwfw.h); an
 # OpenBSD host's plan (pf/openbsd.h).  Text only: no kernel, no daemon.
@@ -76,8 +76,8 @@ LOAD_SRCS_linux = pf/load-nft-linux.c pf/vmport-nl-linux.c
 # is plain POSIX, built and tested on Linux too (regress/obsd/apply.c).
 LOAD_SRCS_openbsd = pf/load-openbsd.c pf/openbsd_exec.c pf/openbsd_host.c
 # libvm: what of the VM layer needs no daemon (netd/vm.h): QMP's
-# replies, the console filter.
-VMLIB_SRCS = netd/console.c netd/qmp.c
+# replies, the console filter, kubsd-vm cp's header.
+VMLIB_SRCS = netd/console.c netd/cphdr.c netd/qmp.c
 #
 # kubsd-netd, the daemon (netd/daemon.h): live mode, the control socket's
 # handlers, attach, the nodes' live state, the state directory, the
@@ -90,7 +90,7 @@ NETD_SRCS_openbsd = netd/topology-openbsd.c
 # The VM layer in the daemon (netd/vm.h): the lifecycle, disks, the
 # handlers of kubsd-vm's requests, and the host's VM driver.
 VMD_SRCS = netd/vm.c netd/vm_instance.c netd/disk.c netd/control_vm.c netd/gwvm.c $(VMD_SRCS_$(PLATFORM))
-VMD_SRCS_linux = netd/vm-qemu-linux.c
+VMD_SRCS_linux = netd/vm-qemu-linux.c netd/share-linux.c
 NETD_LIBS = ctl load rules link vm kubsd
 NETD_PKGS = jansson libevent libnftables libmnl libnftnl
 # kubsd-net, the CLI (netd/ctl.h): requests to kubsd-netd, the offline
@@ -103,7 +103,7 @@ NET_LIBS = ctl rules link kubsd
 NET_PKGS = jansson
 # kubsd-vm, the VM CLI: template builds (the recipes in templates/),
 # requests to kubsd-netd, and the VM's console, log, agent and ssh.
-VM_SRCS	 = netd/kubsdvm.c $(VM_SRCS_$(PLATFORM))
+VM_SRCS	 = netd/kubsdvm.c netd/vmcp.c $(VM_SRCS_$(PLATFORM))
 VM_SRCS_linux = netd/template_build-linux.c
 VM_LIBS	 = ctl vm kubsd
 VM_PKGS	 = jansson
@@ -180,7 +180,7 @@ DEBS	 = build-essential byacc mandoc clang libclang-rt-14-dev llvm \
 	   libjansson-dev libpcap-dev pkg-config graphviz tor \
 	   wireguard-tools wireguard-go iperf3 hyperfine iputils-ping curl python3 util-linux \
 	   qemu-system-x86 qemu-utils mmdebstrap busybox-static e2fsprogs cpio zstd \
-	   openssh-client
+	   openssh-client acl
 
 .PHONY: all asan check demo bench deps install clean lint-man qemu-user \
 	regress-units fuzz tools

@@ -252,6 +252,47 @@ mount_private(void)
 		log_warn("agent: private disk %s at %s", dev, path);
 }
 
+/* mkdir -p, as root, 0755. */
+static int
+mkdirs(const char *path)
+{
+	char	 p[256], *s;
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(p, 0755) == -1 && errno != EEXIST ? -1 : 0;
+}
+
+/* Host folders: kubsd.share.N says "ro|rw PATH" for 9p tag kubsdN. */
+static void
+mount_shares(void)
+{
+	char		 name[32], v[256], tag[16];
+	unsigned long	 fl;
+	int		 i;
+
+	for (i = 0; i < KUBSD_SHARES_MAX; i++) {
+		snprintf(name, sizeof(name), "kubsd.share.%d", i);
+		if (agent_cred(name, v, sizeof(v)) == -1)
+			continue;
+		if (strlen(v) < 4 || v[2] != ' ' || v[3] != '/') {
+			log_warnx("agent: %s: bad value", name);
+			continue;
+		}
+		fl = strncmp(v, "rw", 2) == 0 ? 0 : MS_RDONLY;
+		snprintf(tag, sizeof(tag), "kubsd%d", i);
+		if (mkdirs(v + 3) == -1 || mount(tag, v + 3, "9p",
+		    fl | MS_NOSUID | MS_NODEV,
+		    "trans=virtio,version=9p2000.L,msize=262144") == -1)
+			log_warn("agent: share %s at %s", tag, v + 3);
+	}
+}
+
 static void
 set_hostname(void)
 {
@@ -514,6 +555,7 @@ agent_main(int argc, char *argv[])
 	else
 		agent_net(&ag);
 	mount_private();
+	mount_shares();
 	if ((ag.port = port_open(VM_AGENT_NAME)) == -1)
 		fatalx("agent: no virtio-serial port %s", VM_AGENT_NAME);
 	ag.exec = port_open(VM_EXEC_NAME);

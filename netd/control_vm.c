@@ -73,6 +73,24 @@ h_vm_kill(const struct ctl_msg *m, struct ctl_reply *rep, void *arg)
 	return vm_verb(m, rep, vm_kill, "killed");
 }
 
+/* [{"path": host, "at": guest, "mode": "ro"|"rw"}, ...] */
+static json_t *
+shares_json(const struct node *n)
+{
+	const struct vm_share	*s;
+	json_t			*a = json_array(), *o;
+
+	TAILQ_FOREACH(s, &n->shares, entry) {
+		o = json_object();
+		json_object_set_new(o, "path", json_string(s->path));
+		json_object_set_new(o, "at", json_string(s->guest));
+		json_object_set_new(o, "mode", json_string(s->rw ? "rw" :
+		    "ro"));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *
 vm_json(const struct node *n, const struct vm *vm, const char *statedir)
 {
@@ -105,6 +123,8 @@ vm_json(const struct node *n, const struct vm *vm, const char *statedir)
 	json_object_set_new(o, "sealed", json_boolean(n->sealed));
 	json_object_set_new(o, "restart", json_string(restart_name(
 	    n->restart)));
+	json_object_set_new(o, "audio", json_string(audio_name(n->audio)));
+	json_object_set_new(o, "shares", shares_json(n));
 	if (vm != NULL) {
 		json_object_set_new(o, "agent", json_string(vm->status));
 		json_object_set_new(o, "start_ms", json_real(vm->start_ms));

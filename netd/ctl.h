@@ -78,7 +78,9 @@ enum ctl_type {
 	CTL_L_VM_LOG,
 	CTL_L_VM_RUN,
 	CTL_L_VM_SSH,
-	CTL_L_VM_PROXY
+	CTL_L_VM_PROXY,
+	CTL_L_VM_CP,
+	CTL_L_VM_MV
 };
 
 #define CTL_F_FORCE	0x0001

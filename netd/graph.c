@@ -404,6 +404,8 @@ graph_build(struct netd_config *conf)
 		rv = -1;
 	if (templates_check(conf) == -1)
 		rv = -1;
+	if (shares_check(conf) == -1)
+		rv = -1;
 	if (rv == -1)
 		return -1;
 	if (check_cycles(conf) == -1)

@@ -127,6 +127,19 @@ struct vm_cred {
 };
 TAILQ_HEAD(vm_creds, vm_cred);
 
+/* "share PATH at GUESTPATH [read-write]": a host directory (virtio-9p). */
+struct vm_share {
+	TAILQ_ENTRY(vm_share)	 entry;
+	char			*path;		/* on the host */
+	char			*guest;		/* where the guest mounts it */
+	int			 rw;		/* 0: read-only */
+	int			 lineno;
+};
+TAILQ_HEAD(vm_shares, vm_share);
+#define KUBSD_SHARES_MAX	8
+
+enum audio	{ AUDIO_NO, AUDIO_YES, AUDIO_OUTPUT };	/* "audio" */
+
 struct wg_peer {
 	TAILQ_ENTRY(wg_peer)	 entry;
 	char			*name;
@@ -208,6 +221,8 @@ struct node {
 	struct vm_creds		 creds;
 	char			*instance_of;	/* live: an instance of this
 						   disposable (vm_instance.c) */
+	struct vm_shares	 shares;
+	enum audio		 audio;		/* default AUDIO_NO */
 
 	/* --- derived by graph_build() --- */
 	struct chain		*chain;		/* vm: its chain, NULL offline */
@@ -334,6 +349,12 @@ void			 graph_reset(struct netd_config *);
  * client whose address that changed, into *others (malloc'd). */
 int			 graph_move(struct netd_config *, struct node *,
 			    struct node ***others, size_t *nothers);
+
+/* share.c: host folders and sound of a VM */
+const char		*audio_name(enum audio);
+const char		*share_path_bad(const char *);
+int			 shares_check(const struct netd_config *);
+void			 vm_shares_free(struct vm_shares *);
 
 /* template.c */
 enum recipe		 template_builtin(const char *);	/* by name */

@@ -245,16 +245,16 @@ v_status(struct ctl_args *a)
 	}
 	if ((arr = json_loads(text, 0, NULL)) == NULL)
 		return 1;
-	printf("%-12s %-9s %-7s %-4s %6s %-15s %s\n", "NAME", "STATE", "PID",
-	    "ACCEL", "MEMORY", "ADDRESS", "CHAIN");
+	printf("%-12s %-9s %-7s %-4s %6s %-15s %-12s %s\n", "NAME", "STATE",
+	    "PID", "ACCEL", "MEMORY", "ADDRESS", "CHAIN", "AUDIO");
 	json_array_foreach(arr, i, o)
-		printf("%-12s %-9s %-7lld %-4s %5lldM %-15s %s\n",
+		printf("%-12s %-9s %-7lld %-4s %5lldM %-15s %-12s %s\n",
 		    jstr(o, "name"), jstr(o, "state"),
 		    (long long)json_integer_value(json_object_get(o, "pid")),
 		    jstr(o, "accel")[0] ? jstr(o, "accel") : "-",
 		    (long long)json_integer_value(json_object_get(o,
 		    "memory")), jstr(o, "address")[0] ? jstr(o, "address") :
-		    "-", jstr(o, "chain"));
+		    "-", jstr(o, "chain"), jstr(o, "audio"));
 	json_decref(arr);
 	return 0;
 }
@@ -489,49 +489,63 @@ v_proxy(struct ctl_args *a)
 	return rv != 0;
 }
 
-/* ssh(1) to the guest's sshd through kubsd-vm proxy, this boot's key. */
+/*
+ * ssh(1) to a VM's sshd through kubsd-vm proxy, this boot's key: the
+ * command line up to the host; the caller adds the remote command.
+ */
+int
+vm_sshcmd(struct vm_sshcmd *c, const char *vm)
+{
+	json_t		*o;
+	ssize_t		 n;
+	int		 k = 0;
+
+	if ((o = vm_status(vm)) == NULL)
+		return -1;
+	snprintf(c->key, sizeof(c->key), "%s", jstr(o, "key"));
+	json_decref(o);
+	if ((n = readlink("/proc/self/exe", c->self, sizeof(c->self) - 1)) <= 0)
+		snprintf(c->self, sizeof(c->self), "kubsd-vm");
+	else
+		c->self[n] = '\0';
+	snprintf(c->proxy, sizeof(c->proxy), "ProxyCommand=%s -s %s proxy %s",
+	    c->self, sockpath, vm);
+	snprintf(c->host, sizeof(c->host), "root@kubsd-%s", vm);
+	c->argv[k++] = "ssh";
+	c->argv[k++] = "-i";
+	c->argv[k++] = c->key;
+	c->argv[k++] = "-o";
+	c->argv[k++] = c->proxy;
+	c->argv[k++] = "-o";
+	c->argv[k++] = "IdentitiesOnly=yes";
+	c->argv[k++] = "-o";
+	c->argv[k++] = "StrictHostKeyChecking=no";
+	c->argv[k++] = "-o";
+	c->argv[k++] = "UserKnownHostsFile=/dev/null";
+	c->argv[k++] = "-o";
+	c->argv[k++] = "LogLevel=ERROR";
+	c->argv[k++] = c->host;
+	c->argv[k] = NULL;
+	c->argc = k;
+	return 0;
+}
+
 static int
 v_ssh(struct ctl_args *a)
 {
-	char		 self[PATH_MAX], proxy[PATH_MAX * 2], key[PATH_MAX];
-	char		 host[64], *argv[32];
-	json_t		*o;
-	ssize_t		 n;
-	int		 i, k = 0;
+	struct vm_sshcmd	 c;
+	int			 i;
 
 	if (a->argc < 1 || a->argc > 16) {
 		fprintf(stderr, "kubsd-vm: usage: ssh vm [command ...]\n");
 		return 1;
 	}
-	if ((o = vm_status(a->argv[0])) == NULL)
+	if (vm_sshcmd(&c, a->argv[0]) == -1)
 		return 1;
-	snprintf(key, sizeof(key), "%s", jstr(o, "key"));
-	json_decref(o);
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
-		snprintf(self, sizeof(self), "kubsd-vm");
-	else
-		self[n] = '\0';
-	snprintf(proxy, sizeof(proxy), "ProxyCommand=%s -s %s proxy %s", self,
-	    sockpath, a->argv[0]);
-	snprintf(host, sizeof(host), "root@kubsd-%s", a->argv[0]);
-	argv[k++] = "ssh";
-	argv[k++] = "-i";
-	argv[k++] = key;
-	argv[k++] = "-o";
-	argv[k++] = proxy;
-	argv[k++] = "-o";
-	argv[k++] = "IdentitiesOnly=yes";
-	argv[k++] = "-o";
-	argv[k++] = "StrictHostKeyChecking=no";
-	argv[k++] = "-o";
-	argv[k++] = "UserKnownHostsFile=/dev/null";
-	argv[k++] = "-o";
-	argv[k++] = "LogLevel=ERROR";
-	argv[k++] = host;
 	for (i = 1; i < a->argc; i++)
-		argv[k++] = a->argv[i];
-	argv[k] = NULL;
-	execvp("ssh", argv);
+		c.argv[c.argc++] = a->argv[i];
+	c.argv[c.argc] = NULL;
+	execvp("ssh", c.argv);
 	fprintf(stderr, "kubsd-vm: ssh: %s\n", strerror(errno));
 	return 1;
 }
@@ -563,12 +577,20 @@ v_help(struct ctl_args *a)
 	return 0;
 }
 
+static int
+v_cp(struct ctl_args *a)
+{
+	return vm_cp(a, a->cmd->type == CTL_L_VM_MV);
+}
+
 /* What kubsd-vm does for each command of its tree (ctl_cmd.c t_vm). */
 static const struct run {
 	uint16_t	 type;
 	int		(*fn)(struct ctl_args *);
 } runs[] = {
 	{ CTL_L_VM_CONSOLE,	v_console },
+	{ CTL_L_VM_CP,		v_cp },
+	{ CTL_L_VM_MV,		v_cp },
 	{ CTL_L_HELP,		v_help },
 	{ CTL_L_TEMPLATE_BUILD,	v_template_build },
 	{ CTL_L_VM_LOG,		v_log },

@@ -76,7 +76,7 @@ enum {
 	O_ROLE, O_DRIVER, O_TEMPLATE, O_MEMORY, O_TRANSPORT, O_DNSPORT,
 	O_VIRTUAL, O_WIREGUARD, O_CHAIN, O_FIREWALL,
 	O_RESOLVER, O_TORRC, O_PRIVATE, O_SEALED, O_RESTART, O_AUTOSTART,
-	O_EXCLUDE,
+	O_EXCLUDE, O_AUDIO,
 	O_NODEMAX
 };
 enum { O_KEYFILE, O_LISTEN, O_ADDRESS, O_WGDNS, O_WGMAX };
@@ -171,6 +171,8 @@ static int		 get_size(const char *, const char *, long long, int,
 static void		 set_private(char *, long long, char *, int, int);
 static void		 set_restart(char *, int);
 static void		 add_cred(char *, char *, int, int);
+static void		 add_share(char *, char *, int, int, int);
+static void		 set_audio(char *, int);
 static void		 add_addr(char *, int);
 static void		 host_addr(char *, int, int);
 static void		 add_port(const char *, long long, int);
@@ -198,6 +200,7 @@ static void		 set_tmpl_word(char **, int, const char *, char *, int);
 %token	STATEDIR TEMPLATE TO TRANSPORT UPLINK VIRTUAL VM WIREGUARD
 %token	ADDRESS RESOLVER TORRC
 %token	AUTOSTART CREDENTIAL MOUNT RESTART SEALED
+%token	AT AUDIO SHARE
 %token	MIRROR PACKAGES RECIPE SUITE
 %token	ERROR
 %token	<v.string>	STRING
@@ -205,6 +208,7 @@ static void		 set_tmpl_word(char **, int, const char *, char *, int);
 %type	<v.string>	string
 %type	<v.number>	prefixlen
 %type	<v.string>	optmount
+%type	<v.number>	optrw
 
 %destructor { free($$); } <v.string>
 
@@ -697,7 +701,26 @@ vmitem		: template
 		| CREDENTIAL STRING KFILE STRING	{
 			add_cred($2, $4, $<lineno>1, $<lineno>4);
 		}
+		| SHARE STRING AT STRING optrw	{
+			add_share($2, $4, $5, $<lineno>1, $<lineno>2);
+		}
+		| AUDIO STRING		{ set_audio($2, $<lineno>1); }
 		| error
+		;
+
+optrw		: /* empty */		{ $$ = 0; }
+		| STRING		{
+			if (strcmp($1, "read-write") == 0)
+				$$ = 1;
+			else if (strcmp($1, "read-only") == 0)
+				$$ = 0;
+			else {
+				yyerror_at($<lineno>1, "expected read-write "
+				    "or read-only, not \"%s\"", $1);
+				$$ = 0;
+			}
+			free($1);
+		}
 		;
 
 optmount	: /* empty */		{ $$ = NULL; }
@@ -810,6 +833,8 @@ struct keyword {
 static const struct keyword keywords[] = {
 	{ "address",		ADDRESS },
 	{ "allowed",		ALLOWED },
+	{ "at",			AT },
+	{ "audio",		AUDIO },
 	{ "autostart",		AUTOSTART },
 	{ "block",		BLOCK },
 	{ "chain",		CHAIN },
@@ -858,6 +883,7 @@ static const struct keyword keywords[] = {
 	{ "restart",		RESTART },
 	{ "role",		ROLE },
 	{ "sealed",		SEALED },
+	{ "share",		SHARE },
 	{ "statedir",		STATEDIR },
 	{ "suite",		SUITE },
 	{ "template",		TEMPLATE },
@@ -1620,6 +1646,7 @@ new_node(enum node_kind kind, char *name, int line, int disposable)
 	kaddr_parse(KUBSD_TOR_VIRTNET, &n->tor_virtnet);
 	TAILQ_INIT(&n->firewall);
 	TAILQ_INIT(&n->creds);
+	TAILQ_INIT(&n->shares);
 
 	if (check_name(node_word(n), name, line) == 0) {
 		TAILQ_FOREACH(o, &conf->nodes, entry) {
@@ -1697,6 +1724,7 @@ qemu_only(const struct node *n)
 {
 	static const struct { int opt; const char *what; } o[] = {
 		{ O_PRIVATE, "private" }, { O_SEALED, "sealed" },
+		{ O_AUDIO, "audio" },
 	};
 	size_t	 i;
 
@@ -1706,6 +1734,9 @@ qemu_only(const struct node *n)
 			    "driver qemu", o[i].what);
 	if (!TAILQ_EMPTY(&n->creds))
 		yyerror_at(TAILQ_FIRST(&n->creds)->lineno, "credential is "
+		    "only valid for driver qemu");
+	if (!TAILQ_EMPTY(&n->shares))
+		yyerror_at(TAILQ_FIRST(&n->shares)->lineno, "share is "
 		    "only valid for driver qemu");
 }
 
@@ -2303,6 +2334,65 @@ check_cred_name(const char *s, int line)
 	return 0;
 }
 
+/* "share PATH at GUESTPATH [read-write]": checked on both sides. */
+static void
+add_share(char *path, char *guest, int rw, int line, int pline)
+{
+	struct vm_share	*s;
+	const char	*why;
+	int		 n = 0;
+
+	if ((why = share_path_bad(path)) != NULL ||
+	    (why = share_path_bad(guest)) != NULL) {
+		yyerror_at(pline, "share \"%s\" at \"%s\": the path %s",
+		    path, guest, why);
+		goto fail;
+	}
+	if (strcmp(guest, "/") == 0) {
+		yyerror_at(pline, "share at \"/\": not over the root");
+		goto fail;
+	}
+	TAILQ_FOREACH(s, &cur_node->shares, entry) {
+		n++;
+		if (strcmp(s->guest, guest) == 0) {
+			yyerror_at(line, "duplicate share at \"%s\" (first at "
+			    "line %d)", guest, s->lineno);
+			goto fail;
+		}
+	}
+	if (n == KUBSD_SHARES_MAX) {
+		yyerror_at(line, "too many shares (max %d)", KUBSD_SHARES_MAX);
+		goto fail;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->path = path;
+	s->guest = guest;
+	s->rw = rw;
+	s->lineno = line;
+	TAILQ_INSERT_TAIL(&cur_node->shares, s, entry);
+	return;
+ fail:
+	free(path);
+	free(guest);
+}
+
+static void
+set_audio(char *s, int line)
+{
+	enum audio	 a = AUDIO_NO;
+
+	if (strcmp(s, "yes") == 0)
+		a = AUDIO_YES;
+	else if (strcmp(s, "output-only") == 0)
+		a = AUDIO_OUTPUT;
+	else if (strcmp(s, "no") != 0)
+		yyerror_at(line, "invalid audio \"%s\" (yes, output-only or "
+		    "no)", s);
+	if (opt_once(nodeopt, O_AUDIO, "audio", line))
+		cur_node->audio = a;
+	free(s);
+}
+
 static void
 add_cred(char *name, char *path, int line, int pline)
 {
@@ -2659,6 +2749,7 @@ node_free(struct node *n)
 	free(n->private_mount);
 	free(n->instance_of);
 	vm_creds_free(&n->creds);
+	vm_shares_free(&n->shares);
 	free(n);
 }
 

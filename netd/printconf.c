@@ -294,11 +294,12 @@ print_chain(FILE *fp, const struct chain *c)
 	fputs("}\n", fp);
 }
 
-/* The VM layer's options: disks, sealing, restart, credentials. */
+/* The VM layer's options: disks, sealing, restart, credentials, shares. */
 static void
 print_vm_options(FILE *fp, const struct node *n)
 {
 	const struct vm_cred	*c;
+	const struct vm_share	*sh;
 
 	if (n->private_size != 0) {
 		fputs("\tprivate ", fp);
@@ -321,6 +322,15 @@ print_vm_options(FILE *fp, const struct node *n)
 		print_string(fp, c->path);
 		fputc('\n', fp);
 	}
+	TAILQ_FOREACH(sh, &n->shares, entry) {
+		fputs("\tshare ", fp);
+		print_string(fp, sh->path);
+		fputs(" at ", fp);
+		print_string(fp, sh->guest);
+		fputs(sh->rw ? " read-write\n" : "\n", fp);
+	}
+	if (n->audio != AUDIO_NO)
+		fprintf(fp, "\taudio %s\n", audio_name(n->audio));
 }
 
 static void

@@ -211,6 +211,51 @@ wg_key(const struct node *n)
 	return n->wg->key_file;
 }
 
+/* Host folders: QEMU's fds SHARE_FD0..., and where the guest mounts them. */
+static void
+add_shares(struct argvb *a, const struct node *n)
+{
+	const struct vm_share	*s;
+	char			 name[32], val[PATH_MAX / 4 + 8];
+	int			 i = 0;
+
+	TAILQ_FOREACH(s, &n->shares, entry) {
+		add(a, "-fsdev");
+		add(a, "local,id=fs%d,path=/proc/self/fd/%d,security_model=none%s",
+		    i, SHARE_FD0 + i, s->rw ? "" : ",readonly=on");
+		add(a, "-device");
+		add(a, "virtio-9p-pci,fsdev=fs%d,mount_tag=kubsd%d", i, i);
+		snprintf(name, sizeof(name), "kubsd.share.%d", i);
+		snprintf(val, sizeof(val), "%s %s", s->rw ? "rw" : "ro",
+		    s->guest);
+		add_cred(a, name, val);
+		i++;
+	}
+}
+
+/*
+ * Sound only when asked: an HDA controller whose codec has a line in
+ * (a microphone) unless output-only.  The host's PulseAudio or PipeWire
+ * is the one PULSE_SERVER names in netd's environment; with
+ * KUBSD_TEST_AUDIO_WAV set (tests only) the VM plays into audio.wav.
+ */
+static void
+add_audio(struct argvb *a, const struct vm *vm, const struct node *n)
+{
+	if (n->audio == AUDIO_NO)
+		return;
+	add(a, "-audiodev");
+	if (getenv("KUBSD_TEST_AUDIO_WAV") != NULL)
+		add(a, "wav,id=snd0,path=%s/audio.wav", vm->dir);
+	else
+		add(a, "pa,id=snd0");
+	add(a, "-device");
+	add(a, "intel-hda,id=hda0");
+	add(a, "-device");
+	add(a, "%s,bus=hda0.0,audiodev=snd0", n->audio == AUDIO_OUTPUT ?
+	    "hda-output" : "hda-duplex");
+}
+
 int
 vm_qemu_argv(const struct vm *vm, const struct node *n, const char *tmpl,
     int haveroot, char ***argvp)
@@ -276,6 +321,8 @@ vm_qemu_argv(const struct vm *vm, const struct node *n, const char *tmpl,
 		    mtu > 0 ? mtu : KUBSD_MTU_ETHER);
 	}
 	add_disks(&a, vm, n, haveroot);
+	add_shares(&a, n);
+	add_audio(&a, vm, n);
 	add(&a, "-device");
 	add(&a, "virtio-balloon-pci,free-page-reporting=on");
 	add_public(&a, vm, n);
@@ -438,13 +485,13 @@ tap_open(const struct node *n, const char *ifname, char *err, size_t len)
 	return fd;
 }
 
-/* In the child: become QEMU's user, with the taps as fd 3 (and 4). */
+/* In the child: become QEMU's user, with the taps as fd 3 (and 4), shares after. */
 static void __attribute__((noreturn))
-child(const struct vm *vm, char **argv, const int tapfd[2], uid_t uid,
-    gid_t gid, gid_t kvmgid)
+child(const struct vm *vm, char **argv, const int tapfd[2], int *sfd, int ns,
+    uid_t uid, gid_t gid, gid_t kvmgid)
 {
 	char	 p[PATH_MAX];
-	int	 fd, hi[2] = { -1, -1 };
+	int	 fd, i, hi[2] = { -1, -1 };
 
 	setsid();
 	snprintf(p, sizeof(p), "%s/qemu.log", vm->dir);
@@ -455,6 +502,9 @@ child(const struct vm *vm, char **argv, const int tapfd[2], uid_t uid,
 		dup2(fd, 2);
 	}
 	dup2(open("/dev/null", O_RDONLY), 0);
+	for (i = 0; i < ns; i++)	/* out of the taps' way first */
+		if ((sfd[i] = fcntl(sfd[i], F_DUPFD, 64)) == -1)
+			_exit(126);
 	/*
 	 * Each tap first to a high descriptor, then to its own: dup2()
 	 * onto itself would keep close-on-exec (a tap that is already fd 3
@@ -466,8 +516,12 @@ child(const struct vm *vm, char **argv, const int tapfd[2], uid_t uid,
 	    TAP_FD_DOWN + 1)) == -1) || dup2(hi[0], TAP_FD) == -1 ||
 	    (tapfd[1] != -1 && dup2(hi[1], TAP_FD_DOWN) == -1))
 		_exit(126);
-	syscall(SYS_close_range, tapfd[1] != -1 ? TAP_FD_DOWN + 1 :
-	    TAP_FD + 1, ~0U, 0);
+	for (i = 0; i < ns; i++)
+		if (dup2(sfd[i], SHARE_FD0 + i) == -1)
+			_exit(126);
+	if (tapfd[1] == -1)
+		close(TAP_FD_DOWN);
+	syscall(SYS_close_range, SHARE_FD0 + ns, ~0U, 0);
 	if (setgroups(kvmgid != 0, &kvmgid) == -1 || setgid(gid) == -1 ||
 	    setuid(uid) == -1 || chdir(vm->dir) == -1) {
 		dprintf(2, "kubsd-netd: cannot become %s: %s\n",
@@ -555,6 +609,14 @@ taps_close(const int tapfd[2])
 		close(tapfd[1]);
 }
 
+static void
+close_all(int *fds, int *n)
+{
+	while (*n > 0)
+		close(fds[--*n]);
+	*n = 0;
+}
+
 static int
 qemu_start(struct vm *vm, char *err, size_t len)
 {
@@ -563,6 +625,7 @@ qemu_start(struct vm *vm, char *err, size_t len)
 	uid_t		 uid;
 	gid_t		 gid, kvmgid = 0;
 	int		 tapfd[2] = { -1, -1 }, haveroot = 0;
+	int		 sfd[KUBSD_SHARES_MAX], ns = 0;
 
 	if (n == NULL || template_dir(vm, n, tmpl, sizeof(tmpl), err, len) == -1 ||
 	    qemu_user(n, &uid, &gid, err, len) == -1 ||
@@ -571,6 +634,10 @@ qemu_start(struct vm *vm, char *err, size_t len)
 	    disk_prepare(vm, n, tmpl, &haveroot, uid, gid, err, len) == -1)
 		goto fail;
 	admin_key(vm);
+	if ((ns = share_open(n, sfd, err, len)) == -1) {
+		ns = 0;
+		goto fail;
+	}
 	if ((tapfd[0] = tap_open(n, n->port_if, err, len)) == -1)
 		goto fail;
 	if (n->kind == NODE_GATEWAY &&
@@ -587,8 +654,9 @@ qemu_start(struct vm *vm, char *err, size_t len)
 		goto fail;
 	}
 	if (vm->pid == 0)
-		child(vm, argv, tapfd, uid, gid, kvmgid);
+		child(vm, argv, tapfd, sfd, ns, uid, gid, kvmgid);
 	taps_close(tapfd);
+	close_all(sfd, &ns);
 	vm_argv_free(argv);
 	argv = NULL;
 	if (watch(vm) == -1) {
@@ -600,8 +668,11 @@ qemu_start(struct vm *vm, char *err, size_t len)
 	return 0;
  fail:
 	vm_argv_free(argv);
-	if (n != NULL)
+	close_all(sfd, &ns);
+	if (n != NULL) {
 		disk_release(vm, n);
+		share_release(n);
+	}
 	return -1;
 }
 
@@ -712,6 +783,7 @@ qemu_release(struct vm *vm)
 	char	 p[PATH_MAX];
 
 	disk_release(vm, vm_node(vm));
+	share_release(vm_node(vm));
 	snprintf(p, sizeof(p), "%s.pid", vm->dir);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/cred", vm->dir);

@@ -163,6 +163,25 @@ int		 h_vm_kill(const struct ctl_msg *, struct ctl_reply *, void *);
 int		 h_vm_status(const struct ctl_msg *, struct ctl_reply *,
 		    void *);
 
+/* kubsdvm.c: ssh(1) to a VM over its channel (kubsd-vm ssh, cp) */
+struct vm_sshcmd {
+	char	 self[PATH_MAX];
+	char	 proxy[PATH_MAX * 2];
+	char	 key[PATH_MAX];
+	char	 host[64];
+	char	*argv[32];
+	int	 argc;		/* argv[argc] is NULL; room for 16 more */
+};
+int		 vm_sshcmd(struct vm_sshcmd *, const char *vm);
+
+/* cphdr.c: what the source VM of kubsd-vm cp sends first */
+#define CP_HDR		"kubsd-cp "	/* "kubsd-cp MODE SIZE" */
+int		 cp_header_parse(const char *, unsigned *mode, long long *size);
+
+/* vmcp.c: kubsd-vm cp and mv */
+struct ctl_args;
+int		 vm_cp(struct ctl_args *, int move);
+
 /* vm-qemu-linux.c */
 extern const struct vm_driver vm_qemu_driver;
 int		 vm_qemu_argv(const struct vm *, const struct node *,
@@ -178,6 +197,11 @@ int		 disk_prepare(const struct vm *, const struct node *,
 void		 disk_release(const struct vm *, const struct node *);
 int		 disk_private_path(const struct vm *, const struct node *,
 		    char *, size_t);
+
+/* share-linux.c: host folders (virtio-9p) */
+#define SHARE_FD0	5	/* QEMU's fd of the first share (after the taps) */
+int		 share_open(const struct node *, int *fds, char *err, size_t);
+void		 share_release(const struct node *);
 
 /* qmp.c */
 int		 qmp_command(const char *sock, const char *cmd,

@@ -78,6 +78,8 @@ lists_copy(struct node *n, const struct node *def)
 	const struct vm_cred	*c;
 	struct fw_rule		*rc;
 	struct vm_cred		*cc;
+	const struct vm_share	*sh;
+	struct vm_share		*shc;
 
 	TAILQ_INIT(&n->firewall);
 	TAILQ_FOREACH(r, &def->firewall, entry) {
@@ -96,6 +98,14 @@ lists_copy(struct node *n, const struct node *def)
 		cc->path = xstrdup(c->path);
 		cc->lineno = c->lineno;
 		TAILQ_INSERT_TAIL(&n->creds, cc, entry);
+	}
+	TAILQ_INIT(&n->shares);
+	TAILQ_FOREACH(sh, &def->shares, entry) {
+		shc = xcalloc(1, sizeof(*shc));
+		*shc = *sh;
+		shc->path = xstrdup(sh->path);
+		shc->guest = xstrdup(sh->guest);
+		TAILQ_INSERT_TAIL(&n->shares, shc, entry);
 	}
 }
 
@@ -131,6 +141,7 @@ node_copy(struct netd_config *conf, const struct node *def,
 	n->private_size = def->private_size;
 	n->private_mount = strdup_or_null(def->private_mount);
 	n->sealed = def->sealed;
+	n->audio = def->audio;
 	n->restart = RESTART_NO;	/* an instance is never restarted */
 	n->instance_of = xstrdup(def->instance_of != NULL ?
 	    def->instance_of : def->name);

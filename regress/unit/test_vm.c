@@ -36,7 +36,9 @@ static const char conf_text[] =
     "chain \"a\" { \"gw\" \"wan\" }\n"
     "vm \"cloud\" { template \"minimal\"; chain \"a\"; memory 192M; sealed\n"
     "\tprivate 32M mount \"/var,x\"\n"
-    "\tcredential \"db\" file \"/etc/secret-db\" }\n"
+    "\tcredential \"db\" file \"/etc/secret-db\"\n"
+    "\tshare \"/srv/ph,otos\" at \"/mnt/a,b\"\n"
+    "\tshare \"/srv/w\" at \"/w\" read-write; audio output-only }\n"
     "vm \"off\" { template \"minimal\" }\n";
 
 static int
@@ -101,6 +103,20 @@ test_argv(struct netd_config *conf)
 	CHECK(has(v, "-netdev", "tap,id=n0,fd=3"), "tap by fd");
 	CHECK(has_sub(v, "free-page-reporting=on"), "balloon");
 	CHECK(has_sub(v, "name=org.kubsd.agent.0"), "agent port");
+	CHECK(has(v, "-fsdev", "local,id=fs0,path=/proc/self/fd/5,"
+	    "security_model=none,readonly=on"), "a read-only share");
+	CHECK(has(v, "-fsdev", "local,id=fs1,path=/proc/self/fd/6,"
+	    "security_model=none"), "a read-write share");
+	CHECK(has(v, "-device", "virtio-9p-pci,fsdev=fs1,mount_tag=kubsd1"),
+	    "the share's device");
+	CHECK(!has_sub(v, "/srv/"), "a share's host path is on the command "
+	    "line (QEMU gets the open directory)");
+	CHECK(has_sub(v, "io.systemd.credential:kubsd.share.0=ro /mnt/a,,b") &&
+	    has_sub(v, "io.systemd.credential:kubsd.share.1=rw /w"),
+	    "where the guest mounts the shares");
+	CHECK(has(v, "-audiodev", "pa,id=snd0") &&
+	    has(v, "-device", "hda-output,bus=hda0.0,audiodev=snd0") &&
+	    !has_sub(v, "hda-duplex"), "audio output-only: no microphone");
 	vm_argv_free(v);
 
 	snprintf(vm.name, sizeof(vm.name), "off");
@@ -108,6 +124,8 @@ test_argv(struct netd_config *conf)
 	vm_qemu_argv(&vm, node_find(conf, "off"), "/s/templates/t", 1, &v);
 	CHECK(!has_sub(v, "kubsd.address") && !has(v, "-snapshot", NULL),
 	    "an offline, unsealed vm");
+	CHECK(!has(v, "-fsdev", NULL) && !has(v, "-audiodev", NULL) &&
+	    !has_sub(v, "hda"), "no share or sound device unless asked");
 	CHECK(has_sub(v, "root=/dev/vda") && has_sub(v, "id=root,file="
 	    "/s/vms/cloud/root.qcow2"), "a root disk");
 	vm_argv_free(v);
