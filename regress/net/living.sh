@@ -187,7 +187,7 @@ check "cp lands in ~/Incoming/bare/ (it says where)" test \
 check "the sha256 matches" test \
     "$(inside home sha256sum /root/Incoming/bare/big | cut -d' ' -f1)" = "$SUM"
 check "size and mode kept" test \
-    "$(inside home stat -c '%s %a' /root/Incoming/bare/big)" = "$MB20 640"
+    "$(inside home "stat -c '%s %a' /root/Incoming/bare/big")" = "$MB20 640"
 check "a second copy gets a new name" test \
     "$(vm cp bare:big home 2>&1)" = "home:/root/Incoming/bare/big.1"
 refused() {	# SRC MESSAGE: refused with MESSAGE, nothing lands
@@ -211,7 +211,7 @@ check "cp refuses a directory" refused bare:/root/dir \
 check "cp refuses a control character" refused "bare:/root/a$(printf '\033')b" \
     'the path has a control character$'
 # An interrupted copy: stopped while the part file grows.
-vm cp bare:/root/big home >/dev/null 2>&1 &
+"$VM" -s "$SOCK" cp bare:/root/big home >/dev/null 2>&1 &
 CPID=$!
 parting() { inside home 'ls -A /root/Incoming/bare' | grep -q '^\.big\.kubsd-part'; }
 _i=0; while ! parting && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
