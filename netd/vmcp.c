@@ -62,6 +62,8 @@ struct cp_src {
 	long long	 size;
 };
 
+static volatile pid_t	 src_pid = -1;	/* the source's ssh, for on_signal() */
+
 static int
 cp_err(const char *fmt, const char *a, const char *b)
 {
@@ -229,6 +231,7 @@ open_vm_src(const struct cp_end *s, struct cp_src *src)
 	snprintf(script, sizeof(script), src_script, q);
 	if ((src->pid = ssh_spawn(s->vm, script, &src->fd, 0)) == -1)
 		return cp_err("cp: vm %s: %s", s->vm, "cannot run ssh");
+	src_pid = src->pid;
 	if (read_line(src->fd, line, sizeof(line)) == -1 ||
 	    cp_header_parse(line, &src->mode, &src->size) == -1) {
 		close(src->fd);
@@ -289,6 +292,11 @@ static volatile sig_atomic_t	 interrupted;
 static int			 part_dir = -1;
 static char			 part_name[CP_MAXNAME + 32];
 
+/*
+ * Interrupted: no part file stays on the host, and the source's ssh
+ * ends now (it would hold the VM's one ssh channel); the destination's
+ * sees the end of its input and removes its part file itself.
+ */
 static void
 on_signal(int sig)
 {
@@ -296,6 +304,8 @@ on_signal(int sig)
 	interrupted = 1;
 	if (part_dir != -1 && part_name[0] != '\0')
 		unlinkat(part_dir, part_name, 0);
+	if (src_pid > 0)
+		kill(src_pid, SIGTERM);
 	_exit(130);
 }
 
@@ -442,6 +452,8 @@ vm_cp(struct ctl_args *a, int move)
 	    open_host_src(&s, &src)) == -1)
 		return 1;
 	rv = tohost ? to_host(&s, dst, &src) : to_vm(&s, dst, &src);
+	if (rv == -1 && src.pid != -1)
+		kill(src.pid, SIGTERM);	/* a cut copy: the source goes too */
 	close(src.fd);
 	if (src.pid != -1 && reap(src.pid) != 0 && rv == 0)
 		rv = cp_err("cp: vm %s: %s: the source did not end well",

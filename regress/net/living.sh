@@ -218,6 +218,8 @@ _i=0; while ! parting && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
 kill -INT $CPID
 wait $CPID; CRC=$?
 check "the copy was interrupted (exit 130)" test $CRC = 130
+check "and ended its source's ssh: bare's channel is free again" \
+    timeout 60 "$VM" -s "$SOCK" ssh bare true
 sleep 2
 check "an interrupted copy leaves nothing under a final name" test \
     "$(inside home ls -A /root/Incoming/bare | grep -v '^\.big\.kubsd-part' | tr '\n' ' ')" = "big big.1 "
