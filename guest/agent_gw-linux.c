@@ -71,6 +71,28 @@ rename_if(const char *from, const char *to)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/*
+ * A kubsd-guest an earlier agent started (that agent was killed, init
+ * started this one) is stopped: this agent starts its own on the bundle
+ * netd sends again.  Its firewall stays meanwhile.
+ */
+static void
+stale_guest(void)
+{
+	pid_t	 pid;
+	int	 i;
+
+	if ((pid = pidfile_running(GW_DIR)) == 0)
+		return;
+	log_info("agent: stopping the kubsd-guest of an earlier agent "
+	    "(pid %ld)", (long)pid);
+	kill(pid, SIGTERM);
+	for (i = 0; i < 100 && pidfile_running(GW_DIR) == pid; i++)
+		usleep(100000);
+	if (pidfile_running(GW_DIR) == pid)
+		kill(pid, SIGKILL);
+}
+
 /* The ports by MAC: through names of their own, so no two collide. */
 void
 gw_ports(struct agent *ag)
@@ -93,6 +115,7 @@ gw_ports(struct agent *ag)
 		log_warnx("agent: cannot name the ports %s and %s", GW_UP_IF,
 		    GW_DOWN_IF);
 	snprintf(ag->ifname, sizeof(ag->ifname), "%s", GW_UP_IF);
+	stale_guest();
 }
 
 static void

@@ -144,7 +144,9 @@ chain "tor" { "qtor" "wan" }
 vm "qanon" { driver netns; chain "tor" }
 EOF2
 
+T0=$(date +%s)
 sb_start_netd || { cat "$T/netd.log"; exit 1; }
+since() { echo "# $1: $(($(date +%s) - T0)) s after netd's start (${2:-tcg})"; }
 
 # --- before its VM says ready, the chain carries nothing
 check "the gateway is not ready while its vm boots" gw_unready
@@ -158,6 +160,7 @@ check "qemu runs as a user of its own" sh -c \
 
 # --- the bundle in, "ready" out
 waitfor 1800 gw_ready
+since "sys-net gateway vm ready"
 check "the gateway vm says ready (its kubsd-guest's status line)" gw_ready
 check "its status is the guest's line" test "$(gwfield guest)" = ready
 check "qwork reaches the test internet through it" waitfor 50 reaches qwork
@@ -173,6 +176,7 @@ check "the guest's console shows kubsd-guest applying the bundle" sh -c \
 
 # --- wireguard: the guest kernel's tunnel, the key a credential
 waitfor 1800 wg_ready
+since "wireguard gateway vm ready"
 check "the wireguard gateway vm says ready (a handshake)" wg_ready
 check "qoffice reaches the server through the tunnel" \
     waitfor 50 reaches qoffice $TN_WG_SERVER
@@ -195,6 +199,7 @@ tor_gated() { tor_ready || blocked qanon || tor_ready; }
 check "qanon is blocked while qtor bootstraps" tor_gated
 tn_tor_wait 150 || fail "the private tor network did not come up"
 waitfor 3000 tor_ready
+since "tor gateway vm ready" "tcg; the tor network's own bootstrap included"
 check "the tor gateway vm says ready (bootstrapped 100%)" tor_ready
 check "it said how far it was on the way" grep -aq \
     'status starting bootstrapped [0-9]*%' "$T/state/vms/qtor/console.log"
@@ -226,6 +231,20 @@ check "kubsd-guest killed inside the vm: the gateway is not ready" \
     waitfor 30 grep -q 'gateway qgw: down kubsd-guest is not running' \
     "$T/netd.log"
 check "the agent starts it again: ready" waitfor 300 gw_ready
+
+# --- its agent killed: init starts another, which stops the old
+# kubsd-guest and runs its own on the bundle netd sends again
+nready() { grep -c 'gateway qgw: ready' "$T/netd.log"; }
+N=$(nready)
+# (kubsd-vm run waits for an answer the killed agent never sends)
+timeout 5 "$VM" -s "$SOCK" run qgw 'kill -9 $PPID' >/dev/null 2>&1
+check "a new agent stops the kubsd-guest of the killed one" waitfor 100 \
+    grep -aq 'stopping the kubsd-guest of an earlier agent' \
+    "$T/state/vms/qgw/console.log"
+readyagain() { [ "$(nready)" -gt "$N" ]; }
+check "the gateway went unready and is ready again on the bundle sent anew" \
+    waitfor 300 readyagain
+check "qwork reaches the internet after it" waitfor 50 reaches qwork
 
 # --- its QEMU killed: blocked at once, then back (gateways always restart)
 kill -9 "$PID"
