@@ -126,7 +126,9 @@ check "work boots on the minimal template" timeout 300 "$VM" -s "$SOCK" \
     { fail "work is not ready"; tail -20 "$T/netd.log"; exit 1; }
 
 # --- leaktest from inside the VM: no leak, each probe where it belongs
+_t0=$(date +%s.%N)
 leaktest work -p 8080 work
+echo "$(date +%s.%N) $_t0" | awk '{ printf "# leaktest work took %.1f s\n", $1 - $2 }'
 [ "$(rc work)" = 0 ] && ! grep -q LEAK "$T/work.out" &&
     ok "leaktest work: no leak" || fail "leaktest work: exit $(rc work)"
 show work
