@@ -64,22 +64,7 @@ rm -rf "$TMP"
 sb_init || exit 77
 sb_busy && exit 77
 
-gwvm_cleanup() {
-	for _p in "$T"/state/vms/*.pid; do
-		[ -f "$_p" ] && kill -9 "$(cat "$_p")" 2>/dev/null
-	done
-	sb_cleanup
-}
-trap gwvm_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok() { echo "ok $*"; }
-fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
-check() {	# NAME COMMAND...: ok when COMMAND succeeds
-	_n=$1; shift
-	if "$@"; then ok "$_n"; else fail "$_n"; fi
-}
+. regress/lib/vmtest.sh
 waitfor() {	# TENTHS COMMAND...: until COMMAND succeeds
 	_t=$1; shift; _i=0
 	while ! "$@" && [ $_i -lt "$_t" ]; do sleep 0.1; _i=$((_i + 1)); done
@@ -268,7 +253,7 @@ _left=$(sb_kubsd_leftovers) || { echo "FAIL kubsd left: $_left"; FAILED=$((FAILE
 [ $FAILED -eq 0 ] || { echo "--- netd.log"; tail -n 60 "$T/netd.log";
     for _v in qgw qwg qtor; do echo "--- console $_v"
     tail -n 30 "$T/state/vms/$_v/console.log"; done; }
-gwvm_cleanup
+vm_cleanup
 _left=$(sb_leftovers)
 [ -z "$_left" ] || { echo "FAIL leftovers: $_left"; FAILED=$((FAILED + 1)); }
 exit $((FAILED > 0))

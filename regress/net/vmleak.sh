@@ -65,24 +65,12 @@ sb_busy && exit 77
 SB_LOCKWAIT=${SB_LOCKWAIT:-600}
 sb_init || exit 77	# why: on stderr
 # QEMUs outlive netd on purpose: the test ends its own.
-vm_cleanup() {
+kcap_stop() {
 	[ -f "$T/kcap.pid" ] && kill "$(cat "$T/kcap.pid")" 2>/dev/null
-	for _p in "$T"/state/vms/*.pid; do
-		[ -f "$_p" ] && kill -9 "$(cat "$_p")" 2>/dev/null
-	done
-	sb_cleanup
 }
-trap vm_cleanup EXIT
+VM_CLEANUP_MORE=kcap_stop
+. regress/lib/vmtest.sh
 sb_busy && exit 77
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok() { echo "ok $*"; }
-fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
-check() {	# NAME COMMAND...: ok when COMMAND succeeds
-	_n=$1; shift
-	if "$@"; then ok "$_n"; else fail "$_n"; fi
-}
 
 sb_make_ns || { echo "ip netns add failed" >&2; exit 77; }
 sb_http "hello from the test internet"

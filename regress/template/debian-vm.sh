@@ -49,22 +49,7 @@ FAILED=0
 sb_init || { echo "mktemp failed" >&2; exit 77; }
 sb_busy && exit 77
 
-vm_cleanup() {
-	for _p in "$T"/state/vms/*.pid; do
-		[ -f "$_p" ] && kill -9 "$(cat "$_p")" 2>/dev/null
-	done
-	sb_cleanup
-}
-trap vm_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok() { echo "ok $*"; }
-fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
-check() {	# NAME COMMAND...: ok when COMMAND succeeds
-	_n=$1; shift
-	if "$@"; then ok "$_n"; else fail "$_n"; fi
-}
+. regress/lib/vmtest.sh
 
 sb_make_ns || { echo "ip netns add failed" >&2; exit 77; }
 # QEMU's user must reach the state directory and the template.
