@@ -16,15 +16,19 @@
 # Templates for tests, built once and kept between runs (sourced by
 # regress/run.sh and by any test that boots a VM).
 #
-#	tmpl_cached RECIPE	prints the directory of a built template of
-#				RECIPE (every option at its default), building
-#				it first unless a build of the same recipe,
-#				kubsd-guest and mirror state is cached.
+#	tmpl_cached RECIPE [PACKAGES]
+#				prints the directory of a built template of
+#				RECIPE (every other option at its default)
+#				with the extra PACKAGES (one word, space
+#				separated), building it first unless a build
+#				of the same recipe, packages, kubsd-guest and
+#				mirror state is cached.
 #
 # The cache is $KUBSD_TEST_TEMPLATES (default /var/tmp/kubsd-test-templates),
-# one statedir per key: the sha256 of the recipe's files, the kubsd-guest
-# put in, and the suite's Release date on the mirror (which changes with any
-# package of the suite).  Builds not used for two days are removed.
+# one statedir per key: the sha256 of the recipe's files, the packages, the
+# kubsd-guest put in, and the suite's Release date on the mirror (which
+# changes with any package of the suite).  Builds not used for two days are
+# removed.
 
 : "${KUBSD_TEST_TEMPLATES:=/var/tmp/kubsd-test-templates}"
 : "${KUBSD_TEST_MIRROR:=http://deb.debian.org/debian}"
@@ -38,14 +42,15 @@ tmpl_vm() {
 	fi
 }
 
-tmpl_key() {
+tmpl_key() {	# RECIPE [PACKAGES]
 	local rel
 	rel=$(curl -fsS --max-time 20 \
 	    "$KUBSD_TEST_MIRROR/dists/bookworm/InRelease" |
 	    sed -n 's/^Date: //p') || return 1
 	[ -n "$rel" ] || return 1
 	{ cat "$ROOT/templates/lib.sh" "$ROOT/templates/$1"/*
-	  cat "$(tmpl_guest)"; echo "$rel"; } | sha256sum | cut -c 1-16
+	  cat "$(tmpl_guest)"; echo "$rel"
+	  [ -z "${2:-}" ] || echo "packages $2"; } | sha256sum | cut -c 1-16
 }
 
 # The kubsd-guest put into test templates: never the ASan one (its
@@ -65,9 +70,19 @@ tmpl_build() {
 	    >"$TMP/tmpl.out" 2>&1
 }
 
-tmpl_cached() {
+# The configuration lines of RECIPE's template with PACKAGES, if any.
+tmpl_conf() {	# RECIPE [PACKAGES]
+	local p
+	[ -n "${2:-}" ] || return 0
+	printf 'template "%s" { recipe %s; packages {' "$1" "$1"
+	for p in $2; do printf ' "%s"' "$p"; done
+	echo ' } }'
+}
+
+tmpl_cached() {	# RECIPE [PACKAGES]
 	local key dir
-	key=$(tmpl_key "$1") || { echo "cannot read the mirror" >&2; return 1; }
+	key=$(tmpl_key "$1" "${2:-}") ||
+	    { echo "cannot read the mirror" >&2; return 1; }
 	dir=$KUBSD_TEST_TEMPLATES/$1-$key
 	mkdir -p "$KUBSD_TEST_TEMPLATES"
 	# Runs in other checkouts build their own keys at the same time:
@@ -77,7 +92,8 @@ tmpl_cached() {
 		find "$KUBSD_TEST_TEMPLATES" -mindepth 1 -maxdepth 1 \
 		    -name "$1-*" -mtime +1 -exec rm -rf {} +
 		[ -f "$dir/templates/$1/manifest" ] ||
-		    tmpl_build "$dir" "$1" || { cat "$TMP/tmpl.out" >&2; exit 1; }
+		    tmpl_build "$dir" "$1" "$(tmpl_conf "$1" "${2:-}")" ||
+		    { cat "$TMP/tmpl.out" >&2; exit 1; }
 		touch "$dir"
 	) 9>"$KUBSD_TEST_TEMPLATES/.$1.lock" || return 1
 	echo "$dir/templates/$1"
