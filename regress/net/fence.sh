@@ -30,13 +30,10 @@ NET=${KUBSD_NET:-$PWD/kubsd-net-asan}
 KCAP=${KCAP:-$PWD/obj/tools/kcap}
 KPROBE=${KPROBE:-$PWD/obj/tools/kprobe}
 
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
-for t in ip nsenter curl python3 nft; do
-	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
-done
-for b in "$NETD" "$NET" "$KCAP" "$KPROBE"; do
-	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
-done
+. regress/lib/need.sh
+need_root
+need_tools ip nsenter curl python3 nft
+need_files "$NETD" "$NET" "$KCAP" "$KPROBE"
 
 SB_PREFIX=f
 SB_COMPARTMENTS="gw-a gw-b lanvm throwaway"

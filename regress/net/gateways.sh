@@ -34,13 +34,10 @@ KPROBE=${KPROBE:-$PWD/obj/tools/kprobe}
 DNSQ=$PWD/regress/tools/dnsq.py
 TORCTL=$PWD/regress/tools/torctl.py
 
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
-for t in ip nsenter curl python3 nft tor wireguard-go wg; do
-	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
-done
-for b in "$NETD" "$NET" "$KCAP" "$KPROBE" "$PWD/kubsd-guest"; do
-	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
-done
+. regress/lib/need.sh
+need_root
+need_tools ip nsenter curl python3 nft tor wireguard-go wg
+need_files "$NETD" "$NET" "$KCAP" "$KPROBE" "$PWD/kubsd-guest"
 
 SB_PREFIX=g
 SB_COMPARTMENTS="sys-net sys-tor sys-wg sys-torvpn work anon office deep plain"

@@ -29,13 +29,10 @@ cd "$(dirname "$0")/../.." || exit 1
 NETD=${KUBSD_NETD_LIVE:-$PWD/kubsd-netd-asan}
 NET=${KUBSD_NET:-$PWD/kubsd-net-asan}
 
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
-for t in ip nsenter curl python3 nft bridge; do
-	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
-done
-for b in "$NETD" "$NET"; do
-	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
-done
+. regress/lib/need.sh
+need_root
+need_tools ip nsenter curl python3 nft bridge
+need_files "$NETD" "$NET"
 
 SB_PREFIX=l
 SB_COMPARTMENTS="gw-a gw-b work other vault six"

@@ -25,10 +25,9 @@
 #
 cd "$(dirname "$0")/../.." || exit 1
 
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
-for t in ip nsenter curl python3 tor tor-gencert wireguard-go wg; do
-	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
-done
+. regress/lib/need.sh
+need_root
+need_tools ip nsenter curl python3 tor tor-gencert wireguard-go wg
 [ -c /dev/net/tun ] || { echo "no /dev/net/tun" >&2; exit 77; }
 
 SB_PREFIX=n

@@ -36,16 +36,12 @@ NET=${KUBSD_NET:-$PWD/kubsd-net-asan}
 VM=${KUBSD_VM:-$PWD/kubsd-vm-asan}
 KCAP=${KCAP:-$PWD/obj/tools/kcap}
 
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
-for t in ip nsenter curl python3 nft qemu-system-x86_64 qemu-img cpio \
-    zstd dpkg-deb; do
-	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
-done
-getent passwd _kubsd-qemu >/dev/null ||
-    { echo "no user _kubsd-qemu (make deps)" >&2; exit 77; }
-for b in "$NETD" "$NET" "$VM" "$KCAP" "$PWD/kubsd-guest"; do
-	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
-done
+. regress/lib/need.sh
+need_root
+need_tools ip nsenter curl python3 nft qemu-system-x86_64 qemu-img cpio zstd \
+    dpkg-deb
+need_qemu_user
+need_files "$NETD" "$NET" "$VM" "$KCAP" "$PWD/kubsd-guest"
 
 SB_PREFIX=q
 # names of its own: it waits for the sandbox lock rather than skip

@@ -30,16 +30,12 @@ NETD=${KUBSD_NETD_LIVE:-$PWD/kubsd-netd-asan}
 NET=${KUBSD_NET:-$PWD/kubsd-net-asan}
 VM=${KUBSD_VM:-$PWD/kubsd-vm-asan}
 
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
-for t in ip nsenter python3 nft qemu-system-x86_64 qemu-img mkfs.ext4 \
-    ssh ssh-keygen; do
-	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
-done
-getent passwd _kubsd-qemu >/dev/null ||
-    { echo "no user _kubsd-qemu (make deps)" >&2; exit 77; }
-for b in "$NETD" "$NET" "$VM" "$TPL/root.qcow2"; do
-	[ -e "$b" ] || { echo "FAIL missing $b"; exit 1; }
-done
+. regress/lib/need.sh
+need_root
+need_tools ip nsenter python3 nft qemu-system-x86_64 qemu-img mkfs.ext4 ssh \
+    ssh-keygen
+need_qemu_user
+need_files "$NETD" "$NET" "$VM" "$TPL/root.qcow2"
 
 SB_PREFIX=d
 SB_COMPARTMENTS="gw-a gw-b"
