@@ -76,8 +76,13 @@ LOAD_SRCS_linux = pf/load-nft-linux.c pf/vmport-nl-linux.c
 # is plain POSIX, built and tested on Linux too (regress/obsd/apply.c).
 LOAD_SRCS_openbsd = pf/load-openbsd.c pf/openbsd_exec.c pf/openbsd_host.c
 # libvm: what of the VM layer needs no daemon (netd/vm.h): QMP's
-# replies, the console filter, kubsd-vm cp's header.
-VMLIB_SRCS = netd/console.c netd/cphdr.c netd/qmp.c
+# replies, the console filter, kubsd-vm cp's header; menu entries
+# (netd/menu.h): .desktop files, the manifest's apps, the host's entries.
+VMLIB_SRCS = netd/console.c netd/cphdr.c netd/qmp.c \
+	   netd/desktop.c netd/desktop_exec.c netd/desktop_line.c netd/menu.c \
+	   $(VMLIB_SRCS_$(PLATFORM))
+# a template's applications, read at its build (openat2, RESOLVE_IN_ROOT)
+VMLIB_SRCS_linux = netd/apps-linux.c
 #
 # kubsd-netd, the daemon (netd/daemon.h): live mode, the control socket's
 # handlers, attach, the nodes' live state, the state directory, the
@@ -103,7 +108,7 @@ NET_LIBS = ctl rules link kubsd
 NET_PKGS = jansson
 # kubsd-vm, the VM CLI: template builds (the recipes in templates/),
 # requests to kubsd-netd, and the VM's console, log, agent and ssh.
-VM_SRCS	 = netd/kubsdvm.c netd/vmcp.c $(VM_SRCS_$(PLATFORM))
+VM_SRCS	 = netd/kubsdvm.c netd/menu_cli.c netd/vmcp.c $(VM_SRCS_$(PLATFORM))
 VM_SRCS_linux = netd/template_build-linux.c
 VM_LIBS	 = ctl vm kubsd
 VM_PKGS	 = jansson
@@ -180,7 +185,7 @@ DEBS	 = build-essential byacc mandoc clang libclang-rt-14-dev llvm \
 	   libjansson-dev libpcap-dev pkg-config graphviz tor \
 	   wireguard-tools wireguard-go iperf3 hyperfine iputils-ping curl python3 util-linux \
 	   qemu-system-x86 qemu-utils mmdebstrap busybox-static e2fsprogs cpio zstd \
-	   openssh-client acl
+	   openssh-client acl desktop-file-utils
 
 .PHONY: all asan check demo bench deps install clean lint-man qemu-user \
 	regress-units fuzz tools

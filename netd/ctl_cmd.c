@@ -88,6 +88,21 @@ static const struct ctl_cmd t_vm_template[] = {
 	  .type = CTL_L_TEMPLATE_BUILD, .minargs = 1, .maxargs = 1,
 	  .usage = "name", .help = "build a template from its recipe",
 	  .offline = 1 },
+	{ .word = "apps", .name = "template apps",
+	  .type = CTL_L_TEMPLATE_APPS, .minargs = 2, .maxargs = 2,
+	  .usage = "root directory",
+	  .help = "(run by recipes) a root's applications: app lines, icons",
+	  .offline = 1 },
+	{ .word = NULL }
+};
+
+static const struct ctl_cmd t_vm_menu[] = {
+	{ .word = "install", .name = "menu install",
+	  .type = CTL_L_MENU_INSTALL, .usage = "[vm]...",
+	  .help = "the vms' applications into your menu", .offline = 1 },
+	{ .word = "remove", .name = "menu remove",
+	  .type = CTL_L_MENU_REMOVE, .usage = "[vm]...",
+	  .help = "the vms' entries out of your menu", .offline = 1 },
 	{ .word = NULL }
 };
 
@@ -104,6 +119,7 @@ const struct ctl_cmd t_vm[] = {
 	  .help = "end the vm's qemu at once" },
 	{ .word = "log", .type = CTL_L_VM_LOG, .usage = "vm",
 	  .help = "the console log, escape sequences removed" },
+	{ .word = "menu", .sub = t_vm_menu },
 	{ .word = "mv", .type = CTL_L_VM_MV, .minargs = 2, .maxargs = 2,
 	  .usage = "vm:path|file vm|directory",
 	  .help = "cp, then remove the source once the copy is whole" },

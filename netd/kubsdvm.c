@@ -37,6 +37,7 @@
 
 #include "ctl.h"
 #include "kubsd.h"
+#include "menu.h"
 #include "vm.h"
 
 #define START_TIMEOUT_S	300
@@ -564,8 +565,24 @@ v_template_build(struct ctl_args *a)
 		return 1;
 	}
 	rv = template_build(conf, a->argv[0]);
+	if (rv == 0)
+		menu_refresh(conf, conffile, sockpath);
 	config_free(conf);
 	return rv == 0 ? 0 : 1;
+}
+
+/* Run by a recipe: the template root's applications. */
+static int
+v_template_apps(struct ctl_args *a)
+{
+	return template_apps(a->argv[0], a->argv[1], stdout) == 0 ? 0 : 1;
+}
+
+static int
+v_menu(struct ctl_args *a)
+{
+	return menu_cmd(a->cmd->type == CTL_L_MENU_REMOVE, a->argc, a->argv,
+	    conffile, sockpath);
 }
 
 static int
@@ -592,6 +609,9 @@ static const struct run {
 	{ CTL_L_VM_CP,		v_cp },
 	{ CTL_L_VM_MV,		v_cp },
 	{ CTL_L_HELP,		v_help },
+	{ CTL_L_MENU_INSTALL,	v_menu },
+	{ CTL_L_MENU_REMOVE,	v_menu },
+	{ CTL_L_TEMPLATE_APPS,	v_template_apps },
 	{ CTL_L_TEMPLATE_BUILD,	v_template_build },
 	{ CTL_L_VM_LOG,		v_log },
 	{ CTL_L_VM_PROXY,	v_proxy },

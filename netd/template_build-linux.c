@@ -200,7 +200,8 @@ tb_fail(const struct build *b, const char *fmt, ...)
 static void
 tb_setenv(const struct build *b)
 {
-	char	 pk[8192];
+	char	 pk[8192], self[PATH_MAX];
+	ssize_t	 n;
 	size_t	 i, len = 0;
 
 	pk[0] = '\0';
@@ -213,6 +214,11 @@ tb_setenv(const struct build *b)
 	    TEMPLATE_MIRROR, 1);
 	setenv("PACKAGES", pk, 1);
 	setenv("GUEST", b->guest, 1);
+	/* this kubsd-vm, for the recipe's "template apps" */
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		setenv("KUBSD_VM", self, 1);
+	}
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
 	    "/sbin:/bin", 1);
 	setenv("LC_ALL", "C", 1);

@@ -33,7 +33,7 @@
 # test (or skip once for the whole group when its inputs do not exist yet),
 # and add NAME to TEST_GROUPS.
 
-TEST_GROUPS="bad good roundtrip nft guest obsd unit template net fuzz man install"
+TEST_GROUPS="bad good roundtrip nft guest obsd unit template menu net fuzz man install"
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -547,6 +547,8 @@ t_determinism() {
 . regress/obsd/group.sh
 # Template builds and boots, t_template.
 . regress/template/group.sh
+# Menu entries of the VMs' applications, t_menu.
+. regress/menu/group.sh
 
 for g in ${*:-$TEST_GROUPS}; do
 	if ! declare -F "t_$g" >/dev/null; then
