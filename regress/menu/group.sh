@@ -19,7 +19,8 @@
 # symlinks out of the root, bad files) against goldens; kubsd-vm menu
 # install, remove, the entries of a VM gone from the configuration, a
 # template rebuild's refresh, and a user's entries written as that user
-# (sudo); every entry through desktop-file-validate.  Sourced by
+# (sudo); every entry through desktop-file-validate.  Then a real debian
+# template with xterm (shared with the run tests).  Sourced by
 # regress/run.sh.
 
 # menu_vm ARGS...: kubsd-vm on the group's configuration, as HOME's user.
@@ -211,6 +212,48 @@ t_menu_sudo() {
 	chmod 755 "$MT/sd"
 }
 
+# A real debian template with xterm (the one the run tests launch under
+# Xvfb): its manifest lists XTerm with an icon, and menu install makes a
+# valid "work: XTerm" entry running it in the VM.
+t_menu_debian() {
+	local d e a=$MT/real/home/.local/share/applications
+	if ! command -v mmdebstrap >/dev/null; then
+		skip menu/debian "no mmdebstrap (make deps)"
+		return
+	fi
+	if ! d=$(tmpl_cached debian "xterm x11-utils xauth xdotool" \
+	    2>"$TMP/err"); then
+		fail_out menu/debian-manifest "build failed" "$TMP/err"
+		return
+	fi
+	if grep -q "$(printf '^app\tdebian-xterm\tfalse\tdebian-xterm\.svg\t')" \
+	    "$d/manifest" && [ -s "$d/icons/debian-xterm.svg" ]; then
+		ok menu/debian-manifest
+	else
+		grep '^app' "$d/manifest" >"$TMP/out"
+		ls -l "$d/icons" >>"$TMP/out" 2>&1
+		fail_out menu/debian-manifest "no XTerm with its icon" "$TMP/out"
+		return
+	fi
+	mkdir -p "$MT/real/sd/templates"
+	ln -s "$d" "$MT/real/sd/templates/debian"
+	sed "s|$MT/sd|$MT/real/sd|" "$MT/netd.conf" >"$MT/real/netd.conf"
+	HOME=$MT/real/home "$(tmpl_vm)" -f "$MT/real/netd.conf" menu install \
+	    work >"$TMP/out" 2>&1
+	e=$a/kubsd-work-debian-xterm.desktop
+	if [ -f "$e" ] && grep -qx 'Name=work: XTerm' "$e" &&
+	    grep -qx "Exec=$(tmpl_vm) -f $MT/real/netd.conf run -X work xterm" \
+	    "$e" && grep -q '^Icon=/.*/kubsd-work-debian-xterm\.svg$' "$e" &&
+	    [ -s "$(sed -n 's/^Icon=//p' "$e")" ] &&
+	    desktop-file-validate "$e" >>"$TMP/out" 2>&1; then
+		ok menu/debian-entry
+	else
+		cat "$e" >>"$TMP/out" 2>&1
+		fail_out menu/debian-entry "no valid work: XTerm entry" \
+		    "$TMP/out"
+	fi
+}
+
 t_menu() {
 	if ! command -v desktop-file-validate >/dev/null; then
 		skip menu "no desktop-file-validate (make deps)"
@@ -222,5 +265,6 @@ t_menu() {
 	t_menu_apps
 	t_menu_install && t_menu_refresh
 	t_menu_sudo
+	t_menu_debian
 	rm -rf "$MT"
 }
