@@ -117,10 +117,18 @@ static void
 entry_icon(const char *datadir, int tfd, const char *base,
     const struct desktop_app *a, char *icon, size_t len)
 {
+	static const char *const ext[] = { ".png", ".svg", ".xpm" };
 	char	 src[PATH_MAX], *data;
-	size_t	 n = 0;
+	size_t	 n = 0, i;
 
 	icon[0] = '\0';
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)	/* earlier ones */
+		if (a->icon[0] == '\0' || strcmp(ext[i],
+		    strrchr(a->icon, '.')) != 0) {
+			if ((size_t)snprintf(src, sizeof(src), "%s/icons/"
+			    "kubsd/%s%s", datadir, base, ext[i]) < sizeof(src))
+				unlink(src);
+		}
 	if (a->icon[0] == '\0')
 		return;
 	snprintf(src, sizeof(src), "icons/%s", a->icon);

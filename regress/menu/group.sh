@@ -153,8 +153,8 @@ vm my-vm.2" ]; then
 	fi
 }
 
-# A rebuild (a recipe that adds an application) refreshes the entries
-# of the users recorded.
+# A rebuild (a recipe that adds an application and takes an icon's PNG
+# away) refreshes the entries of the users recorded.
 t_menu_refresh() {
 	local a=$MT/home/.local/share/applications
 	mkdir -p "$MT/recipes/debian"
@@ -165,6 +165,7 @@ echo "recipe debian" >"\$1/manifest"
 cp -a "$MT/root" "$MT/root2"
 printf '[Desktop Entry]\nType=Application\nName=New\nExec=new\n' \\
     >"$MT/root2/usr/share/applications/k-new.desktop"
+rm "$MT/root2/usr/share/icons/hicolor/48x48/apps/aicon.png"
 "\$KUBSD_VM" template apps "$MT/root2" "\$1" >>"\$1/manifest"
 rm -rf "$MT/root2"
 echo "manifest-sha256 0"
@@ -172,7 +173,10 @@ EOF
 	menu_vm template build debian
 	if grep -q "^menu: refreshing the entries of root" "$TMP/out" &&
 	    grep -qx 'Name=work: New' "$a/kubsd-work-k-new.desktop" &&
-	    grep -qx 'Exec=.* run -X work new' "$a/kubsd-work-k-new.desktop"
+	    grep -qx 'Exec=.* run -X work new' "$a/kubsd-work-k-new.desktop" &&
+	    grep -q '^Icon=.*/kubsd-work-a-app\.svg$' \
+	    "$a/kubsd-work-a-app.desktop" &&
+	    ! [ -e "$MT/home/.local/share/icons/kubsd/kubsd-work-a-app.png" ]
 	then
 		ok menu/refresh
 	else
@@ -193,7 +197,8 @@ t_menu_sudo() {
 	SUDO_USER=$u XDG_DATA_HOME=$d menu_vm menu install
 	if [ $? -eq 0 ] &&
 	    [ "$(stat -c %U "$d/applications/kubsd-work-a-app.desktop")" = $u ] &&
-	    [ "$(stat -c %U "$d/icons/kubsd/kubsd-work-a-app.png")" = $u ] &&
+	    [ "$(stat -c %U "$(sed -n 's/^Icon=//p' \
+	    "$d/applications/kubsd-work-a-app.desktop")")" = $u ] &&
 	    grep -qx "datadir $d" "$MT/sd/menu/$u"; then
 		ok menu/sudo
 	else
