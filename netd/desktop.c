@@ -184,6 +184,22 @@ boolean(struct dparse *d, const char *key, const char *v, int *b)
 	return 0;
 }
 
+/* Is w one of the words of list "a;b;"? */
+static int
+has_word(const char *list, const char *w)
+{
+	size_t	 n = strlen(w), k;
+
+	for (; *list != '\0'; list += k + 1) {
+		k = strcspn(list, ";");
+		if (k == n && strncmp(list, w, n) == 0)
+			return 1;
+		if (list[k] == '\0')
+			break;
+	}
+	return 0;
+}
+
 /* Categories: the registered ones and X-*, each once, ";" after each. */
 static void
 keep_categories(const char *in, char *out, size_t len)
@@ -203,7 +219,7 @@ keep_categories(const char *in, char *out, size_t len)
 					break;
 			if ((i < sizeof(categories) / sizeof(categories[0]) ||
 			    (strncmp(w, "X-", 2) == 0 && strchr(w, ' ') ==
-			    NULL)) && !strstr(out, w) && o + n + 2 < len) {
+			    NULL)) && !has_word(out, w) && o + n + 2 < len) {
 				memcpy(out + o, w, n);
 				o += n;
 				out[o++] = ';';

@@ -86,7 +86,8 @@ test_parse(void)
 	}
 	rv = parse("# x\n\n[Desktop Entry]\r\nName[de]=Feuerfuchs\n"
 	    "Name = Fire\\sfox\nType=Application\nExec=firefox %u\n"
-	    "Icon=firefox\nCategories=Network;WebBrowser;Foo;X-Bar;Network;\n"
+	    "Icon=firefox\nCategories=AudioVideo;Network;WebBrowser;Foo;X-Bar;"
+	    "Network;Audio;Video\n"
 	    "Terminal=true\nNoDisplay=false\n[Desktop Action w]\n"
 	    "Name=Other\nExec=other\n", &a, err, sizeof(err));
 	CHECK(rv == 1, "a good file: %d %s", rv, err);
@@ -95,7 +96,8 @@ test_parse(void)
 	    a.terminal && strcmp(a.id, "t") == 0,
 	    "a good file's values: \"%s\" \"%s\" \"%s\" %d", a.name, a.exec,
 	    a.icon, a.terminal);
-	CHECK(strcmp(a.categories, "Network;WebBrowser;X-Bar;") == 0,
+	CHECK(strcmp(a.categories, "AudioVideo;Network;WebBrowser;X-Bar;"
+	    "Audio;Video;") == 0,
 	    "categories \"%s\"", a.categories);
 }
 
