@@ -95,7 +95,7 @@ NETD_SRCS_openbsd = netd/topology-openbsd.c
 # The VM layer in the daemon (netd/vm.h): the lifecycle, disks, the
 # handlers of kubsd-vm's requests, and the host's VM driver.
 VMD_SRCS = netd/vm.c netd/vm_instance.c netd/disk.c netd/control_vm.c netd/gwvm.c $(VMD_SRCS_$(PLATFORM))
-VMD_SRCS_linux = netd/vm-qemu-linux.c netd/share-linux.c
+VMD_SRCS_linux = netd/vm-qemu-linux.c netd/share-linux.c netd/vmmem-linux.c
 NETD_LIBS = ctl load rules link vm kubsd
 NETD_PKGS = jansson libevent libnftables libmnl libnftnl
 # kubsd-net, the CLI (netd/ctl.h): requests to kubsd-netd, the offline

@@ -130,6 +130,8 @@ vm_json(const struct node *n, const struct vm *vm, const char *statedir)
 		json_object_set_new(o, "start_ms", json_real(vm->start_ms));
 		json_object_set_new(o, "restarts", json_integer(
 		    vm->restarts));
+		json_object_set_new(o, "pss", vm_pss_mb(vm->pid) < 0 ?
+		    json_null() : json_integer(vm_pss_mb(vm->pid)));
 	}
 	return o;
 }

@@ -53,6 +53,7 @@
 #define KUBSD_TOR_DNSPORT	5353
 #define KUBSD_TOR_VIRTNET	"10.192.0.0/10"
 #define KUBSD_MEMORY		(1024ULL * 1024 * 1024)
+#define KUBSD_GW_MEMORY		(256ULL * 1024 * 1024)	/* a gateway VM's */
 #define KUBSD_PRIVATE_MIN	(16ULL * 1024 * 1024)
 #define KUBSD_PRIVATE_MOUNT	"/home"
 #define KUBSD_CRED_MAX		28	/* fw_cfg: 55 - "opt/io.systemd.credentials/" */

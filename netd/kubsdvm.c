@@ -230,6 +230,19 @@ v_life(struct ctl_args *a)
 	return wait_ready(name);
 }
 
+/* QEMU's PSS as status shows it: "123M", or "-" (not running). */
+static const char *
+pss_str(json_t *o)
+{
+	static char	 s[24];
+	json_t		*v = json_object_get(o, "pss");
+
+	if (!json_is_integer(v))
+		return "-";
+	snprintf(s, sizeof(s), "%lldM", (long long)json_integer_value(v));
+	return s;
+}
+
 static int
 v_status(struct ctl_args *a)
 {
@@ -246,16 +259,18 @@ v_status(struct ctl_args *a)
 	}
 	if ((arr = json_loads(text, 0, NULL)) == NULL)
 		return 1;
-	printf("%-12s %-9s %-7s %-4s %6s %-15s %-12s %s\n", "NAME", "STATE",
-	    "PID", "ACCEL", "MEMORY", "ADDRESS", "CHAIN", "AUDIO");
+	printf("%-12s %-9s %-7s %-4s %6s %6s %-15s %-12s %s\n", "NAME",
+	    "STATE", "PID", "ACCEL", "MEMORY", "PSS", "ADDRESS", "CHAIN",
+	    "AUDIO");
 	json_array_foreach(arr, i, o)
-		printf("%-12s %-9s %-7lld %-4s %5lldM %-15s %-12s %s\n",
+		printf("%-12s %-9s %-7lld %-4s %5lldM %6s %-15s %-12s %s\n",
 		    jstr(o, "name"), jstr(o, "state"),
 		    (long long)json_integer_value(json_object_get(o, "pid")),
 		    jstr(o, "accel")[0] ? jstr(o, "accel") : "-",
 		    (long long)json_integer_value(json_object_get(o,
-		    "memory")), jstr(o, "address")[0] ? jstr(o, "address") :
-		    "-", jstr(o, "chain"), jstr(o, "audio"));
+		    "memory")), pss_str(o), jstr(o, "address")[0] ?
+		    jstr(o, "address") : "-", jstr(o, "chain"),
+		    jstr(o, "audio"));
 	json_decref(arr);
 	return 0;
 }

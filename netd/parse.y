@@ -1640,7 +1640,7 @@ new_node(enum node_kind kind, char *name, int line, int disposable)
 	n->nat = 1;
 	n->role = ROLE_NONE;
 	n->driver = DRIVER_QEMU;
-	n->memory = KUBSD_MEMORY;
+	n->memory = kind == NODE_GATEWAY ? KUBSD_GW_MEMORY : KUBSD_MEMORY;
 	n->tor_transport = KUBSD_TOR_TRANSPORT;
 	n->tor_dnsport = KUBSD_TOR_DNSPORT;
 	kaddr_parse(KUBSD_TOR_VIRTNET, &n->tor_virtnet);

@@ -198,6 +198,9 @@ void		 disk_release(const struct vm *, const struct node *);
 int		 disk_private_path(const struct vm *, const struct node *,
 		    char *, size_t);
 
+/* vmmem-linux.c: what a running VM costs the host */
+long long	 vm_pss_mb(pid_t);
+
 /* share-linux.c: host folders (virtio-9p) */
 #define SHARE_FD0	5	/* QEMU's fd of the first share (after the taps) */
 int		 share_open(const struct node *, int *fds, char *err, size_t);
