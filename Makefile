@@ -77,8 +77,9 @@ LOAD_SRCS_linux = pf/load-nft-linux.c pf/vmport-nl-linux.c
 LOAD_SRCS_openbsd = pf/load-openbsd.c pf/openbsd_exec.c pf/openbsd_host.c
 # libvm: what of the VM layer needs no daemon (netd/vm.h): QMP's
 # replies, the console filter, kubsd-vm cp's header; menu entries
-# (netd/menu.h): .desktop files, the manifest's apps, the host's entries.
-VMLIB_SRCS = netd/console.c netd/cphdr.c netd/qmp.c \
+# (netd/menu.h): .desktop files, the manifest's apps, the host's entries;
+# the agent channel's lines (netd/agentline.h, the guest's too).
+VMLIB_SRCS = netd/agentline.c netd/console.c netd/cphdr.c netd/qmp.c \
 	   netd/desktop.c netd/desktop_exec.c netd/desktop_line.c netd/menu.c \
 	   $(VMLIB_SRCS_$(PLATFORM))
 # a template's applications, read at its build (openat2, RESOLVE_IN_ROOT)
@@ -116,7 +117,7 @@ VM_PKGS	 = jansson
 # leaktest's probes with kubsd-net's code (netd/probe.h).
 GUEST_SRCS = guest/guest.c guest/bundle_check.c guest/bundle_read.c \
 	   guest/plan.c guest/role_tor.c guest/role_wg.c guest/status.c \
-	   guest/supervise.c guest/prober.c netd/probe_wire.c \
+	   guest/supervise.c guest/prober.c netd/agentline.c netd/probe_wire.c \
 	   $(GUEST_SRCS_$(PLATFORM))
 GUEST_SRCS_linux = guest/acl-linux.c guest/apply-linux.c guest/proc-linux.c \
 	   guest/agent-linux.c guest/agent_gw-linux.c guest/agent_relay.c \

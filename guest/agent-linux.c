@@ -52,6 +52,7 @@
 #include "kubsd.h"
 #include "link.h"
 #include "log.h"
+#include "agentline.h"
 #include "guest.h"
 
 #define CRED_DIR	"/run/credentials/@system"
@@ -439,21 +440,11 @@ read_lines(int fd, char *buf, size_t *len, size_t cap,
     void (*cb)(void *, char *), void *arg)
 {
 	ssize_t	 r;
-	char	*nl;
 
 	r = read(fd, buf + *len, cap - 1 - *len);
 	if (r <= 0)
 		return r == 0 || errno != EAGAIN ? -1 : 0;
-	*len += (size_t)r;
-	buf[*len] = '\0';
-	while ((nl = strchr(buf, '\n')) != NULL) {
-		*nl = '\0';
-		cb(arg, buf);
-		*len -= (size_t)(nl + 1 - buf);
-		memmove(buf, nl + 1, *len + 1);
-	}
-	if (*len == cap - 1)
-		*len = 0;
+	*len = agent_lines(buf, *len + (size_t)r, cap, cb, arg);
 	return 0;
 }
 

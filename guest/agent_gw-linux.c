@@ -19,9 +19,10 @@
  * The agent of a gateway VM (credential kubsd.role "gateway"): it names
  * the two ports by their MACs (kubsd.mac: eth0, upstream; kubsd.mac.down:
  * eth1, the gateway's own segment), leaves them down, takes the role
- * bundle kubsd-netd sends over org.kubsd.agent.0 (netd/gwvm.c has the
- * lines) into GW_DIR, runs "kubsd-guest -d GW_DIR" on it (SIGHUP when a
- * new one comes), and sends back every new status line of that
+ * bundle kubsd-netd sends over org.kubsd.agent.0 (netd/agentline.c has
+ * the lines; its keys come as credentials) into GW_DIR, runs
+ * "kubsd-guest -d GW_DIR" on it (SIGHUP when a new one comes), and
+ * sends back every new status line of that
  * kubsd-guest as "status LINE".  kubsd-guest loads the firewall before
  * it brings an interface up, and keeps the running configuration when
  * it refuses a bundle ("status error FILE:LINE: ...").
@@ -40,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agentline.h"
 #include "guest.h"
 #include "log.h"
 
@@ -136,39 +138,25 @@ empty_dir(const char *dir)
 	closedir(d);
 }
 
-/* A bundle's file name: a plain name, no path. */
-static int
-good_name(const char *s)
-{
-	return s[0] != '\0' && s[0] != '.' && strlen(s) < 64 &&
-	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(s);
-}
-
 static void
-file_begin(struct agent *ag, const char *args)
+file_begin(struct agent *ag, const struct frame *f)
 {
-	char		 name[128], p[256];
-	unsigned int	 mode;
-	int		 fd;
+	char	 p[256];
+	int	 fd;
 
 	if (ag->gwfile != NULL)
 		fclose(ag->gwfile);
 	ag->gwfile = NULL;
-	if (sscanf(args, "%127s %o", name, &mode) != 2 || !good_name(name)) {
-		log_warnx("agent: bad bundle file line: %s", args);
-		ag->gwbad = 1;
-		return;
-	}
-	snprintf(p, sizeof(p), GW_NEW "/%s", name);
+	snprintf(p, sizeof(p), GW_NEW "/%s", f->name);
 	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    mode & 0600)) == -1 || (ag->gwfile = fdopen(fd, "w")) == NULL) {
+	    f->mode & 0600)) == -1 || (ag->gwfile = fdopen(fd, "w")) == NULL) {
 		log_warn("agent: %s", p);
 		ag->gwbad = 1;
 		if (fd != -1)
 			close(fd);
 		return;
 	}
-	fchmod(fd, mode & 0644);
+	fchmod(fd, f->mode);
 }
 
 /* Do files a and b hold the same bytes? */
@@ -235,27 +223,39 @@ bundle_commit(struct agent *ag)
 }
 
 /*
- * wg.conf comes without its private key: that is the credential
- * kubsd.wg.key (a fw_cfg file, never on a command line or the channel).
+ * A line of a file; "KW = <credential NAME>" (a key of wg.conf) gets
+ * the credential kubsd-netd gave the VM (a fw_cfg file, never on a
+ * command line or the channel).
  */
 static void
-private_key(struct agent *ag)
+file_data(struct agent *ag, const char *data)
 {
-	char	 key[128];
+	char	 kw[32], name[64], key[128];
 
-	if (agent_cred("kubsd.wg.key", key, sizeof(key)) == -1) {
-		log_warnx("agent: no credential kubsd.wg.key");
+	if (ag->gwfile == NULL)
+		return;
+	if (!frame_cred(data, kw, sizeof(kw), name, sizeof(name))) {
+		fprintf(ag->gwfile, "%s\n", data);
 		return;
 	}
-	fprintf(ag->gwfile, "PrivateKey = %s\n", key + strspn(key, " \t"));
+	if (agent_cred(name, key, sizeof(key)) == -1) {
+		log_warnx("agent: no credential %s", name);
+		ag->gwbad = 1;
+		return;
+	}
+	fprintf(ag->gwfile, "%s = %s\n", kw, key + strspn(key, " \t"));
 	explicit_bzero(key, sizeof(key));
 }
 
-/* A line of the bundle protocol; 0: not one. */
+/* A line of the bundle protocol (netd/agentline.c); 0: not one. */
 int
 gw_line(struct agent *ag, const char *line)
 {
-	if (strcmp(line, "bundle begin") == 0) {
+	struct frame	 f;
+
+	frame_line(line, &f);
+	switch (f.kind) {
+	case FR_BEGIN:
 		mkdir(GW_TOP, 0755);
 		mkdir(GW_NEW, 0700);
 		empty_dir(GW_NEW);
@@ -263,17 +263,23 @@ gw_line(struct agent *ag, const char *line)
 		if (ag->gwfile != NULL)
 			fclose(ag->gwfile);
 		ag->gwfile = NULL;
-	} else if (strncmp(line, "file ", 5) == 0)
-		file_begin(ag, line + 5);
-	else if (line[0] == '+') {
-		if (ag->gwfile != NULL)
-			fprintf(ag->gwfile, "%s\n", line + 1);
-		if (ag->gwfile != NULL && strcmp(line + 1, "[Interface]") == 0)
-			private_key(ag);
-	} else if (strcmp(line, "bundle end") == 0)
+		break;
+	case FR_FILE:
+		file_begin(ag, &f);
+		break;
+	case FR_BAD:
+		log_warnx("agent: bad bundle file line: %s", line);
+		ag->gwbad = 1;
+		break;
+	case FR_DATA:
+		file_data(ag, f.data);
+		break;
+	case FR_END:
 		bundle_commit(ag);
-	else
+		break;
+	default:
 		return 0;
+	}
 	return 1;
 }
 

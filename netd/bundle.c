@@ -197,7 +197,7 @@ errstr(int e)
 /* A WireGuard key file: 44 characters of base64, blanks around. */
 static int
 key_line(FILE *f, struct bctx *b, const char *what, const char *kw,
-    const char *path)
+    const char *path, const char *cred)
 {
 	char		*buf, *s, *e;
 	size_t		 len;
@@ -220,7 +220,10 @@ key_line(FILE *f, struct bctx *b, const char *what, const char *kw,
 		free(buf);
 		return berror(b, path, "not a WireGuard %s", what);
 	}
-	fprintf(f, "%s = %s\n", kw, s);
+	if (b->gw->driver == DRIVER_QEMU)	/* the key is a credential */
+		fprintf(f, "%s = <credential %s>\n", kw, cred);
+	else
+		fprintf(f, "%s = %s\n", kw, s);
 	explicit_bzero(buf, KEY_MAX + 1);
 	free(buf);
 	return 0;
@@ -326,13 +329,14 @@ gen_wg(FILE *f, struct bctx *b)
 {
 	const struct wg_conf	*wg = b->gw->wg;
 	const struct wg_peer	*p;
-	char			 a[KADDR_STRLEN];
-	size_t			 i;
+	char			 a[KADDR_STRLEN], cred[48];
+	size_t			 i, npeer = 0;
 
 	fprintf(f, "# kubsd-netd: WireGuard in gateway %s (wg setconf), "
 	    "generated\n", b->gw->name);
 	fprintf(f, "[Interface]\n");
-	if (key_line(f, b, "private key", "PrivateKey", wg->key_file) == -1)
+	if (key_line(f, b, "private key", "PrivateKey", wg->key_file,
+	    BUNDLE_CRED_KEY) == -1)
 		return -1;
 	if (wg->listen_port != 0)
 		fprintf(f, "ListenPort = %u\n", wg->listen_port);
@@ -340,8 +344,9 @@ gen_wg(FILE *f, struct bctx *b)
 		fprintf(f, "\n[Peer]\n# ");
 		print_name(f, p->name);
 		fprintf(f, "\nPublicKey = %s\n", p->pubkey);
+		snprintf(cred, sizeof(cred), BUNDLE_CRED_PSK "%zu", npeer++);
 		if (p->psk_file != NULL && key_line(f, b, "preshared key",
-		    "PresharedKey", p->psk_file) == -1)
+		    "PresharedKey", p->psk_file, cred) == -1)
 			return -1;
 		kaddr_host(&p->endpoint, a, sizeof(a));
 		if (p->endpoint.af == AF_INET6)

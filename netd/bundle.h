@@ -29,6 +29,15 @@
 #define BUNDLE_RESOLV_CONF	"/etc/resolv.conf"
 
 /*
+ * A gateway VM's WireGuard keys are credentials (fw_cfg files, 0600):
+ * its wg.conf says "PrivateKey = <credential kubsd.wg.key>" and
+ * "PresharedKey = <credential kubsd.wg.psk.N>" (N: the peer's place,
+ * from 0), and its agent puts the keys in.
+ */
+#define BUNDLE_CRED_KEY		"kubsd.wg.key"
+#define BUNDLE_CRED_PSK		"kubsd.wg.psk."
+
+/*
  * Write gw's bundle into dir (made, mode 0700, with its parents), each
  * file replaced atomically and only when its contents change.  Reads
  * the key files, the torrc include and, for a sys-net gateway on an

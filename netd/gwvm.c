@@ -24,13 +24,9 @@
  * back as "status LINE".  The gateway is ready only while its VM runs
  * and the last status line is "ready".
  *
- * The channel, host to agent (guest/agent_gw-linux.c):
- *	bundle begin
- *	file NAME MODE		MODE in octal; then its lines:
- *	+LINE
- *	bundle end		the files replace the running bundle
- * wg.conf goes without its PrivateKey line: the key is a credential
- * (vm-qemu-linux.c, kubsd.wg.key), which the agent puts back.
+ * The channel's lines are agentline.c's.  A gateway VM's wg.conf holds
+ * no key, only "<credential NAME>" (bundle.h): the keys are fw_cfg
+ * files (vm-qemu-linux.c), which the agent puts in.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agentline.h"
 #include "bundle.h"
 #include "gwguest.h"
 #include "kubsd.h"
@@ -51,6 +48,20 @@ static const char *const gwvm_files[] = {
 };
 
 #define GWVM_LINE	1000	/* the agent's line buffer is 1024 */
+
+/*
+ * A key in the clear (a compartment's bundle has them; a VM's has
+ * "<credential NAME>" instead, bundle.h): never on the channel.
+ */
+static int
+literal_key(const char *line)
+{
+	char	 kw[32], name[64];
+
+	return (strncmp(line, "PrivateKey", 10) == 0 ||
+	    strncmp(line, "PresharedKey", 12) == 0) &&
+	    !frame_cred(line, kw, sizeof(kw), name, sizeof(name));
+}
 
 /* One file as "file NAME MODE" and its lines; -1: unreadable. */
 static int
@@ -74,7 +85,10 @@ send_file(struct vm *vm, const char *dir, const char *name)
 	while (fgets(line + 1, sizeof(line) - 2, fp) != NULL) {
 		if (strchr(line, '\n') == NULL)
 			strcat(line, "\n");
-		if (strncmp(line + 1, "PrivateKey", 10) != 0)
+		if (literal_key(line + 1))
+			log_warnx("gateway %s: %s: a key not as a credential: "
+			    "not sent", vm->name, name);
+		else
 			vm_agent_send(vm, line);
 	}
 	explicit_bzero(line, sizeof(line));
@@ -119,19 +133,26 @@ gwvm_sync(const struct node_live *gl, int changed)
 
 /*
  * A status line from the guest's kubsd-guest, as a compartment's
- * writes: 1 if it is new.
+ * writes (made printable: it is the guest's word): 1 if it is new.
  */
 int
 gwvm_status_line(struct vm *vm, const char *line)
 {
-	if (strcmp(vm->gwstatus, line) == 0)
+	char		 clean[sizeof(vm->gwstatus)];
+	enum gw_state	 st;
+
+	st = gw_status_clean(line, clean, sizeof(clean));
+	if (strcmp(vm->gwstatus, clean) == 0)
 		return 0;
-	snprintf(vm->gwstatus, sizeof(vm->gwstatus), "%s", line);
-	if (strncmp(line, "error ", 6) == 0)
+	snprintf(vm->gwstatus, sizeof(vm->gwstatus), "%s", clean);
+	if (st == GS_ERROR)
 		log_warnx("gateway %s: its vm refused the bundle: %s",
-		    vm->name, line + 6);
+		    vm->name, clean + 6);
+	else if (st == GS_BAD)
+		log_warnx("gateway %s: its vm says what no status says: %s",
+		    vm->name, clean);
 	else
-		log_debug("gateway %s: %s", vm->name, line);
+		log_debug("gateway %s: %s", vm->name, clean);
 	return 1;
 }
 
@@ -144,6 +165,8 @@ gwvm_status(struct node_live *g)
 {
 	struct vm	*vm = vm_find(g->node->name);
 	const char	*s;
+	char		 line[sizeof(vm->gwstatus)];
+	enum gw_state	 st;
 
 	if (vm == NULL) {
 		snprintf(g->guest_status, sizeof(g->guest_status),
@@ -151,14 +174,18 @@ gwvm_status(struct node_live *g)
 		return -1;
 	}
 	s = vm->gwstatus;
-	if (strncmp(s, "error ", 6) == 0)
+	st = gw_status_clean(s, line, sizeof(line));
+	if (st == GS_ERROR)
 		snprintf(g->last_error, sizeof(g->last_error), "%s", s + 6);
 	if (vm->state != VM_READY) {
 		snprintf(g->guest_status, sizeof(g->guest_status),
 		    "starting vm %s", vm_state_name(vm->state));
 		return 0;
 	}
-	snprintf(g->guest_status, sizeof(g->guest_status), "%s",
-	    s[0] != '\0' ? s : "starting no status from its vm yet");
-	return strcmp(s, "ready") == 0;
+	if (s[0] == '\0')
+		s = "starting no status from its vm yet";
+	else if (st == GS_BAD)
+		s = "starting no status from its vm yet (a bad line)";
+	snprintf(g->guest_status, sizeof(g->guest_status), "%s", s);
+	return st == GS_READY;
 }

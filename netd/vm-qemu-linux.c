@@ -46,6 +46,7 @@
 
 #include <event2/event.h>
 
+#include "bundle.h"
 #include "daemon.h"
 #include "kubsd.h"
 #include "log.h"
@@ -54,7 +55,6 @@
 #define TAP_FD	3		/* QEMU's -netdev tap,fd= */
 #define TAP_FD_DOWN	4	/* a gateway's port on its own segment */
 #define GW_TEMPLATE	"minimal"	/* a gateway's, unless it names one */
-#define WG_KEY_CRED	"kubsd.wg.key"	/* a wireguard gateway's private key */
 
 struct argvb {
 	char	**v;
@@ -201,14 +201,48 @@ add_disks(struct argvb *a, const struct vm *vm, const struct node *n,
 	}
 }
 
-/* A wireguard gateway's key file: a credential, as a user's are. */
-static const char *
-wg_key(const struct node *n)
+/*
+ * A wireguard gateway's key files, credentials as a user's are: the
+ * i-th (0: the private key, then a preshared key per peer, bundle.h's
+ * names) into name and *path (NULL: that peer has none); -1: no more.
+ */
+static int
+wg_cred(const struct node *n, size_t i, char *name, size_t len,
+    const char **path)
 {
+	const struct wg_peer	*p;
+	size_t			 j = 1;
+
 	if (n->kind != NODE_GATEWAY || n->role != ROLE_WIREGUARD ||
 	    n->wg == NULL)
-		return NULL;
-	return n->wg->key_file;
+		return -1;
+	if (i == 0) {
+		snprintf(name, len, "%s", BUNDLE_CRED_KEY);
+		*path = n->wg->key_file;
+		return 0;
+	}
+	TAILQ_FOREACH(p, &n->wg->peers, entry)
+		if (j++ == i) {
+			snprintf(name, len, BUNDLE_CRED_PSK "%zu", i - 1);
+			*path = p->psk_file;
+			return 0;
+		}
+	return -1;
+}
+
+static void
+add_wg_creds(struct argvb *a, const struct vm *vm, const struct node *n)
+{
+	const char	*path;
+	char		 name[48];
+	size_t		 i;
+
+	for (i = 0; wg_cred(n, i, name, sizeof(name), &path) == 0; i++)
+		if (path != NULL) {
+			add(a, "-fw_cfg");
+			add(a, "name=opt/io.systemd.credentials/%s,"
+			    "file=%s/cred/%s", name, vm->dir, name);
+		}
 }
 
 /* Host folders: QEMU's fds SHARE_FD0..., and where the guest mounts them. */
@@ -335,11 +369,7 @@ vm_qemu_argv(const struct vm *vm, const struct node *n, const char *tmpl,
 		add(&a, "name=opt/io.systemd.credentials/%s,file=%s/cred/%s",
 		    c->name, vm->dir, c->name);
 	}
-	if (wg_key(n) != NULL) {
-		add(&a, "-fw_cfg");
-		add(&a, "name=opt/io.systemd.credentials/" WG_KEY_CRED
-		    ",file=%s/cred/" WG_KEY_CRED, vm->dir);
-	}
+	add_wg_creds(&a, vm, n);
 	if (n->sealed) {
 		add(&a, "-snapshot");
 		add(&a, "-no-reboot");
@@ -408,7 +438,9 @@ creds(const struct vm *vm, const struct node *n, uid_t uid, gid_t gid,
     char *err, size_t len)
 {
 	const struct vm_cred	*c;
-	char			 p[PATH_MAX];
+	const char		*key;
+	char			 p[PATH_MAX], name[48];
+	size_t			 i;
 
 	snprintf(p, sizeof(p), "%s/cred", vm->dir);
 	if ((mkdir(p, 0700) == -1 && errno != EEXIST) ||
@@ -425,11 +457,13 @@ creds(const struct vm *vm, const struct node *n, uid_t uid, gid_t gid,
 			return -1;
 		}
 	}
-	snprintf(p, sizeof(p), "%s/cred/" WG_KEY_CRED, vm->dir);
-	if (wg_key(n) != NULL && copy_file(wg_key(n), p, uid, gid) == -1) {
-		snprintf(err, len, "gateway %s: private key %s: %s", vm->name,
-		    wg_key(n), strerror(errno));
-		return -1;
+	for (i = 0; wg_cred(n, i, name, sizeof(name), &key) == 0; i++) {
+		snprintf(p, sizeof(p), "%s/cred/%s", vm->dir, name);
+		if (key != NULL && copy_file(key, p, uid, gid) == -1) {
+			snprintf(err, len, "gateway %s: key %s: %s", vm->name,
+			    key, strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -36,6 +36,7 @@
 
 #include <event2/event.h>
 
+#include "agentline.h"
 #include "daemon.h"
 #include "kubsd.h"
 #include "live.h"
@@ -213,13 +214,18 @@ timer_ms(struct vm *vm, long ms)
 	evtimer_add(vm->ev_timer, &tv);
 }
 
+static void
+agent_line_cb(void *vm, char *line)
+{
+	vm_agent_line(vm, line);
+}
+
 /* Lines from the agent: "ready ...", "state ...". */
 static void
 on_agent(evutil_socket_t fd, short ev, void *arg)
 {
 	struct vm	*vm = arg;
 	ssize_t		 r;
-	char		*nl;
 
 	(void)ev;
 	r = read(fd, vm->abuf + vm->alen, sizeof(vm->abuf) - 1 - vm->alen);
@@ -231,24 +237,18 @@ on_agent(evutil_socket_t fd, short ev, void *arg)
 			timer_ms(vm, AGENT_RETRY_MS);
 		return;
 	}
-	vm->alen += (size_t)r;
-	vm->abuf[vm->alen] = '\0';
-	while ((nl = strchr(vm->abuf, '\n')) != NULL) {
-		*nl = '\0';
-		vm_agent_line(vm, vm->abuf);
-		vm->alen -= (size_t)(nl + 1 - vm->abuf);
-		memmove(vm->abuf, nl + 1, vm->alen + 1);
-	}
-	if (vm->alen == sizeof(vm->abuf) - 1)
-		vm->alen = 0;		/* an overlong line: dropped */
+	vm->alen = agent_lines(vm->abuf, vm->alen + (size_t)r,
+	    sizeof(vm->abuf), agent_line_cb, vm);
 }
 
 void
 vm_agent_line(struct vm *vm, const char *line)
 {
 	const struct node *n;
+	const char	*arg;
 
-	if (strncmp(line, "ready", 5) == 0) {
+	switch (agent_line_kind(line, &arg)) {
+	case AL_READY:
 		if (vm->state == VM_STARTING) {
 			log_info("vm %s: ready after %lld s", vm->name,
 			    (long long)time(NULL) - vm->started);
@@ -259,15 +259,21 @@ vm_agent_line(struct vm *vm, const char *line)
 		snprintf(vm->status, sizeof(vm->status), "%s", line);
 		if ((n = vm_node(vm)) != NULL && n->kind == NODE_GATEWAY)
 			gwvm_send_bundle(vm, vm->statedir);
-	} else if (strncmp(line, "status ", 7) == 0) {
-		if (gwvm_status_line(vm, line + 7))
+		break;
+	case AL_STATUS:
+		if (gwvm_status_line(vm, arg))
 			netd_gate_changed(vd);
-	} else if (strncmp(line, "state ", 6) == 0)
-		snprintf(vm->status, sizeof(vm->status), "%s", line + 6);
-	else if (strcmp(line, "hello") == 0 && (n = vm_node(vm)) != NULL)
-		vm_net_changed(n);
-	else
+		break;
+	case AL_STATE:
+		snprintf(vm->status, sizeof(vm->status), "%s", arg);
+		break;
+	case AL_HELLO:
+		if ((n = vm_node(vm)) != NULL)
+			vm_net_changed(n);
+		break;
+	default:
 		log_debug("vm %s: agent: %s", vm->name, line);
+	}
 }
 
 void

@@ -85,6 +85,23 @@ mode_of(const char *name)
 	return (int)(st.st_mode & 07777);
 }
 
+/* A wireguard gateway: sys-wg a compartment, vm-wg a VM (the default). */
+#define WG_GW(name, driver)						\
+	"gateway \"" name "\" {\n"						\
+	"\trole wireguard\n"						\
+	driver								\
+	"\twireguard {\n"							\
+	"\t\tprivate key file \"%s/wg.key\"\n"				\
+	"\t\taddress 10.99.0.2/32\n"					\
+	"\t\tpeer \"vpn\" {\n"						\
+	"\t\t\tpublic key \"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\"\n"	\
+	"\t\t\tpreshared key file \"%s/wg.psk\"\n"			\
+	"\t\t\tendpoint 198.51.100.7 port 51820\n"			\
+	"\t\t\tallowed ips 0.0.0.0/0\n"					\
+	"\t\t}\n"								\
+	"\t}\n"								\
+	"}\n"
+
 static void
 write_conf(const char *torrc)
 {
@@ -92,22 +109,12 @@ write_conf(const char *torrc)
 	    "uplink \"wan\" { interface \"eth0\"; resolver 192.0.2.53 }\n"
 	    "gateway \"sys-net\" { role sys-net }\n"
 	    "gateway \"sys-tor\" { role tor; torrc include \"%s/%s\" }\n"
-	    "gateway \"sys-wg\" {\n"
-	    "\trole wireguard\n"
-	    "\twireguard {\n"
-	    "\t\tprivate key file \"%s/wg.key\"\n"
-	    "\t\taddress 10.99.0.2/32\n"
-	    "\t\tpeer \"vpn\" {\n"
-	    "\t\t\tpublic key \"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\"\n"
-	    "\t\t\tpreshared key file \"%s/wg.psk\"\n"
-	    "\t\t\tendpoint 198.51.100.7 port 51820\n"
-	    "\t\t\tallowed ips 0.0.0.0/0\n"
-	    "\t\t}\n"
-	    "\t}\n"
-	    "}\n"
+	    WG_GW("sys-wg", "\tdriver netns\n")
+	    WG_GW("vm-wg", "")
 	    "chain \"tor\" { \"sys-tor\" \"sys-net\" \"wan\" }\n"
 	    "chain \"vpn\" { \"sys-wg\" \"sys-net\" \"wan\" }\n"
-	    "vm \"work\" { chain \"vpn\" }\n", tmp, torrc, tmp, tmp);
+	    "chain \"vpn2\" { \"vm-wg\" \"sys-net\" \"wan\" }\n"
+	    "vm \"work\" { chain \"vpn\" }\n", tmp, torrc, tmp, tmp, tmp, tmp);
 }
 
 static struct netd_config *
@@ -173,6 +180,19 @@ main(void)
 	    NULL, "rules.nft does not replace the table");
 	CHECK(get("state/gateways/sys-wg/torrc")[0] == '\0',
 	    "torrc in a wireguard bundle");
+
+	/* a gateway VM's: its keys are credentials, not in the bundle */
+	rv = write_gw(conf, "vm-wg", err, sizeof(err));
+	CHECK(rv == 1, "vm-wg first write: %d (%s)", rv, err);
+	CHECK(strstr(get("state/gateways/vm-wg/wg.conf"),
+	    "PrivateKey = <credential kubsd.wg.key>\n") != NULL,
+	    "a gateway vm's private key is not a credential");
+	CHECK(strstr(get("state/gateways/vm-wg/wg.conf"),
+	    "PresharedKey = <credential kubsd.wg.psk.0>\n") != NULL,
+	    "a gateway vm's preshared key is not a credential");
+	CHECK(strstr(get("state/gateways/vm-wg/wg.conf"), PRIVKEY) == NULL &&
+	    strstr(get("state/gateways/vm-wg/wg.conf"), PSK) == NULL,
+	    "a key in a gateway vm's bundle");
 
 	/* the same again: nothing changes */
 	rv = write_gw(conf, "sys-wg", err, sizeof(err));
