@@ -21,6 +21,8 @@
  */
 #include <sys/wait.h>
 
+#include <net/if.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,6 +39,8 @@
 #include "log.h"
 
 struct guest	 gst = { .outfd = -1, .restart = GUEST_RESTART };
+
+static void	 kernel_gone(void);
 
 /* FNV-1a of a file's contents; 0 if unreadable. */
 static uint32_t
@@ -145,6 +149,10 @@ on_poll(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	if (!daemon_running() || gst.b->role != ROLE_WIREGUARD || gst.broken)
 		return;
+	if (gst.kup && if_nametoindex(gst.b->tunnel.ifname) == 0) {
+		kernel_gone();
+		return;
+	}
 	t = gst.kernel_wg ? wgk_last_handshake(gst.b->tunnel.ifname) :
 	    wg_last_handshake(gst.b->tunnel.ifname);
 	if (t > 0 && (long long)time(NULL) - t <= GUEST_WG_FRESH)
@@ -187,6 +195,22 @@ daemon_gone(int status)
 	proc_describe(status, how, sizeof(how));
 	log_warnx("%s %s; restart in %d s", gst.daemon, how, gst.restart);
 	status_write(gst.dir, "down %s %s", gst.daemon, how);
+	schedule_restart();
+}
+
+/*
+ * The kernel's tunnel was deleted under us (ip link del): as a
+ * wireguard-go that ended, down, then made anew after the delay.
+ */
+static void
+kernel_gone(void)
+{
+	gst.kup = 0;
+	evtimer_del(gst.poll_ev);
+	log_warnx("kernel wireguard %s is gone; restart in %d s",
+	    gst.b->tunnel.ifname, gst.restart);
+	status_write(gst.dir, "down wireguard %s is gone",
+	    gst.b->tunnel.ifname);
 	schedule_restart();
 }
 
