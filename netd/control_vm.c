@@ -91,6 +91,26 @@ shares_json(const struct node *n)
 	return a;
 }
 
+/*
+ * Where it is: a VM's chain; a gateway's role and its own segment (it
+ * is on no chain, it is one's hop).
+ */
+static void
+vm_json_net(json_t *o, const struct node *n)
+{
+	char	 s[KADDR_STRLEN];
+
+	if (n->kind != NODE_GATEWAY) {
+		json_object_set_new(o, "chain", json_string(n->chain != NULL ?
+		    n->chain->name : "none"));
+		return;
+	}
+	json_object_set_new(o, "chain", json_null());
+	json_object_set_new(o, "role", json_string(role_name(n->role)));
+	json_object_set_new(o, "segment", n->seg != NULL ?
+	    json_string(kaddr_str(&n->seg->net, s, sizeof(s))) : json_null());
+}
+
 static json_t *
 vm_json(const struct node *n, const struct vm *vm, const char *statedir)
 {
@@ -108,8 +128,7 @@ vm_json(const struct node *n, const struct vm *vm, const char *statedir)
 	    (n->memory >> 20)));
 	json_object_set_new(o, "template", n->template != NULL ?
 	    json_string(n->template) : json_null());
-	json_object_set_new(o, "chain", json_string(n->chain != NULL ?
-	    n->chain->name : "none"));
+	vm_json_net(o, n);
 	json_object_set_new(o, "address", n->addr.af ?
 	    json_string(kaddr_host(&n->addr, a, sizeof(a))) : json_null());
 	json_object_set_new(o, "interface", json_string(n->port_if));

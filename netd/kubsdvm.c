@@ -243,12 +243,24 @@ pss_str(json_t *o)
 	return s;
 }
 
+/* A VM's chain; a gateway, which is on no chain: its role and segment. */
+static void
+where_str(json_t *o, char *buf, size_t len)
+{
+	if (jstr(o, "role")[0] != '\0')
+		snprintf(buf, len, "%s %s", jstr(o, "role"),
+		    jstr(o, "segment"));
+	else
+		snprintf(buf, len, "%s", jstr(o, "chain"));
+}
+
 static int
 v_status(struct ctl_args *a)
 {
 	const char	*text;
 	json_t		*arr, *o;
 	size_t		 i;
+	char		 where[64];
 	int		 js = a->opt['j'] > 0;
 
 	if (ask(CTL_VM_STATUS, a->argc, a->argv, &text) != 0)
@@ -262,15 +274,16 @@ v_status(struct ctl_args *a)
 	printf("%-12s %-9s %-7s %-4s %6s %6s %-15s %-12s %s\n", "NAME",
 	    "STATE", "PID", "ACCEL", "MEMORY", "PSS", "ADDRESS", "CHAIN",
 	    "AUDIO");
-	json_array_foreach(arr, i, o)
+	json_array_foreach(arr, i, o) {
+		where_str(o, where, sizeof(where));
 		printf("%-12s %-9s %-7lld %-4s %5lldM %6s %-15s %-12s %s\n",
 		    jstr(o, "name"), jstr(o, "state"),
 		    (long long)json_integer_value(json_object_get(o, "pid")),
 		    jstr(o, "accel")[0] ? jstr(o, "accel") : "-",
 		    (long long)json_integer_value(json_object_get(o,
 		    "memory")), pss_str(o), jstr(o, "address")[0] ?
-		    jstr(o, "address") : "-", jstr(o, "chain"),
-		    jstr(o, "audio"));
+		    jstr(o, "address") : "-", where, jstr(o, "audio"));
+	}
 	json_decref(arr);
 	return 0;
 }
