@@ -56,11 +56,16 @@ static const char *const gwvm_files[] = {
 static int
 literal_key(const char *line)
 {
-	char	 kw[32], name[64];
+	char	 kw[32], name[64], l[GWVM_LINE + 2];
+	int	 lit;
 
-	return (strncmp(line, "PrivateKey", 10) == 0 ||
-	    strncmp(line, "PresharedKey", 12) == 0) &&
-	    !frame_cred(line, kw, sizeof(kw), name, sizeof(name));
+	snprintf(l, sizeof(l), "%s", line);
+	l[strcspn(l, "\n")] = '\0';
+	lit = (strncmp(l, "PrivateKey", 10) == 0 ||
+	    strncmp(l, "PresharedKey", 12) == 0) &&
+	    !frame_cred(l, kw, sizeof(kw), name, sizeof(name));
+	explicit_bzero(l, sizeof(l));
+	return lit;
 }
 
 /* One file as "file NAME MODE" and its lines; -1: unreadable. */
