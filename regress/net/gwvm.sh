@@ -25,9 +25,16 @@
 #   qoffice      -> qwg (QEMU, minimal, wireguard) -> wan   chain vpn
 #   qanon        -> qtor (QEMU, minimal, tor) -> wan        chain tor
 #
-# qwg's tunnel is the guest kernel's WireGuard, its private key a fw_cfg
-# credential; the WireGuard server and the private Tor network are
-# regress/lib/testnet.sh's.
+# qwg's tunnel is the guest kernel's WireGuard, its private and preshared
+# keys fw_cfg credentials, found nowhere else on the host; the WireGuard
+# server and the private Tor network are regress/lib/testnet.sh's.
+#
+# Then, under a continuous probe stream from qwork, qoffice and qanon and
+# a capture on the uplink (regress/lib/faults.sh), each fault: kubsd-guest,
+# tor, the WireGuard tunnel or the agent killed inside, QEMU killed, a
+# power-off inside, and netd killed with -9 and started again (the VMs
+# adopted).  Each gateway is blocked at once on the host side and comes
+# back by itself; no probe leaves by the uplink outside its chain's form.
 #
 # Exit: 0 all checks passed, 77 cannot run here (reason on stderr).
 #
@@ -44,7 +51,10 @@ for t in ip nsenter curl python3 nft qemu-system-x86_64 cpio wg wireguard-go \
 done
 getent passwd _kubsd-qemu >/dev/null ||
     { echo "no user _kubsd-qemu (make deps)" >&2; exit 77; }
-for b in "$NETD" "$NET" "$VM" "$PWD/kubsd-guest" "$PWD/kubsd-vm"; do
+KPROBE=${KPROBE:-$PWD/obj/tools/kprobe}
+KCAP=${KCAP:-$PWD/obj/tools/kcap}
+for b in "$NETD" "$NET" "$VM" "$PWD/kubsd-guest" "$PWD/kubsd-vm" "$KPROBE" \
+    "$KCAP"; do
 	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
 done
 
@@ -65,6 +75,8 @@ sb_init || exit 77
 sb_busy && exit 77
 
 . regress/lib/vmtest.sh
+. regress/lib/faults.sh
+VM_CLEANUP_MORE=ft_cleanup
 waitfor() {	# TENTHS COMMAND...: until COMMAND succeeds
 	_t=$1; shift; _i=0
 	while ! "$@" && [ $_i -lt "$_t" ]; do sleep 0.1; _i=$((_i + 1)); done
@@ -82,7 +94,7 @@ gw_ready() { test "$(gwfield ready)" = True; }
 gw_unready() { test "$(gwfield ready)" = False; }
 wg_ready() { test "$(GW=qwg gwfield ready)" = True; }
 tor_ready() { test "$(GW=qtor gwfield ready)" = True; }
-vmpid() { cat "$T/state/vms/qgw.pid" 2>/dev/null; }
+vmpid() { cat "$T/state/vms/${1:-qgw}.pid" 2>/dev/null; }
 reaches() {	# COMPARTMENT [HOST]
 	inns "kubsd-$1" curl -s -m 3 "http://${2:-192.0.2.2}:8080/" \
 	    2>/dev/null | grep -q 'test internet'
@@ -95,6 +107,9 @@ tn_paths
 tn_wg_start || exit 1
 (umask 077 && wg genkey >"$T/wg.key")
 tn_wg_peer "$(wg pubkey <"$T/wg.key")" || exit 1
+(umask 077 && wg genpsk >"$T/wg.psk")
+inns "$I" wg set $TN_WG_IF peer "$(wg pubkey <"$T/wg.key")" \
+    preshared-key "$T/wg.psk" || exit 1
 tn_tor_start || exit 1
 chmod 755 "$T"	# QEMU's user reads the template under it
 mkdir -p "$T/state/templates"
@@ -116,6 +131,7 @@ gateway "qwg" {
 		address $TN_WG_CLIENT/32
 		peer "srv" {
 			public key "$TN_WG_PUBKEY"
+			preshared key file "$T/wg.psk"
 			endpoint ${TN_WG_ENDPOINT%:*} port ${TN_WG_ENDPOINT#*:}
 			allowed ips { 0.0.0.0/0 }
 			persistent keepalive 5
@@ -151,7 +167,10 @@ check "its status is the guest's line" test "$(gwfield guest)" = ready
 check "qwork reaches the test internet through it" waitfor 50 reaches qwork
 check "the server sees the uplink's address (the host's nat)" sh -c \
     "tail -n 1 '$T/http.log' | grep -q '^192\.0\.2\.1 '"
-inside() { "$VM" -s "$SOCK" run qgw "$*"; }
+inside() {	# VM COMMAND: run in it (kubsd-vm run waits for an answer
+	# an agent killed never sends)
+	_v=$1; shift; timeout 10 "$VM" -s "$SOCK" run "$_v" "$*"
+}
 check "the guest's firewall is loaded" sh -c \
     "'$VM' -s '$SOCK' run qgw nft list table inet kubsd_guest | grep -q masquerade"
 check "eth0 has the gateway's upstream address" sh -c \
@@ -170,12 +189,42 @@ check "the server sees the tunnel's address" sh -c \
 check "the tunnel is the guest kernel's wireguard, no wireguard-go" sh -c \
     "'$VM' -s '$SOCK' run qwg 'test -d /sys/module/wireguard && ! pidof wireguard-go'"
 WPID=$(cat "$T/state/vms/qwg.pid")
-KEY=$(cat "$T/wg.key")
-check "the key is a fw_cfg credential, mode 0600" sh -c \
-    "stat -c %a '$T/state/vms/qwg/cred/kubsd.wg.key' | grep -qx 600"
-check "the key is not on qemu's command line or in its log" sh -c \
-    "! grep -qaF '$KEY' /proc/$WPID/cmdline '$T/state/vms/qwg/qemu.log' \
-    '$T/state/vms/qwg/console.log' '$T/netd.log'"
+for _k in key psk.0; do
+	check "kubsd.wg.$_k is a fw_cfg credential, mode 0600" sh -c \
+	    "stat -c %a '$T/state/vms/qwg/cred/kubsd.wg.$_k' | grep -qx 600"
+done
+# the key material: nowhere on qemu's command line, in a log or in the
+# bundle on disk (its wg.conf names the credentials instead), byte for byte
+hostfiles() {
+	echo /proc/$WPID/cmdline /proc/$TPID/cmdline "$T/netd.log"
+	find "$T/state/gateways" -type f
+	ls "$T"/state/vms/q*/qemu.log "$T"/state/vms/q*/console.log
+}
+hexof() { od -An -v -tx1 | tr -d ' \n'; }
+nowhere() {	# HEX: in none of hostfiles
+	[ ${#1} -ge 64 ] || { echo "# no key material to look for"; return 1; }
+	for _f in $(hostfiles); do
+		hexof <"$_f" | grep -q "$1" && { echo "# found in $_f"; return 1; }
+	done
+	return 0
+}
+nokey() { nowhere "$(tr -d ' \n' <"$1" | hexof)"; }
+keychecks() {	# after qtor runs: its tor's own keys too
+	check "the private key is nowhere but its credential" nokey "$T/wg.key"
+	check "nor the preshared key" nokey "$T/wg.psk"
+	check "the bundle on disk names the credentials" grep -q \
+	    '^PrivateKey = <credential kubsd.wg.key>$' "$T/state/gateways/qwg/wg.conf"
+	# netd.conf gives tor no key (no onion service): the keys tor made
+	# in the VM (its data directory, in the VM's RAM) never reach the host
+	# (kubsd-vm run takes one line)
+	_c='cat /run/kubsd/gw/tor-data/keys/* 2>/dev/null | od -An -v -tx1'
+	_tk=$(inside qtor "$_c" | tr -d ' \n' | cut -c 97-160)
+	if [ ${#_tk} -ge 64 ]; then
+		check "qtor's own tor keys are nowhere on the host" nowhere "$_tk"
+	else
+		echo "# qtor's tor made no key files: nothing to look for"
+	fi
+}
 
 # --- tor: bootstrapped through the private network, exits there
 # until qtor says ready, qanon reaches nothing (if it did, qtor must
@@ -192,6 +241,7 @@ check "qanon reaches the server through tor" waitfor 100 reaches qanon
 check "the server sees a tor exit" sh -c "tail -n 1 '$T/http.log' |
     grep -Eq '^(${TN_TOR_EXITS% *}|${TN_TOR_EXITS#* }) '"
 TPID=$(cat "$T/state/vms/qtor.pid")
+keychecks
 
 # --- a bundle the guest refuses: reported with its line, nothing undone
 "$VM" -s "$SOCK" run qgw 'echo "bogus 1" >>/run/kubsd/gw/bundle.conf && kill -HUP $(cat /run/kubsd/gw/guest.pid)' >/dev/null
@@ -210,37 +260,100 @@ check "qlate reaches the internet through the gateway vm" \
     waitfor 100 reaches qlate
 check "netd's new bundle made the gateway ready again" gw_ready
 
-# --- its kubsd-guest killed inside: not ready until the agent restarts it
-"$VM" -s "$SOCK" run qgw 'kill -9 $(cat /run/kubsd/gw/guest.pid)' >/dev/null
-check "kubsd-guest killed inside the vm: the gateway is not ready" \
-    waitfor 30 grep -q 'gateway qgw: down kubsd-guest is not running' \
-    "$T/netd.log"
-check "the agent starts it again: ready" waitfor 300 gw_ready
-
-# --- its agent killed: init starts another, which stops the old
-# kubsd-guest and runs its own on the bundle netd sends again
-nready() { grep -c 'gateway qgw: ready' "$T/netd.log"; }
-N=$(nready)
-# (kubsd-vm run waits for an answer the killed agent never sends)
-timeout 5 "$VM" -s "$SOCK" run qgw 'kill -9 $PPID' >/dev/null 2>&1
-check "a new agent stops the kubsd-guest of the killed one" waitfor 100 \
-    grep -aq 'stopping the kubsd-guest of an earlier agent' \
+# --- faults, under a continuous probe stream from every client and a
+# capture on the uplink: each gateway is blocked at once on the host
+# side (not ready, its client's port without its set element), comes
+# back by itself and carries again, and no probe leaves by the uplink
+# but as its chain allows (qwork's NATed while qgw is ready; qoffice's
+# and qanon's never in the clear: the tunnel's UDP and tor's TCP only)
+FT_PAIRS="qgw:qwork:1 qwg:qoffice:0 qtor:qanon:0"
+ft_start
+via() { case $1 in qoffice) echo $TN_WG_SERVER;; *) echo 192.0.2.2;; esac; }
+is_open() { [ "$(GW=$1 gwfield ready)" = True ] && [ "$(ft_elem "$2")" = 1 ]; }
+unready_logs() {	# GW: netd's lines saying it is not ready
+	grep "gateway $1: " "$T/netd.log" | grep -vc ': ready$'
+}
+said_unready() {	# GW N0 T0: netd logged it, or its status said so after T0
+	[ "$(unready_logs "$1")" -gt "$2" ] ||
+	    awk -v gw="$1" -v t0="$3" '$2 == gw && $1 >= t0 && $3 == "0" \
+	    { found = 1 } END { exit !found }' "$T/gates"
+}
+fault() {	# WHAT GW CLIENT SECONDS COMMAND...: blocked within SECONDS
+	_what=$1 _gw=$2 _cl=$3 _s=$4; shift 4
+	_n0=$(unready_logs "$_gw")
+	_t0=$(date +%s.%N)
+	"$@" >/dev/null 2>&1 &		# in the background: not waited for
+	_pid=$!
+	# the host's side: the set element gone (nft monitor's time), and
+	# netd's status (its log or the monitor's polls: a short unready
+	# may fall between polls, a VM that ended is not logged as a
+	# gateway's status)
+	check "$_what: $_cl's port blocked within $_s s" \
+	    ft_blocked "$_cl" "$_t0" "$_s"
+	check "$_what: netd says $_gw is not ready" \
+	    waitfor 100 said_unready "$_gw" "$_n0" "$_t0"
+	check "$_what: $_gw comes back by itself" \
+	    waitfor 1800 is_open "$_gw" "$_cl"
+	echo "# $_what: $_gw ready again $(($(date +%s) - ${_t0%.*})) s after"
+	check "$_what: $_cl reaches the server again" \
+	    waitfor 100 reaches "$_cl" "$(via "$_cl")"
+	wait $_pid
+}
+# (kubsd-vm run takes one line; the guest's shell expands it)
+fault "kubsd-guest killed inside" qgw qwork 3 \
+    inside qgw 'kill -9 $(cat /run/kubsd/gw/guest.pid)'
+fault "tor killed inside" qtor qanon 3 inside qtor 'kill -9 $(pidof tor)'
+TUN=$(sed -n 's/^tunnel \([^ ]*\) .*/\1/p' "$T/state/gateways/qwg/bundle.conf")
+fault "wireguard taken down inside (ip link del $TUN)" qwg qoffice 3 \
+    inside qwg "ip link del $TUN"
+# init starts another agent a second later, which stops the kubsd-guest
+# of the killed one and runs its own on the bundle netd sends again
+fault "the agent killed" qgw qwork 5 inside qgw 'kill -9 $PPID'
+check "the new agent stopped the kubsd-guest of the killed one" grep -aq \
+    'stopping the kubsd-guest of an earlier agent' \
     "$T/state/vms/qgw/console.log"
-readyagain() { [ "$(nready)" -gt "$N" ]; }
-check "the gateway went unready and is ready again on the bundle sent anew" \
-    waitfor 300 readyagain
-check "qwork reaches the internet after it" waitfor 50 reaches qwork
-
-# --- its QEMU killed: blocked at once, then back (gateways always restart)
-kill -9 "$PID"
-check "qemu killed: the gateway is not ready within a second" \
-    waitfor 10 gw_unready
-check "and qwork is blocked" blocked qwork
-check "the gateway vm comes back by itself" waitfor 1800 gw_ready
-check "with a new qemu" test "$(vmpid)" != "$PID"
-check "qwork reaches the internet again" waitfor 50 reaches qwork
-
 PID=$(vmpid)
+fault "qemu killed" qgw qwork 1 kill -9 "$PID"
+check "qgw runs in a new qemu" test "$(vmpid)" != "$PID"
+WPID=$(vmpid qwg)
+fault "powered off inside" qwg qoffice 3 inside qwg poweroff
+check "qwg runs in a new qemu" test "$(vmpid qwg)" != "$WPID"
+
+# --- netd killed with -9 and started again: the gateway VMs adopted
+# (the same QEMUs, no boot), ready again at once, nothing opened between
+boots() { cat "$T"/state/vms/q*/console.log | grep -ac 'kubsd-minimal: init'; }
+PIDS="$(vmpid qgw) $(vmpid qwg) $(vmpid qtor)"
+B0=$(boots)
+kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null; NETD_PID=
+sleep 3		# the stream goes on
+rm -f "$SOCK"
+T0=$(date +%s)
+check "netd starts again" sb_start_netd
+for _v in qgw qwg qtor; do
+	check "$_v adopted" grep -q "vm $_v: adopted (pid $(vmpid $_v))" \
+	    "$T/netd.log"
+done
+check "the same qemus" test "$(vmpid qgw) $(vmpid qwg) $(vmpid qtor)" = "$PIDS"
+all_open() { is_open qgw qwork && is_open qwg qoffice && is_open qtor qanon; }
+check "every gateway ready again within 30 s" waitfor 300 all_open
+since "gateway vms ready again after netd's restart"
+check "no gateway vm booted again" test "$(boots)" = "$B0"
+check "qwork reaches the server again" waitfor 50 reaches qwork
+check "qoffice too" waitfor 50 reaches qoffice $TN_WG_SERVER
+check "qanon too" waitfor 100 reaches qanon
+ft_stop
+ft_verdict >"$T/leaks" 2>"$T/verdict"
+cat "$T/verdict"
+check "no probe on the uplink outside its chain's allowed form" \
+    test ! -s "$T/leaks"
+head -n 20 "$T/leaks"
+check "the capture saw qwork's probes leave while qgw was ready" \
+    grep -q ' [1-9][0-9]* of clear chains while ready' "$T/verdict"
+check "and the tunnel's and tor's packets" \
+    grep -Eq '[1-9][0-9]* wireguard packets, [1-9][0-9]* tor packets' \
+    "$T/verdict"
+
+PID=$(vmpid) WPID=$(vmpid qwg) TPID=$(vmpid qtor)
 check "teardown -f" net teardown -f
 gone() { ! kill -0 "$PID" 2>/dev/null; }
 check "teardown ended the gateway's qemu" waitfor 50 gone
