@@ -306,7 +306,7 @@ bench: all
 		if [ -f regress/bench/bench_attach.c ]; then \
 			$(MAKE) obj/bench_attach obj/bench_linkmove || exit 1; fi; \
 		sh regress/bench/bench.sh; sh regress/bench/gateways.sh; \
-		sh regress/bench/vm.sh; \
+		sh regress/bench/vm.sh; sh regress/bench/gwvm.sh; \
 	else echo "bench: regress/bench/bench.sh not present"; fi
 
 deps:

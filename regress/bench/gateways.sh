@@ -87,25 +87,8 @@ for c in tor vpn; do
 done
 
 # Throughput: the same client, through sys-wg, then through sys-net.
-iperf() {	# CHAIN: Gbit/s from bench to the iperf3 server in I
-	net attach bench "$1" >/dev/null
-	inns "$I" timeout 20 iperf3 -s -1 -B 0.0.0.0 -p 5202 >/dev/null 2>&1 &
-	sleep 0.5
-	inns kubsd-bench timeout 20 iperf3 -c "$(host_for "$1")" -p 5202 -t 3 -J \
-	    2>/dev/null |
-	    python3 -c '
-import json, sys
-try: print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
-except Exception: print("0")'
-	wait
-}
-w= p=
-for r in 1 2 3; do
-	w="$w $(iperf vpn)"
-	p="$p $(iperf clear)"
-done
-med3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
-wgv=$(med3 $w); plain=$(med3 $p)
+set -- $(gw_throughput 1e9)
+wgv=$1 plain=$2
 pct=$(awk -v a="$wgv" -v b="$plain" 'BEGIN { printf "%.1f", (b > 0 ? 100 * a / b : 0) }')
 echo
 echo "== TCP through a gateway compartment (iperf3 to the test internet, median of 3 alternating 3 s runs)"

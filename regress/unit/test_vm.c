@@ -154,7 +154,7 @@ test_gateway(struct netd_config *conf)
 	    "a gateway's credentials");
 	CHECK(!has_sub(v, "kubsd.address") && !has_sub(v, "kubsd.gateway"),
 	    "a gateway's addresses are its bundle's");
-	CHECK(has(v, "-m", "256M") && has(v, "-accel", "tcg,tb-size=16"),
+	CHECK(has(v, "-m", "256M") && has(v, "-accel", "tcg,tb-size=8"),
 	    "a gateway's default memory and translation cache");
 	vm_argv_free(v);
 }
