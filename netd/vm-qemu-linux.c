@@ -348,9 +348,19 @@ vm_qemu_argv(const struct vm *vm, const struct node *n, const char *tmpl,
 	add_port(&a, vm, "ssh", VM_SSH_PORT);
 	add(&a, "-netdev");
 	add(&a, "tap,id=n0,fd=%d", TAP_FD);
+	/*
+	 * A device's host_mtu is also the guest's largest MTU: a client
+	 * VM, which kubsd-net attach moves to segments of other MTUs,
+	 * has none, and its agent sets each segment's.
+	 */
 	add(&a, "-device");
-	add(&a, "virtio-net-pci,netdev=n0,mac=%s,host_mtu=%d",
-	    mac_str(n->mac, m, sizeof(m)), mtu > 0 ? mtu : KUBSD_MTU_ETHER);
+	if (n->kind == NODE_GATEWAY)
+		add(&a, "virtio-net-pci,netdev=n0,mac=%s,host_mtu=%d",
+		    mac_str(n->mac, m, sizeof(m)), mtu > 0 ? mtu :
+		    KUBSD_MTU_ETHER);
+	else
+		add(&a, "virtio-net-pci,netdev=n0,mac=%s",
+		    mac_str(n->mac, m, sizeof(m)));
 	if (n->kind == NODE_GATEWAY) {
 		mtu = node_seg_mtu(n);
 		add(&a, "-netdev");
