@@ -47,16 +47,12 @@ VM=${KUBSD_VM:-$PWD/kubsd-vm-asan}
 KCAP=${KCAP:-$PWD/obj/tools/kcap}
 ROOT=$PWD
 
-[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
-for t in ip nsenter curl python3 nft qemu-system-x86_64 cpio wg wireguard-go \
-    tor tor-gencert ss; do
-	command -v $t >/dev/null || { echo "no $t" >&2; exit 77; }
-done
-getent passwd _kubsd-qemu >/dev/null ||
-    { echo "no user _kubsd-qemu (make deps)" >&2; exit 77; }
-for b in "$NETD" "$NET" "$VM" "$KCAP" "$PWD/kubsd-guest" "$PWD/kubsd-vm"; do
-	[ -x "$b" ] || { echo "FAIL missing $b"; exit 1; }
-done
+. regress/lib/need.sh
+need_root
+need_tools ip nsenter curl python3 nft qemu-system-x86_64 cpio wg wireguard-go \
+    tor tor-gencert ss
+need_qemu_user
+need_files "$NETD" "$NET" "$VM" "$KCAP" "$PWD/kubsd-guest" "$PWD/kubsd-vm"
 
 SB_PREFIX=c
 SB_COMPARTMENTS="ns-net nsvm"
