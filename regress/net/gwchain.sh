@@ -62,11 +62,7 @@ SB_COMPARTMENTS="ns-net nsvm"
 . regress/template/lib.sh
 FAILED=0
 
-# The template first: a build (about a minute) holds no sandbox lock.
-TMP=$(mktemp -d) || exit 77
-MINIMAL=$(tmpl_cached minimal) ||
-    { rm -rf "$TMP"; echo "cannot build the minimal template" >&2; exit 77; }
-rm -rf "$TMP"
+tmpl_need minimal
 
 sb_busy && exit 77
 SB_LOCKWAIT=${SB_LOCKWAIT:-600}
@@ -116,7 +112,7 @@ tn_start || { tn_logs; echo "FAIL the test internet does not start"; exit 1; }
 tn_wg_peer "$(wg pubkey <"$T/wg.key")" || exit 1
 chmod 755 "$T"	# QEMU's user reads the template under it
 mkdir -p "$T/state/templates"
-ln -s "$MINIMAL" "$T/state/templates/minimal"
+ln -s "$TMPL" "$T/state/templates/minimal"
 # A name per chain: the DNS log says who asked for it.  Through the
 # tunnel the server is its tunnel address (the endpoint's own address
 # stays outside the tunnel).

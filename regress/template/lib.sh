@@ -98,3 +98,13 @@ tmpl_cached() {	# RECIPE [PACKAGES]
 	) 9>"$KUBSD_TEST_TEMPLATES/.$1.lock" || return 1
 	echo "$dir/templates/$1"
 }
+
+# tmpl_need RECIPE: a test's template, before it takes any sandbox lock
+# (a build takes about a minute): TMPL is tmpl_cached's directory, or
+# the test exits 77 saying why.
+tmpl_need() {
+	TMP=$(mktemp -d) || exit 77
+	TMPL=$(tmpl_cached "$1")
+	rm -rf "$TMP"
+	[ -n "$TMPL" ] || { echo "cannot build the $1 template" >&2; exit 77; }
+}
