@@ -116,8 +116,9 @@ ln -s "$TMPL" "$T/state/templates/minimal"
 # A name per chain: the DNS log says who asked for it.  Through the
 # tunnel the server is its tunnel address (the endpoint's own address
 # stays outside the tunnel).
-for c in clear tor tor-over-vpn mixed nsvm; do tn_dns_add "$c.test" "$TN_HTTP"; done
+for c in clear tor tor-over-vpn mixed; do tn_dns_add "$c.test" "$TN_HTTP"; done
 tn_dns_add vpn.test "$TN_WG_SERVER"
+tn_dns_add nsvm.test "$TN_WG_SERVER"
 
 GW_DRIVER=qemu gw_conf "$T/state" "$T/wg.key" '
 template "minimal" { recipe minimal }
@@ -127,7 +128,6 @@ chain "mixed" { "ns-net" "sys-net" "wan" }
 vm "nsvm" { driver netns; chain "vpn" }' >"$T/netd.conf"
 step "the test internet up"
 sb_start_netd || { cat "$T/netd.log"; exit 1; }
-
 
 # fetch NAME: work fetches http://NAME.test:8080/?NAME (by name: its DNS
 # goes to its first hop), a few tries (a young Tor circuit may fail)
@@ -209,12 +209,13 @@ chain vpn "$TN_WG_CLIENT" "$TN_WG_SERVER"
 step "chain vpn"
 # 4. mixed: the netns compartment nsvm behind the QEMU gateways
 page=$(ip netns exec kubsd-nsvm curl -s -m 10 \
-    "http://vpn.test:$TN_HTTP_PORT/?nsvm" 2>/dev/null)
+    "http://nsvm.test:$TN_HTTP_PORT/?nsvm" 2>/dev/null)
 sleep 0.3
 [ "$page" = "hello from the test internet" ] &&
     [ "$(httpsrc nsvm)" = "$TN_WG_CLIENT" ] &&
-    ok "mixed: nsvm (netns) fetches through sys-wg's vm ($(httpsrc nsvm))" ||
-    fail "mixed: nsvm through sys-wg's vm: '$page' from '$(httpsrc nsvm)'"
+    [ "$(dnssrc nsvm)" = "$TN_WG_CLIENT" ] &&
+    ok "mixed: nsvm (netns) fetches by name through sys-wg's vm (http and dns from $TN_WG_CLIENT)" ||
+    fail "mixed: nsvm through sys-wg's vm: '$page', http from '$(httpsrc nsvm)', dns from '$(dnssrc nsvm)'"
 leaktest lt-nsvm -p "$TN_HTTP_PORT" -t "$TN_WG_SERVER" nsvm
 [ "$(rc lt-nsvm)" = 0 ] && row lt-nsvm udp | grep -q 'kp-nsvm,kd-sys-wg' &&
     ok "mixed: leaktest nsvm passes behind the qemu gateways" ||
