@@ -220,6 +220,16 @@ leaktest lt-nsvm -p "$TN_HTTP_PORT" -t "$TN_WG_SERVER" nsvm
 [ "$(rc lt-nsvm)" = 0 ] && row lt-nsvm udp | grep -q 'kp-nsvm,kd-sys-wg' &&
     ok "mixed: leaktest nsvm passes behind the qemu gateways" ||
     { fail "mixed: leaktest nsvm: exit $(rc lt-nsvm)"; show lt-nsvm; }
+# the same table for the QEMU VM as for the compartment on its segment
+table() {	# NAME VM OTHER: probes, expected path, seen, verdict
+	awk -v v="$2" -v o="$3" 'f { gsub("kp-" v, "kp-VM"); gsub("kp-" o, "kp-OTHER")
+	    sub("^vm-" o, "vm-OTHER"); print $1, $4, $5, $6 } $1 == "PROBE" { f = 1 }' \
+	    "$T/$1.out"
+}
+[ "$(table lt-vpn work nsvm)" = "$(table lt-nsvm nsvm work)" ] &&
+    ok "leaktest: the same table for the qemu vm work as for the compartment nsvm" ||
+    { fail "leaktest: work's and nsvm's tables differ"
+    table lt-vpn work nsvm; table lt-nsvm nsvm work; }
 step "mixed: nsvm behind sys-wg"
 
 check "attach work clear" attach clear
