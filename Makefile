@@ -109,7 +109,7 @@ NET_LIBS = ctl rules link kubsd
 NET_PKGS = jansson
 # kubsd-vm, the VM CLI: template builds (the recipes in templates/),
 # requests to kubsd-netd, and the VM's console, log, agent and ssh.
-VM_SRCS	 = netd/kubsdvm.c netd/menu_cli.c netd/vmcp.c $(VM_SRCS_$(PLATFORM))
+VM_SRCS	 = netd/kubsdvm.c netd/menu_cli.c netd/vmcp.c netd/vmrun.c $(VM_SRCS_$(PLATFORM))
 VM_SRCS_linux = netd/template_build-linux.c
 VM_LIBS	 = ctl vm kubsd
 VM_PKGS	 = jansson
@@ -186,7 +186,8 @@ DEBS	 = build-essential byacc mandoc clang libclang-rt-14-dev llvm \
 	   libjansson-dev libpcap-dev pkg-config graphviz tor \
 	   wireguard-tools wireguard-go iperf3 hyperfine iputils-ping curl python3 util-linux \
 	   qemu-system-x86 qemu-utils mmdebstrap busybox-static e2fsprogs cpio zstd \
-	   openssh-client acl desktop-file-utils
+	   openssh-client acl desktop-file-utils xauth xvfb x11-utils x11-apps \
+	   xdotool netpbm
 
 .PHONY: all asan check demo bench deps install clean lint-man qemu-user \
 	regress-units fuzz tools

@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,8 +306,47 @@ set_hostname(void)
 }
 
 /*
- * The per-boot admin key, where sshd looks: systemd writes it on a
- * Debian guest; a guest without systemd gets it here.
+ * The key as the template's user (KUBSD_VM_USER) in its home, which a
+ * private disk at /home may have just made empty: the home is made if
+ * missing, and the rest is written as that user (never following a
+ * link of the user's as root).
+ */
+static void
+user_key(const char *key)
+{
+	struct passwd	*pw;
+	char		 p[512], t[512];
+	pid_t		 pid;
+	FILE		*fp;
+
+	if ((pw = getpwnam(KUBSD_VM_USER)) == NULL)
+		return;
+	if (mkdir(pw->pw_dir, 0755) == 0 &&
+	    chown(pw->pw_dir, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("agent: %s", pw->pw_dir);
+	if ((pid = fork()) == -1 || pid > 0) {
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return;
+	}
+	if (setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+		_exit(1);
+	snprintf(p, sizeof(p), "%s/.ssh", pw->pw_dir);
+	mkdir(p, 0700);
+	snprintf(t, sizeof(t), "%s/.ssh/authorized_keys.kubsd", pw->pw_dir);
+	snprintf(p, sizeof(p), "%s/.ssh/authorized_keys", pw->pw_dir);
+	unlink(t);
+	if ((fp = fopen(t, "wx")) == NULL)
+		_exit(1);
+	fchmod(fileno(fp), 0600);
+	fprintf(fp, "%s\n", key);
+	_exit(fclose(fp) == 0 && rename(t, p) == 0 ? 0 : 1);
+}
+
+/*
+ * The per-boot admin key, where sshd looks: systemd writes root's on a
+ * Debian guest; a guest without systemd gets it here.  The template's
+ * user gets it too (kubsd-vm run).
  */
 static void
 authorized_key(void)
@@ -316,6 +356,7 @@ authorized_key(void)
 
 	if (agent_cred("ssh.authorized_keys.root", key, sizeof(key)) == -1)
 		return;
+	user_key(key);
 	mkdir("/root", 0700);
 	mkdir("/root/.ssh", 0700);
 	if ((fp = fopen("/root/.ssh/authorized_keys.kubsd", "w")) == NULL)

@@ -143,6 +143,7 @@ vm_json(const struct node *n, const struct vm *vm, const char *statedir)
 	json_object_set_new(o, "restart", json_string(restart_name(
 	    n->restart)));
 	json_object_set_new(o, "audio", json_string(audio_name(n->audio)));
+	json_object_set_new(o, "x11", json_string(x11_name(n->x11)));
 	json_object_set_new(o, "shares", shares_json(n));
 	if (vm != NULL) {
 		json_object_set_new(o, "agent", json_string(vm->status));

@@ -77,6 +77,7 @@ enum ctl_type {
 	CTL_L_VM_CONSOLE,
 	CTL_L_VM_LOG,
 	CTL_L_VM_RUN,
+	CTL_L_VM_EXEC,
 	CTL_L_VM_SSH,
 	CTL_L_VM_PROXY,
 	CTL_L_VM_CP,

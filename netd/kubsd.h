@@ -56,6 +56,7 @@
 #define KUBSD_GW_MEMORY		(256ULL * 1024 * 1024)	/* a gateway VM's */
 #define KUBSD_PRIVATE_MIN	(16ULL * 1024 * 1024)
 #define KUBSD_PRIVATE_MOUNT	"/home"
+#define KUBSD_VM_USER		"user"	/* kubsd-vm run's, in each template */
 #define KUBSD_CRED_MAX		28	/* fw_cfg: 55 - "opt/io.systemd.credentials/" */
 #define KUBSD_MTU_MIN		1280	/* IPv6's minimum */
 #define KUBSD_MTU_MAX		65535
@@ -140,6 +141,7 @@ TAILQ_HEAD(vm_shares, vm_share);
 #define KUBSD_SHARES_MAX	8
 
 enum audio	{ AUDIO_NO, AUDIO_YES, AUDIO_OUTPUT };	/* "audio" */
+enum x11	{ X11_UNTRUSTED, X11_TRUSTED };		/* "x11" */
 
 struct wg_peer {
 	TAILQ_ENTRY(wg_peer)	 entry;
@@ -224,6 +226,7 @@ struct node {
 						   disposable (vm_instance.c) */
 	struct vm_shares	 shares;
 	enum audio		 audio;		/* default AUDIO_NO */
+	enum x11		 x11;		/* default X11_UNTRUSTED */
 
 	/* --- derived by graph_build() --- */
 	struct chain		*chain;		/* vm: its chain, NULL offline */
@@ -353,6 +356,7 @@ int			 graph_move(struct netd_config *, struct node *,
 
 /* share.c: host folders and sound of a VM */
 const char		*audio_name(enum audio);
+const char		*x11_name(enum x11);
 const char		*share_path_bad(const char *);
 int			 shares_check(const struct netd_config *);
 void			 vm_shares_free(struct vm_shares *);

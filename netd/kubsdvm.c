@@ -16,7 +16,7 @@
 
 /*
  * kubsd-vm(8): start, stop and look at kubsd's VMs.  The lifecycle is
- * kubsd-netd's (through its control socket); console, log and run talk
+ * kubsd-netd's (through its control socket); console, log and exec talk
  * to the VM's own sockets under STATEDIR/vms/NAME, which only root
  * may open.
  */
@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,9 @@
 static const char	*sockpath = KUBSD_SOCKET;
 static const char	*conffile = KUBSD_CONF;
 static int		 ctlfd = -1;
+static int		 quiet;		/* run: the command's output only */
+
+volatile sig_atomic_t	 vm_interrupted;	/* set by vmrun.c */
 
 static int
 ask(uint16_t type, int nargs, char **args, const char **text)
@@ -170,7 +174,8 @@ wait_ready(const char *name)
 		}
 		st = jstr(o, "state");
 		if (strcmp(st, "ready") == 0) {
-			printf("%s ready, %s\n", name, jstr(o, "accel"));
+			if (!quiet)
+				printf("%s ready, %s\n", name, jstr(o, "accel"));
 			json_decref(o);
 			return 0;
 		}
@@ -183,6 +188,8 @@ wait_ready(const char *name)
 			return 1;
 		}
 		json_decref(o);
+		if (vm_interrupted)
+			return 1;
 		nanosleep(&ts, NULL);
 	}
 	fprintf(stderr, "kubsd-vm: vm %s: not ready after %d s\n", name,
@@ -204,13 +211,28 @@ wait_stopped(const char *name)
 		stopped = !stopped || strcmp(jstr(o, "state"), "stopped") == 0;
 		json_decref(o);
 		if (stopped) {
-			printf("%s stopped\n", name);
+			if (!quiet)
+				printf("%s stopped\n", name);
 			return 0;
 		}
 		nanosleep(&ts, NULL);
 	}
 	fprintf(stderr, "kubsd-vm: vm %s: still running\n", name);
 	return 1;
+}
+
+/* Starts vm: the name of what started (a disposable's new instance). */
+static int
+start(const char *vm, char *name, size_t len)
+{
+	const char	*text;
+	char		*args[1] = { (char *)vm }, w[64];
+
+	if (ask(CTL_VM_START, 1, args, &text) != 0)
+		return -1;
+	/* "NAME starting": a disposable's NAME is its new instance's */
+	snprintf(name, len, "%s", sscanf(text, "%63s", w) == 1 ? w : vm);
+	return 0;
 }
 
 /* start, stop, kill: ask, then follow the state to its end. */
@@ -220,14 +242,55 @@ v_life(struct ctl_args *a)
 	const char	*text;
 	char		 name[64];
 
+	if (a->cmd->type == CTL_VM_START)
+		return start(a->argv[0], name, sizeof(name)) == -1 ? 1 :
+		    wait_ready(name);
 	if (ask(a->cmd->type, 1, a->argv, &text) != 0)
 		return 1;
-	if (a->cmd->type != CTL_VM_START)
-		return wait_stopped(a->argv[0]);
-	/* "NAME starting": a disposable's NAME is its new instance's */
-	if (sscanf(text, "%63s", name) != 1)
-		snprintf(name, sizeof(name), "%s", a->argv[0]);
-	return wait_ready(name);
+	return wait_stopped(a->argv[0]);
+}
+
+/*
+ * kubsd-vm run's VM (vmrun.c), ready: started unless it runs, a fresh
+ * instance of a disposable definition.  Quiet: stdout is the command's.
+ */
+int
+vm_target(struct vm_target *t, const char *vm)
+{
+	json_t	*o;
+	int	 found, def, stopped;
+
+	quiet = 1;
+	memset(t, 0, sizeof(*t));
+	if ((found = vm_lookup(vm, &o)) <= 0) {
+		if (found == 0)
+			fprintf(stderr, "kubsd-vm: vm %s: no such vm\n", vm);
+		return -1;
+	}
+	def = json_is_true(json_object_get(o, "disposable")) &&
+	    json_is_null(json_object_get(o, "instance_of"));
+	stopped = strcmp(jstr(o, "state"), "stopped") == 0;
+	t->x11_trusted = strcmp(jstr(o, "x11"), "trusted") == 0;
+	json_decref(o);
+	snprintf(t->name, sizeof(t->name), "%s", vm);
+	if (def || stopped) {
+		if (start(vm, t->name, sizeof(t->name)) == -1)
+			return -1;
+		t->fresh = def;
+	}
+	return wait_ready(t->name) == 0 ? 0 : -1;
+}
+
+/* Ends a run's fresh instance and waits until it is gone. */
+int
+vm_dispose(const char *name)
+{
+	const char	*text;
+	char		*args[1] = { (char *)name };
+
+	if (ask(CTL_VM_KILL, 1, args, &text) != 0)
+		return -1;
+	return wait_stopped(name) == 0 ? 0 : -1;
 }
 
 /* QEMU's PSS as status shows it: "123M", or "-" (not running). */
@@ -419,9 +482,12 @@ read_full(int fd, char *buf, size_t len)
 	return 0;
 }
 
-/* A command inside the VM, through its agent: its output, its code. */
+/*
+ * exec: a command inside the VM as root, through its agent (no sshd
+ * needed): its output, its code.
+ */
 static int
-v_run(struct ctl_args *a)
+v_exec(struct ctl_args *a)
 {
 	char		**argv = a->argv;
 	int		 argc = a->argc;
@@ -430,14 +496,14 @@ v_run(struct ctl_args *a)
 	int	 fd, code, i;
 
 	if (argc < 2) {
-		fprintf(stderr, "kubsd-vm: usage: run vm command ...\n");
+		fprintf(stderr, "kubsd-vm: usage: exec vm command ...\n");
 		return 1;
 	}
 	for (i = 1, cmd[0] = '\0'; i < argc; i++)
 		len += (size_t)snprintf(cmd + len, len < sizeof(cmd) ?
 		    sizeof(cmd) - len : 0, "%s%s", i > 1 ? " " : "", argv[i]);
 	if (len >= sizeof(cmd) - 1 || strchr(cmd, '\n') != NULL) {
-		fprintf(stderr, "kubsd-vm: run: command too long or "
+		fprintf(stderr, "kubsd-vm: exec: command too long or "
 		    "has a newline\n");
 		return 1;
 	}
@@ -520,7 +586,9 @@ v_proxy(struct ctl_args *a)
 
 /*
  * ssh(1) to a VM's sshd through kubsd-vm proxy, this boot's key: the
- * command line up to the host; the caller adds the remote command.
+ * command line up to the host; the caller adds the remote command.  The
+ * VM has one channel: a master connection that kubsd-vm run keeps
+ * (vmrun.c), beside the key, carries every session while it lives.
  */
 int
 vm_sshcmd(struct vm_sshcmd *c, const char *vm)
@@ -533,6 +601,9 @@ vm_sshcmd(struct vm_sshcmd *c, const char *vm)
 		return -1;
 	snprintf(c->key, sizeof(c->key), "%s", jstr(o, "key"));
 	json_decref(o);
+	snprintf(c->ctl, sizeof(c->ctl), "ControlPath=%.*s/mux",
+	    (int)(strrchr(c->key, '/') != NULL ?
+	    strrchr(c->key, '/') - c->key : 1), c->key);
 	if ((n = readlink("/proc/self/exe", c->self, sizeof(c->self) - 1)) <= 0)
 		snprintf(c->self, sizeof(c->self), "kubsd-vm");
 	else
@@ -553,6 +624,10 @@ vm_sshcmd(struct vm_sshcmd *c, const char *vm)
 	c->argv[k++] = "UserKnownHostsFile=/dev/null";
 	c->argv[k++] = "-o";
 	c->argv[k++] = "LogLevel=ERROR";
+	c->argv[k++] = "-o";
+	c->argv[k++] = c->ctl;
+	c->argv[k++] = "-o";
+	c->argv[k++] = "ControlMaster=no";
 	c->argv[k++] = c->host;
 	c->argv[k] = NULL;
 	c->argc = k;
@@ -635,6 +710,7 @@ static const struct run {
 } runs[] = {
 	{ CTL_L_VM_CONSOLE,	v_console },
 	{ CTL_L_VM_CP,		v_cp },
+	{ CTL_L_VM_EXEC,	v_exec },
 	{ CTL_L_VM_MV,		v_cp },
 	{ CTL_L_HELP,		v_help },
 	{ CTL_L_MENU_INSTALL,	v_menu },
@@ -643,7 +719,7 @@ static const struct run {
 	{ CTL_L_TEMPLATE_BUILD,	v_template_build },
 	{ CTL_L_VM_LOG,		v_log },
 	{ CTL_L_VM_PROXY,	v_proxy },
-	{ CTL_L_VM_RUN,		v_run },
+	{ CTL_L_VM_RUN,		vm_cmd_run },
 	{ CTL_L_VM_SSH,		v_ssh },
 	{ CTL_VM_KILL,		v_life },
 	{ CTL_VM_START,		v_life },

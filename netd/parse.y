@@ -76,7 +76,7 @@ enum {
 	O_ROLE, O_DRIVER, O_TEMPLATE, O_MEMORY, O_TRANSPORT, O_DNSPORT,
 	O_VIRTUAL, O_WIREGUARD, O_CHAIN, O_FIREWALL,
 	O_RESOLVER, O_TORRC, O_PRIVATE, O_SEALED, O_RESTART, O_AUTOSTART,
-	O_EXCLUDE, O_AUDIO,
+	O_EXCLUDE, O_AUDIO, O_X11,
 	O_NODEMAX
 };
 enum { O_KEYFILE, O_LISTEN, O_ADDRESS, O_WGDNS, O_WGMAX };
@@ -173,6 +173,7 @@ static void		 set_restart(char *, int);
 static void		 add_cred(char *, char *, int, int);
 static void		 add_share(char *, char *, int, int, int);
 static void		 set_audio(char *, int);
+static void		 set_x11(char *, int);
 static void		 add_addr(char *, int);
 static void		 host_addr(char *, int, int);
 static void		 add_port(const char *, long long, int);
@@ -200,7 +201,7 @@ static void		 set_tmpl_word(char **, int, const char *, char *, int);
 %token	STATEDIR TEMPLATE TO TRANSPORT UPLINK VIRTUAL VM WIREGUARD
 %token	ADDRESS RESOLVER TORRC
 %token	AUTOSTART CREDENTIAL MOUNT RESTART SEALED
-%token	AT AUDIO SHARE
+%token	AT AUDIO SHARE X11
 %token	MIRROR PACKAGES RECIPE SUITE
 %token	ERROR
 %token	<v.string>	STRING
@@ -705,6 +706,7 @@ vmitem		: template
 			add_share($2, $4, $5, $<lineno>1, $<lineno>2);
 		}
 		| AUDIO STRING		{ set_audio($2, $<lineno>1); }
+		| X11 STRING		{ set_x11($2, $<lineno>1); }
 		| error
 		;
 
@@ -894,6 +896,7 @@ static const struct keyword keywords[] = {
 	{ "virtual",		VIRTUAL },
 	{ "vm",			VM },
 	{ "wireguard",		WIREGUARD },
+	{ "x11",		X11 },
 };
 
 static int
@@ -1724,7 +1727,7 @@ qemu_only(const struct node *n)
 {
 	static const struct { int opt; const char *what; } o[] = {
 		{ O_PRIVATE, "private" }, { O_SEALED, "sealed" },
-		{ O_AUDIO, "audio" },
+		{ O_AUDIO, "audio" }, { O_X11, "x11" },
 	};
 	size_t	 i;
 
@@ -2390,6 +2393,22 @@ set_audio(char *s, int line)
 		    "no)", s);
 	if (opt_once(nodeopt, O_AUDIO, "audio", line))
 		cur_node->audio = a;
+	free(s);
+}
+
+/* x11 trusted|untrusted: how kubsd-vm run -X forwards the vm's windows. */
+static void
+set_x11(char *s, int line)
+{
+	enum x11	 x = X11_UNTRUSTED;
+
+	if (strcmp(s, "trusted") == 0)
+		x = X11_TRUSTED;
+	else if (strcmp(s, "untrusted") != 0)
+		yyerror_at(line, "invalid x11 \"%s\" (trusted or untrusted)",
+		    s);
+	if (opt_once(nodeopt, O_X11, "x11", line))
+		cur_node->x11 = x;
 	free(s);
 }
 

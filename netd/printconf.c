@@ -331,6 +331,8 @@ print_vm_options(FILE *fp, const struct node *n)
 	}
 	if (n->audio != AUDIO_NO)
 		fprintf(fp, "\taudio %s\n", audio_name(n->audio));
+	if (n->x11 != X11_UNTRUSTED)
+		fprintf(fp, "\tx11 %s\n", x11_name(n->x11));
 }
 
 static void

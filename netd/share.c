@@ -16,9 +16,10 @@
 
 
 /*
- * A VM's host folders ("share PATH at GUESTPATH [read-write]") and its
- * sound ("audio"): the checks that need the whole configuration (a
- * share must not reach STATEDIR, where the VMs' keys are) and names.
+ * A VM's host folders ("share PATH at GUESTPATH [read-write]"), its
+ * sound ("audio") and its X11 forwarding ("x11"): the checks that need
+ * the whole configuration (a share must not reach STATEDIR, where the
+ * VMs' keys are) and names.
  * Whether the folder exists is the start's question (share-linux.c).
  */
 #include <limits.h>
@@ -37,6 +38,12 @@ audio_name(enum audio a)
 	case AUDIO_OUTPUT:	return "output-only";
 	default:		return "no";
 	}
+}
+
+const char *
+x11_name(enum x11 x)
+{
+	return x == X11_TRUSTED ? "trusted" : "untrusted";
 }
 
 /*

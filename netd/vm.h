@@ -55,6 +55,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 #include <limits.h>
+#include <signal.h>
 
 #define KUBSD_QEMU_USER		"_kubsd-qemu"
 #define KUBSD_QEMU		"qemu-system-x86_64"
@@ -168,11 +169,22 @@ struct vm_sshcmd {
 	char	 self[PATH_MAX];
 	char	 proxy[PATH_MAX * 2];
 	char	 key[PATH_MAX];
-	char	 host[64];
-	char	*argv[32];
-	int	 argc;		/* argv[argc] is NULL; room for 16 more */
+	char	 host[128];
+	char	 ctl[PATH_MAX + 32];	/* ControlPath: the shared connection */
+	char	*argv[48];
+	int	 argc;		/* argv[argc] is NULL; room for 24 more */
 };
 int		 vm_sshcmd(struct vm_sshcmd *, const char *vm);
+
+/* kubsdvm.c, for vmrun.c: kubsd-vm run's VM */
+struct vm_target {
+	char	 name[64];	/* what runs: a disposable's instance */
+	int	 fresh;		/* an instance of this run: dispose of it */
+	int	 x11_trusted;	/* "x11 trusted" */
+};
+int		 vm_target(struct vm_target *, const char *vm);
+int		 vm_dispose(const char *name);
+extern volatile sig_atomic_t vm_interrupted;
 
 /* cphdr.c: what the source VM of kubsd-vm cp sends first */
 #define CP_HDR		"kubsd-cp "	/* "kubsd-cp MODE SIZE" */
@@ -181,6 +193,9 @@ int		 cp_header_parse(const char *, unsigned *mode, long long *size);
 /* vmcp.c: kubsd-vm cp and mv */
 struct ctl_args;
 int		 vm_cp(struct ctl_args *, int move);
+
+/* vmrun.c: kubsd-vm run */
+int		 vm_cmd_run(struct ctl_args *);
 
 /* vm-qemu-linux.c */
 extern const struct vm_driver vm_qemu_driver;

@@ -142,6 +142,7 @@ node_copy(struct netd_config *conf, const struct node *def,
 	n->private_mount = strdup_or_null(def->private_mount);
 	n->sealed = def->sealed;
 	n->audio = def->audio;
+	n->x11 = def->x11;
 	n->restart = RESTART_NO;	/* an instance is never restarted */
 	n->instance_of = xstrdup(def->instance_of != NULL ?
 	    def->instance_of : def->name);

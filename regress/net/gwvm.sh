@@ -167,14 +167,14 @@ check "its status is the guest's line" test "$(gwfield guest)" = ready
 check "qwork reaches the test internet through it" waitfor 50 reaches qwork
 check "the server sees the uplink's address (the host's nat)" sh -c \
     "tail -n 1 '$T/http.log' | grep -q '^192\.0\.2\.1 '"
-inside() {	# VM COMMAND: run in it (kubsd-vm run waits for an answer
+inside() {	# VM COMMAND: run in it (kubsd-vm exec waits for an answer
 	# an agent killed never sends)
-	_v=$1; shift; timeout 10 "$VM" -s "$SOCK" run "$_v" "$*"
+	_v=$1; shift; timeout 10 "$VM" -s "$SOCK" exec "$_v" "$*"
 }
 check "the guest's firewall is loaded" sh -c \
-    "'$VM' -s '$SOCK' run qgw nft list table inet kubsd_guest | grep -q masquerade"
+    "'$VM' -s '$SOCK' exec qgw nft list table inet kubsd_guest | grep -q masquerade"
 check "eth0 has the gateway's upstream address" sh -c \
-    "'$VM' -s '$SOCK' run qgw ip -o addr show eth0 | grep -q ' 10\.66\.'"
+    "'$VM' -s '$SOCK' exec qgw ip -o addr show eth0 | grep -q ' 10\.66\.'"
 check "the guest's console shows kubsd-guest applying the bundle" sh -c \
     "grep -aq 'applied /run/kubsd/gw (role sys-net)' '$T/state/vms/qgw/console.log'"
 
@@ -187,7 +187,7 @@ check "qoffice reaches the server through the tunnel" \
 check "the server sees the tunnel's address" sh -c \
     "tail -n 1 '$T/http.log' | grep -q '^$TN_WG_CLIENT '"
 check "the tunnel is the guest kernel's wireguard, no wireguard-go" sh -c \
-    "'$VM' -s '$SOCK' run qwg 'test -d /sys/module/wireguard && ! pidof wireguard-go'"
+    "'$VM' -s '$SOCK' exec qwg 'test -d /sys/module/wireguard && ! pidof wireguard-go'"
 WPID=$(cat "$T/state/vms/qwg.pid")
 for _k in key psk.0; do
 	check "kubsd.wg.$_k is a fw_cfg credential, mode 0600" sh -c \
@@ -216,7 +216,7 @@ keychecks() {	# after qtor runs: its tor's own keys too
 	    '^PrivateKey = <credential kubsd.wg.key>$' "$T/state/gateways/qwg/wg.conf"
 	# netd.conf gives tor no key (no onion service): the keys tor made
 	# in the VM (its data directory, in the VM's RAM) never reach the host
-	# (kubsd-vm run takes one line)
+	# (kubsd-vm exec takes one line)
 	_c='cat /run/kubsd/gw/tor-data/keys/* 2>/dev/null | od -An -v -tx1'
 	_tk=$(inside qtor "$_c" | tr -d ' \n' | cut -c 97-160)
 	if [ ${#_tk} -ge 64 ]; then
@@ -244,12 +244,12 @@ TPID=$(cat "$T/state/vms/qtor.pid")
 keychecks
 
 # --- a bundle the guest refuses: reported with its line, nothing undone
-"$VM" -s "$SOCK" run qgw 'echo "bogus 1" >>/run/kubsd/gw/bundle.conf && kill -HUP $(cat /run/kubsd/gw/guest.pid)' >/dev/null
+"$VM" -s "$SOCK" exec qgw 'echo "bogus 1" >>/run/kubsd/gw/bundle.conf && kill -HUP $(cat /run/kubsd/gw/guest.pid)' >/dev/null
 refused() { gwfield guest | grep -q '^error bundle\.conf:[0-9]*: '; }
 check "a refused bundle is reported with its line" waitfor 50 refused
 check "the gateway is not ready meanwhile" gw_unready
 check "and its running firewall stays" sh -c \
-    "'$VM' -s '$SOCK' run qgw nft list table inet kubsd_guest | grep -q masquerade"
+    "'$VM' -s '$SOCK' exec qgw nft list table inet kubsd_guest | grep -q masquerade"
 check "netd logged it" grep -q 'its vm refused the bundle: bundle.conf:' \
     "$T/netd.log"
 
@@ -299,7 +299,7 @@ fault() {	# WHAT GW CLIENT SECONDS COMMAND...: blocked within SECONDS
 	    waitfor 100 reaches "$_cl" "$(via "$_cl")"
 	wait $_pid
 }
-# (kubsd-vm run takes one line; the guest's shell expands it)
+# (kubsd-vm exec takes one line; the guest's shell expands it)
 fault "kubsd-guest killed inside" qgw qwork 3 \
     inside qgw 'kill -9 $(cat /run/kubsd/gw/guest.pid)'
 fault "tor killed inside" qtor qanon 3 inside qtor 'kill -9 $(pidof tor)'

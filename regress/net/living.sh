@@ -107,7 +107,7 @@ import json, sys
 v = json.load(sys.stdin)[0].get(sys.argv[1])
 print(v if isinstance(v, str) else json.dumps(v))' "$2"
 }
-inside() { _v=$1; shift; "$VM" -s "$SOCK" run "$_v" "$*"; }
+inside() { _v=$1; shift; "$VM" -s "$SOCK" exec "$_v" "$*"; }
 has_acl() { getfacl -p "$1" 2>/dev/null | grep -q '^user:_kubsd-qemu:'; }
 
 # --- a share that does not exist when the VM starts
@@ -124,13 +124,13 @@ check "status -j: audio and shares" test "$(field home audio) $(field bare audio
 check "qemu's user got the shared directory itself (ACL)" has_acl "$T/closed/photos"
 check "and nothing above it" sh -c "! getfacl -p '$T/closed' | grep -q _kubsd-qemu"
 check "home reads a host file through a read-only share" sh -c \
-    "'$VM' -s '$SOCK' run home cat /mnt/photos/hello.txt | grep -qx 'a photo $$'"
+    "'$VM' -s '$SOCK' exec home cat /mnt/photos/hello.txt | grep -qx 'a photo $$'"
 check "root in home cannot write the read-only share" sh -c \
-    "! '$VM' -s '$SOCK' run home 'echo x >/mnt/photos/new' 2>/dev/null"
+    "! '$VM' -s '$SOCK' exec home 'echo x >/mnt/photos/new' 2>/dev/null"
 check "nor after remounting it read-write" sh -c \
-    "! '$VM' -s '$SOCK' run home 'mount -o remount,rw /mnt/photos && echo x >/mnt/photos/new' 2>/dev/null"
+    "! '$VM' -s '$SOCK' exec home 'mount -o remount,rw /mnt/photos && echo x >/mnt/photos/new' 2>/dev/null"
 check "nor delete in it" sh -c \
-    "! '$VM' -s '$SOCK' run home 'rm -f /mnt/photos/hello.txt' 2>/dev/null"
+    "! '$VM' -s '$SOCK' exec home 'rm -f /mnt/photos/hello.txt' 2>/dev/null"
 check "the host's folder is untouched" test \
     "$(ls "$T/closed/photos")" = hello.txt
 inside home 'echo written-inside >/mnt/drop/out.txt; mkdir /mnt/drop/sub' >/dev/null
@@ -138,17 +138,17 @@ check "a read-write share's write reaches the host" grep -qx written-inside \
     "$T/closed/drop/out.txt"
 check "owned by qemu's user on the host" test \
     "$(stat -c %U "$T/closed/drop/out.txt" "$T/closed/drop/sub" | sort -u)" = _kubsd-qemu
-check "bare sees no share" sh -c "! '$VM' -s '$SOCK' run bare \
+check "bare sees no share" sh -c "! '$VM' -s '$SOCK' exec bare \
     'ls /mnt/photos /mnt/drop 2>/dev/null; cat /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag 2>/dev/null' | grep -q ."
-check "bare cannot mount home's tag" sh -c "! '$VM' -s '$SOCK' run bare \
+check "bare cannot mount home's tag" sh -c "! '$VM' -s '$SOCK' exec bare \
     'mkdir -p /x && mount -t 9p -o trans=virtio kubsd0 /x' 2>/dev/null"
 
 # --- sound
-check "home has a sound card" sh -c "'$VM' -s '$SOCK' run home \
+check "home has a sound card" sh -c "'$VM' -s '$SOCK' exec home \
     cat /proc/asound/cards | grep -q ']:'"
 check "with a microphone (audio yes: a capture device)" sh -c \
-    "'$VM' -s '$SOCK' run home 'ls /proc/asound/card0/' | grep -q pcm0c"
-check "bare has none" sh -c "! '$VM' -s '$SOCK' run bare \
+    "'$VM' -s '$SOCK' exec home 'ls /proc/asound/card0/' | grep -q pcm0c"
+check "bare has none" sh -c "! '$VM' -s '$SOCK' exec bare \
     cat /proc/asound/cards | grep -q ']:'"
 # A 1 kHz square wave, 2 s of 8-bit 8 kHz (OSS /dev/dsp's defaults):
 # busybox has no ALSA player.
@@ -209,7 +209,7 @@ sleep 2
 check "an interrupted copy leaves nothing under a final name" test \
     "$(inside home ls -A /root/Incoming/bare | grep -v '^\.big\.kubsd-part' | tr '\n' ' ')" = "big big.1 "
 check "nor its part file, once the receiver saw the end" sh -c \
-    "! '$VM' -s '$SOCK' run home 'ls -A /root/Incoming/bare' | grep -q kubsd-part"
+    "! '$VM' -s '$SOCK' exec home 'ls -A /root/Incoming/bare' | grep -q kubsd-part"
 # the host on either side
 echo "from the host" >"$T/hostfile"; chmod 604 "$T/hostfile"
 check "host to vm: ~/Incoming/host/" test \
@@ -229,8 +229,8 @@ check "again: a new name on the host too" test \
 check "no part file left on the host" sh -c "! ls -A '$T/in' | grep -q part"
 check "mv moves" test "$(vm mv bare:/root/small home 2>&1)" = \
     "home:/root/Incoming/bare/small"
-check "mv removed the source only after" sh -c "! '$VM' -s '$SOCK' run bare \
-    test -e /root/small && '$VM' -s '$SOCK' run home cat /root/Incoming/bare/small | grep -qx small"
+check "mv removed the source only after" sh -c "! '$VM' -s '$SOCK' exec bare \
+    test -e /root/small && '$VM' -s '$SOCK' exec home cat /root/Incoming/bare/small | grep -qx small"
 
 HPID=$(field home pid)
 check "stop home" vm stop home

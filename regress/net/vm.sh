@@ -80,7 +80,7 @@ import json, sys
 print(json.load(sys.stdin)[0].get(sys.argv[1]) or "")' "$2"
 }
 # inside VM COMMAND: COMMAND's output in the VM, through its agent
-inside() { _v=$1; shift; "$VM" -s "$SOCK" run "$_v" "$*"; }
+inside() { _v=$1; shift; "$VM" -s "$SOCK" exec "$_v" "$*"; }
 waitfor() {	# TENTHS COMMAND...: until COMMAND succeeds
 	_t=$1; shift; _i=0
 	while ! "$@" && [ $_i -lt "$_t" ]; do sleep 0.1; _i=$((_i + 1)); done
@@ -94,8 +94,8 @@ check "status says ready under tcg" test \
     "$(field work state) $(field work accel)" = "ready tcg"
 ADDR=$(field work address)
 check "the agent applied the address" sh -c \
-    "'$VM' -s '$SOCK' run work ip -o addr show eth0 | grep -q ' $ADDR/'"
-check "work reaches the test internet" sh -c "'$VM' -s '$SOCK' run work \
+    "'$VM' -s '$SOCK' exec work ip -o addr show eth0 | grep -q ' $ADDR/'"
+check "work reaches the test internet" sh -c "'$VM' -s '$SOCK' exec work \
     timeout 10 wget -q -O - http://192.0.2.2:8080/ | grep -q 'test internet'"
 check "the server sees the chain's exit (the host's uplink)" sh -c \
     "tail -n 1 '$T/http.log' | grep -q '^192\.0\.2\.1 '"
@@ -116,9 +116,9 @@ check "stop" vm stop work
 check "a stopped vm leaves no qemu" sh -c "! kill -0 $PID 2>/dev/null"
 check "start again" vm start work
 check "the private mount survives stop and start" sh -c \
-    "'$VM' -s '$SOCK' run work cat /data/keep | grep -q kept"
+    "'$VM' -s '$SOCK' exec work cat /data/keep | grep -q kept"
 check "a file written to / does not" sh -c \
-    "! '$VM' -s '$SOCK' run work test -e /rootfile"
+    "! '$VM' -s '$SOCK' exec work test -e /rootfile"
 check "ssh with this boot's key" vm ssh work true
 check "ssh with the previous boot's key fails" sh -c "! ssh -i '$T/oldkey' \
     -o ProxyCommand='$VM -s $SOCK proxy work' -o BatchMode=yes \
@@ -138,7 +138,7 @@ NADDR=$(field work address)
 hasaddr() { inside work ip -o addr show eth0 | grep -q " $NADDR/"; }
 waitfor 50 hasaddr
 check "the agent applied the new address ($NADDR)" hasaddr
-check "work reaches the internet through b" sh -c "'$VM' -s '$SOCK' run work \
+check "work reaches the internet through b" sh -c "'$VM' -s '$SOCK' exec work \
     timeout 10 wget -q -O - http://192.0.2.2:8080/ | grep -q 'test internet'"
 
 # --- a crash: seen at once, its port blocked, restarted (on-failure)
@@ -164,7 +164,7 @@ check "and its port carries again (its set element is back)" \
 # --- sealed, with a credential
 check "start cloud (sealed)" vm start cloud
 CPID=$(field cloud pid)
-check "the credential is readable inside" sh -c "'$VM' -s '$SOCK' run cloud \
+check "the credential is readable inside" sh -c "'$VM' -s '$SOCK' exec cloud \
     cat /sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials/db-password/raw |
     grep -q s3cret-$$"
 check "the credential is not in qemu's cmdline or environ" sh -c \
@@ -174,16 +174,16 @@ snapshot=off" sh -c "tr '\\0' ' ' </proc/$CPID/cmdline | grep -q \
     'id=private,file=[^ ]*,format=raw,snapshot=off .*-snapshot -no-reboot'"
 inside cloud 'echo kept >/var/data/keep; echo changed >/etc/sealed-change; echo gone >/rootfile; sync' >/dev/null
 check "a change to / is there before the reboot" sh -c \
-    "'$VM' -s '$SOCK' run cloud cat /rootfile | grep -q gone"
+    "'$VM' -s '$SOCK' exec cloud cat /rootfile | grep -q gone"
 (inside cloud 'reboot -f' >/dev/null 2>&1 &)
 waitfor 100 isnt cloud pid "$CPID"
 check "a reboot inside a sealed vm ends its qemu" isnt cloud pid "$CPID"
 waitfor 300 is cloud state ready
 check "restart always starts it again" is cloud state ready
 check "the sealed vm's data disk persists" sh -c \
-    "'$VM' -s '$SOCK' run cloud cat /var/data/keep | grep -q kept"
+    "'$VM' -s '$SOCK' exec cloud cat /var/data/keep | grep -q kept"
 check "the change to / and /etc is gone after the reboot" sh -c \
-    "'$VM' -s '$SOCK' run cloud 'test -e /rootfile || test -e /etc/sealed-change; echo \$?' |
+    "'$VM' -s '$SOCK' exec cloud 'test -e /rootfile || test -e /etc/sealed-change; echo \$?' |
     grep -qx 1"
 check "the data disk file persists on the host" \
     test -s "$T/state/private/cloud.img"
@@ -207,9 +207,9 @@ check "each has its own tap" sh -c "nsenter --net=/var/run/netns/$H \
 check "each has its own set element" test \
     "$(elements kp-browse-1)/$(elements kp-browse-2)/$(elements kp-browse)" = "1/1/0"
 check "the agents applied their own addresses" sh -c \
-    "'$VM' -s '$SOCK' run browse-1 ip -o addr show eth0 | grep -q ' $B1A/' &&
-    '$VM' -s '$SOCK' run browse-2 ip -o addr show eth0 | grep -q ' $B2A/'"
-check "ssh and run take the instance's name" sh -c \
+    "'$VM' -s '$SOCK' exec browse-1 ip -o addr show eth0 | grep -q ' $B1A/' &&
+    '$VM' -s '$SOCK' exec browse-2 ip -o addr show eth0 | grep -q ' $B2A/'"
+check "ssh and exec take the instance's name" sh -c \
     "'$VM' -s '$SOCK' ssh browse-2 hostname | grep -qx browse-2"
 check "status lists the instances as instances of browse" sh -c \
     "'$VM' -s '$SOCK' status -j browse-1 | grep -q '\"instance_of\": \"browse\"'"

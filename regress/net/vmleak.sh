@@ -82,7 +82,7 @@ sb_start_netd && sb_wait_ready 30 ||
     { fail "netd starts"; cat "$T/netd.log"; exit 1; }
 
 vm() { "$VM" -s "$SOCK" "$@"; }
-inside() { "$VM" -s "$SOCK" run work "$*"; }
+inside() { "$VM" -s "$SOCK" exec work "$*"; }
 field() {	# FIELD of work, from kubsd-vm status -j
 	vm status -j work | python3 -c '
 import json, sys

@@ -65,7 +65,7 @@ field() {	# VM FIELD: from kubsd-vm status -j
 import json, sys
 print(json.load(sys.stdin)[0].get(sys.argv[1]) or "")' "$2"
 }
-inside() { vm run deb "$*"; }
+inside() { vm exec deb "$*"; }
 has() {	# PATTERN COMMAND...: COMMAND's output (in the VM) has PATTERN
 	_p=$1; shift
 	inside "$@" | grep -q -- "$_p"
@@ -100,7 +100,7 @@ check "the default route goes to the gateway" has "^default via $GW " \
     ip route show default
 check "DNS is the gateway" has "^nameserver $GW\$" cat /etc/resolv.conf
 check "the private disk is /home" has ' /home ' cat /proc/mounts
-check "sshd listens on loopback only" sh -c "'$VM' -s '$SOCK' run deb \
+check "sshd listens on loopback only" sh -c "'$VM' -s '$SOCK' exec deb \
     ss -Hltn | awk '\$4 ~ /:22\$/ { print \$4 }' | sort -u | \
     tr '\n' ' ' | grep -qx '127.0.0.1:22 '"
 
@@ -126,7 +126,7 @@ t0=$(now)
 check "start again" vm start deb
 echo "# second boot ready $(took "$t0") s after kubsd-vm start"
 check "a file in /home survives the restart" has '^kept$' cat /home/keep
-check "a file in / does not" sh -c "! '$VM' -s '$SOCK' run deb \
+check "a file in / does not" sh -c "! '$VM' -s '$SOCK' exec deb \
     test -e /rootfile"
 check "ssh with this boot's key" vm ssh deb true
 check "ssh with the previous boot's key fails" sh -c "! ssh -i '$T/oldkey' \

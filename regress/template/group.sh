@@ -15,10 +15,11 @@
 
 # The template group (t_template): kubsd-vm template build of the minimal
 # and debian recipes from the Debian mirror; minimal booted once under
-# bare QEMU (TCG when there is no /dev/kvm), debian twice as an AppVM of
-# kubsd-netd (debian-vm.sh); the debian build repeated for its content
-# digest, and builds that fail or are interrupted.  Sourced by
-# regress/run.sh.
+# bare QEMU (TCG when there is no /dev/kvm), debian (with the X programs
+# of TMPL_X11_PACKAGES) twice as an AppVM of kubsd-netd (debian-vm.sh)
+# and once for kubsd-vm run (run-vm.sh, with two disposable instances of
+# minimal); the debian build repeated for its content digest, and builds
+# that fail or are interrupted.  Sourced by regress/run.sh.
 
 . regress/template/lib.sh
 
@@ -120,12 +121,12 @@ tmpl_manifest() {
 	done
 }
 
-# tmpl_get RECIPE: the test template of RECIPE into $TDIR, built unless
-# cached, with the time it took.
+# tmpl_get RECIPE [PACKAGES]: the test template of RECIPE (with
+# PACKAGES) into $TDIR, built unless cached, with the time it took.
 tmpl_get() {
 	local t0
 	t0=$(date +%s)
-	if ! TDIR=$(tmpl_cached "$1" 2>"$TMP/err"); then
+	if ! TDIR=$(tmpl_cached "$1" "${2:-}" 2>"$TMP/err"); then
 		fail_out "template/$1-build" "build failed" "$TMP/err"
 		return 1
 	fi
@@ -191,7 +192,7 @@ t_template_bad() {
 # same content.
 t_template_debian() {
 	local d t0 l
-	tmpl_get debian || return 1
+	tmpl_get debian "$TMPL_X11_PACKAGES" || return 1
 	d=$TDIR
 	l=$d/content.list
 	if ! tmpl_manifest "$d" debian systemd-sysv openssh-server \
@@ -220,8 +221,19 @@ t_template_debian() {
 		    "$TMP/debian-vm.out" ;;
 	esac
 
+	# kubsd-vm run, -X under Xvfb, a disposable's run
+	timeout -k 10 "${NET_TIMEOUT:-900}" sh regress/template/run-vm.sh \
+	    "$d" "$MINIMAL" >"$TMP/run-vm.out" 2>&1
+	case $? in
+	0)	grep '^# ' "$TMP/run-vm.out"
+		ok template/run-vm ;;
+	77)	skip template/run-vm "$(tail -n 1 "$TMP/run-vm.out")" ;;
+	*)	fail_out template/run-vm "kubsd-vm run" "$TMP/run-vm.out" ;;
+	esac
+
 	t0=$(date +%s)
-	if ! tmpl_build "$TMP/tsd-debian" debian; then
+	if ! tmpl_build "$TMP/tsd-debian" debian \
+	    "$(tmpl_conf debian "$TMPL_X11_PACKAGES")"; then
 		fail_out template/debian-reproducible "rebuild failed" \
 		    "$TMP/tmpl.out"
 		return 1

@@ -31,6 +31,9 @@
 # removed.
 
 : "${KUBSD_TEST_TEMPLATES:=/var/tmp/kubsd-test-templates}"
+# The debian test template's X programs (run -X and menu tests): xterm
+# (with its .desktop entries), xwd, xdpyinfo, xprop, xdotool.
+TMPL_X11_PACKAGES="xterm x11-utils x11-apps xauth xdotool"
 : "${KUBSD_TEST_MIRROR:=http://deb.debian.org/debian}"
 
 # The kubsd-vm to build with: beside run.sh's kubsd-netd.
