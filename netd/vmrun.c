@@ -65,7 +65,7 @@ on_signal(int sig)
 	vm_interrupted = sig;
 }
 
-/* A user name ssh takes as one: never an option, never a second host. */
+/* A user name for su(1) on a shell line: no option, nothing to quote. */
 static int
 user_ok(const char *u)
 {

@@ -226,7 +226,7 @@ t_menu_debian() {
 		skip menu/debian "no mmdebstrap (make deps)"
 		return
 	fi
-	if ! d=$(tmpl_cached debian "xterm x11-utils xauth xdotool" \
+	if ! d=$(tmpl_cached debian "$TMPL_X11_PACKAGES" \
 	    2>"$TMP/err"); then
 		fail_out menu/debian-manifest "build failed" "$TMP/err"
 		return

@@ -20,7 +20,8 @@
 # starts it, runs as its user (uid 1000) or -u root, passes stdin and
 # the exit status, fails rather than hangs without sshd or agent; under
 # Xvfb, run -X shows an xterm on the host display titled with the vm's
-# name (a screenshot is kept in $KUBSD_TEST_LOGS), and the vm cannot
+# name, and so does the Exec line of kubsd-vm menu install's entry for
+# it (a screenshot is kept in $KUBSD_TEST_LOGS); the vm cannot
 # read a host window's pixels nor use XInput with untrusted forwarding,
 # and can with "x11 trusted" (a reload, no second boot).  MINIMAL is a
 # minimal template, booted twice as instances of a disposable: run
@@ -115,6 +116,7 @@ baduser() {
 check "a bad user is refused" baduser
 
 # --- no sshd, no agent: an error naming the vm, no hang
+waitfor 100 test ! -S "$T/state/vmkeys/work/mux"	# no master: it would carry on
 vm exec work systemctl stop ssh.socket ssh.service >/dev/null 2>&1
 nosshd() {
 	timeout 60 "$VM" -s "$SOCK" run work true >/dev/null 2>"$T/e" &&
@@ -175,6 +177,24 @@ check "run -X work xterm: a window on the host display, titled 'work: ...'" \
 echo "# the xterm's window titled $(took "$t0") s after run -X"
 check "its WM_CLIENT_MACHINE is the vm" sh -c "xprop -id '$WIN' \
     WM_CLIENT_MACHINE | grep -q '\"work\"'"
+# the menu's entry for xterm (kubsd-vm menu install): its Exec line
+menu_xterm() {
+	HOME=$T/home "$VM" -s "$SOCK" -f "$T/netd.conf" menu install work \
+	    >"$T/menu.out" 2>&1 || { cat "$T/menu.out"; return 1; }
+	_x=$(sed -n 's/^Exec=//p' \
+	    "$T/home/.local/share/applications/kubsd-work-debian-xterm.desktop")
+	[ -n "$_x" ] || { cat "$T/menu.out"; return 1; }
+	echo "# Exec=$_x"
+	sh -c "exec $_x" >"$T/menu-xterm.out" 2>&1 &
+	MXPID=$!
+	RUNPIDS="$RUNPIDS $!"
+	waitfor 1200 sh -c "xdotool search --name '^work: xterm\$' >/dev/null 2>&1"
+	MWIN=$(vmwin '^work: xterm$')
+	[ -n "$MWIN" ] || { cat "$T/menu-xterm.out"; return 1; }
+}
+t0=$(now)
+check "the menu entry's Exec: a second xterm, titled 'work: xterm'" menu_xterm
+echo "# its window titled $(took "$t0") s after the Exec line ran"
 xwd -root -silent | xwdtopnm 2>/dev/null | pnmtopng >"$LOGS/run-x11.png" 2>/dev/null
 check "a screenshot: $LOGS/run-x11.png" sh -c \
     "head -c 8 '$LOGS/run-x11.png' | od -An -c | grep -q 'P   N   G'"
@@ -189,15 +209,18 @@ check "untrusted: the vm reads its own window's pixels" test \
 check "untrusted: not the host window's" test "$(pixels "$HOSTWIN")" = 0
 check "untrusted: no XInput (no keystrokes of other windows)" test \
     "$(xinput_ext)" = 0
-closes() {	# the xterm's window closed on the host: its run ends, status 0
-	xdotool windowkill "$WIN"
+closes() {	# WINDOW PID: killed on the host, its run ends
+	xdotool windowkill "$1"
 	_i=0
-	while kill -0 "$XTPID" 2>/dev/null && [ $_i -lt 300 ]; do
+	while kill -0 "$2" 2>/dev/null && [ $_i -lt 300 ]; do
 		sleep 0.1; _i=$((_i + 1))
 	done
-	! kill -0 "$XTPID" 2>/dev/null
+	! kill -0 "$2" 2>/dev/null
 }
-check "the window killed on the host: its run ends" closes
+check "the window killed on the host: its run ends" closes "$WIN" "$XTPID"
+check "the menu's xterm too" closes "$MWIN" "$MXPID"
+# the master connection (untrusted) ends 3 s after its last session
+waitfor 100 test ! -S "$T/state/vmkeys/work/mux"
 
 # "x11 trusted": a reload, no second boot
 WPID=$(field work pid)
