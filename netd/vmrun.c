@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -217,18 +218,93 @@ master_alive(const char *path)
 	return ok;
 }
 
+/* What the master forwards X11 to: "DISPLAY trusted", in buf. */
+static void
+master_x11(char *buf, size_t len, const struct vm_target *t)
+{
+	const char	*d = getenv("DISPLAY");
+
+	snprintf(buf, len, "%s %d\n", d != NULL ? d : "", t->x11_trusted);
+}
+
+/* A new master, in the background (-N -f), and what it forwards. */
+static int
+master_start(const struct vm_sshcmd *c, const struct vm_target *t,
+    const char *path)
+{
+	char	*argv[64], x[PATH_MAX + 16], rec[PATH_MAX + 8];
+	int	 k = 0, i;
+	FILE	*fp;
+
+	unlink(path);		/* a dead master's */
+	/* ssh takes an option's first value: these first */
+	argv[k++] = "ssh";
+	argv[k++] = "-o";
+	argv[k++] = "ControlMaster=yes";
+	argv[k++] = "-o";
+	argv[k++] = RUN_PERSIST;
+	argv[k++] = "-o";
+	argv[k++] = "ServerAliveInterval=10";
+	argv[k++] = "-o";
+	argv[k++] = "ServerAliveCountMax=3";
+	argv[k++] = "-o";
+	argv[k++] = "BatchMode=yes";
+	argv[k++] = "-o";
+	argv[k++] = getenv("DISPLAY") != NULL ? "ForwardX11=yes" :
+	    "ForwardX11=no";
+	argv[k++] = "-o";
+	argv[k++] = t->x11_trusted ? "ForwardX11Trusted=yes" :
+	    "ForwardX11Trusted=no";
+	argv[k++] = "-o";
+	argv[k++] = "ForwardX11Timeout=0";
+	for (i = 1; i < c->argc - 1; i++)
+		argv[k++] = c->argv[i];
+	argv[k++] = "-N";
+	argv[k++] = "-f";
+	argv[k++] = (char *)c->host;	/* root@: sessions su */
+	argv[k] = NULL;
+	if (run_wait_ssh(argv) != 0)
+		return -1;
+	snprintf(rec, sizeof(rec), "%s.x11", path);
+	master_x11(x, sizeof(x), t);
+	if ((fp = fopen(rec, "w")) != NULL) {
+		fputs(x, fp);
+		fclose(fp);
+	}
+	return 0;
+}
+
+/* Does the live master forward X11 as this -X run needs? */
+static int
+master_fits(const struct vm_target *t, const char *path)
+{
+	char	 rec[PATH_MAX + 8], want[PATH_MAX + 16], had[PATH_MAX + 16];
+	FILE	*fp;
+
+	snprintf(rec, sizeof(rec), "%s.x11", path);
+	master_x11(want, sizeof(want), t);
+	had[0] = '\0';
+	if ((fp = fopen(rec, "r")) != NULL) {
+		if (fgets(had, sizeof(had), fp) == NULL)
+			had[0] = '\0';
+		fclose(fp);
+	}
+	return strcmp(want, had) == 0 && getenv("DISPLAY") != NULL;
+}
+
 /*
- * The VM's master connection, unless one answers: in the background
- * (-N -f), with keepalives (a dead agent or sshd ends it, and its
- * sessions, within 30 s), X11 forwarding allowed as the VM says when
- * there is a display.  The key file's lock: one master per VM.
+ * The VM's master connection, unless one answers: with keepalives (a
+ * dead agent or sshd ends it, and its sessions, within 30 s), X11
+ * forwarding allowed as the VM says when there is a display.  A -X run
+ * waits a little for a master that forwards otherwise (another display,
+ * a reload's "x11") to end.  The key file's lock: one master per VM.
  */
 static int
-run_master(const struct vm_sshcmd *c, const struct vm_target *t)
+run_master(const struct vm_sshcmd *c, const struct vm_target *t, int x11)
 {
-	char		*argv[64];
 	const char	*path = strchr(c->ctl, '=') + 1;
-	int		 k = 0, i, fd, rv = 0;
+	struct timespec	 ts = { 0, 200000000L };
+	int		 i, fd, rv = 0;
 
 	if ((fd = open(c->key, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    flock(fd, LOCK_EX) == -1) {
@@ -238,35 +314,16 @@ run_master(const struct vm_sshcmd *c, const struct vm_target *t)
 			close(fd);
 		return -1;
 	}
-	if (!master_alive(path)) {
-		unlink(path);		/* a dead master's */
-		/* ssh takes an option's first value: these first */
-		argv[k++] = "ssh";
-		argv[k++] = "-o";
-		argv[k++] = "ControlMaster=yes";
-		argv[k++] = "-o";
-		argv[k++] = RUN_PERSIST;
-		argv[k++] = "-o";
-		argv[k++] = "ServerAliveInterval=10";
-		argv[k++] = "-o";
-		argv[k++] = "ServerAliveCountMax=3";
-		argv[k++] = "-o";
-		argv[k++] = "BatchMode=yes";
-		argv[k++] = "-o";
-		argv[k++] = getenv("DISPLAY") != NULL ? "ForwardX11=yes" :
-		    "ForwardX11=no";
-		argv[k++] = "-o";
-		argv[k++] = t->x11_trusted ? "ForwardX11Trusted=yes" :
-		    "ForwardX11Trusted=no";
-		argv[k++] = "-o";
-		argv[k++] = "ForwardX11Timeout=0";
-		for (i = 1; i < c->argc - 1; i++)
-			argv[k++] = c->argv[i];
-		argv[k++] = "-N";
-		argv[k++] = "-f";
-		argv[k++] = (char *)c->host;	/* root@: sessions su */
-		argv[k] = NULL;
-		rv = run_wait_ssh(argv) == 0 ? 0 : -1;
+	for (i = 0; x11 && i < 50 && master_alive(path) &&
+	    !master_fits(t, path); i++)
+		nanosleep(&ts, NULL);
+	if (!master_alive(path))
+		rv = master_start(c, t, path);
+	else if (x11 && !master_fits(t, path)) {
+		fprintf(stderr, "kubsd-vm: vm %s: its open sessions forward "
+		    "X11 otherwise (display, x11 or none): end them first\n",
+		    t->name);
+		rv = -2;
 	}
 	close(fd);
 	return rv;
@@ -295,14 +352,15 @@ run_ssh(const struct runopt *o, const struct vm_target *t)
 	struct vm_sshcmd	 c;
 	static char		 cmd[RUN_CMD_MAX];
 	pid_t			 pid;
-	int			 code;
+	int			 code, rv;
 
 	if (run_cmdline(cmd, sizeof(cmd), o, t->name) == -1 ||
 	    vm_sshcmd(&c, t->name) == -1)
 		return 1;
-	if (run_master(&c, t) == -1) {
-		fprintf(stderr, "kubsd-vm: vm %s: no ssh connection (its agent "
-		    "or sshd ended?)\n", t->name);
+	if ((rv = run_master(&c, t, o->x11)) != 0) {
+		if (rv == -1)
+			fprintf(stderr, "kubsd-vm: vm %s: no ssh connection "
+			    "(its agent or sshd ended?)\n", t->name);
 		return 255;
 	}
 	run_sshargs(&c, o, cmd);
