@@ -88,7 +88,7 @@ waitfor() {	# TENTHS COMMAND...: until COMMAND succeeds
 }
 net() { "$NET" -s "$SOCK" "$@"; }
 vm() { "$VM" -s "$SOCK" "$@"; }
-inside() { _v=$1; shift; "$VM" -s "$SOCK" run "$_v" "$*"; }
+inside() { _v=$1; shift; "$VM" -s "$SOCK" exec "$_v" "$*"; }
 nodefield() {	# NODE FIELD: from kubsd-net status -j
 	net status -j 2>/dev/null | python3 -c '
 import json, sys
