@@ -19,6 +19,8 @@
  * bootstrap progress), poll wireguard-go's handshakes, notice its end,
  * start it again after the delay.  The status says what it is doing.
  */
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <net/if.h>
@@ -40,6 +42,7 @@
 
 struct guest	 gst = { .outfd = -1, .restart = GUEST_RESTART };
 
+static int	 tunnel_up(const char *);
 static void	 kernel_gone(void);
 
 /* FNV-1a of a file's contents; 0 if unreadable. */
@@ -149,7 +152,7 @@ on_poll(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	if (!daemon_running() || gst.b->role != ROLE_WIREGUARD || gst.broken)
 		return;
-	if (gst.kup && if_nametoindex(gst.b->tunnel.ifname) == 0) {
+	if (gst.kup && !tunnel_up(gst.b->tunnel.ifname)) {
 		kernel_gone();
 		return;
 	}
@@ -198,18 +201,35 @@ daemon_gone(int status)
 	schedule_restart();
 }
 
+/* Does the interface exist, and is it up? */
+static int
+tunnel_up(const char *ifname)
+{
+	struct ifreq	 ifr;
+	int		 s, up;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return 1;	/* cannot tell: the handshake will */
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	up = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+	close(s);
+	return up;
+}
+
 /*
- * The kernel's tunnel was deleted under us (ip link del): as a
- * wireguard-go that ended, down, then made anew after the delay.
+ * The kernel's tunnel was deleted or set down under us (ip link del,
+ * ip link set down): as a wireguard-go that ended, down, then made anew
+ * after the delay.
  */
 static void
 kernel_gone(void)
 {
 	gst.kup = 0;
 	evtimer_del(gst.poll_ev);
-	log_warnx("kernel wireguard %s is gone; restart in %d s",
+	log_warnx("kernel wireguard %s is gone or down; restart in %d s",
 	    gst.b->tunnel.ifname, gst.restart);
-	status_write(gst.dir, "down wireguard %s is gone",
+	status_write(gst.dir, "down wireguard %s is gone or down",
 	    gst.b->tunnel.ifname);
 	schedule_restart();
 }

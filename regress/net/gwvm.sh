@@ -306,6 +306,8 @@ fault "tor killed inside" qtor qanon 3 inside qtor 'kill -9 $(pidof tor)'
 TUN=$(sed -n 's/^tunnel \([^ ]*\) .*/\1/p' "$T/state/gateways/qwg/bundle.conf")
 fault "wireguard taken down inside (ip link del $TUN)" qwg qoffice 3 \
     inside qwg "ip link del $TUN"
+fault "wireguard set down inside (ip link set $TUN down)" qwg qoffice 3 \
+    inside qwg "ip link set $TUN down"
 # init starts another agent a second later, which stops the kubsd-guest
 # of the killed one and runs its own on the bundle netd sends again
 fault "the agent killed" qgw qwork 5 inside qgw 'kill -9 $PPID'
