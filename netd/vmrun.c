@@ -329,18 +329,27 @@ run_master(const struct vm_sshcmd *c, const struct vm_target *t, int x11)
 	return rv;
 }
 
-/* The session's exit status; an interruption ends it (once). */
+/*
+ * The session's exit status; an interruption ends it: SIGTERM, then
+ * SIGKILL if it is still there 3 s later.
+ */
 static int
 run_wait(pid_t pid)
 {
-	int	 st, sent = 0;
+	struct timespec	 ts = { 0, 100000000L };
+	pid_t		 r;
+	int		 st, tenths = 0;
 
-	while (waitpid(pid, &st, 0) == -1) {
-		if (errno != EINTR)
-			return 255;
-		if (vm_interrupted && !sent++)
+	while ((r = waitpid(pid, &st, WNOHANG)) == 0 ||
+	    (r == -1 && errno == EINTR)) {
+		if (vm_interrupted && tenths == 0)
 			kill(pid, SIGTERM);
+		if (vm_interrupted && ++tenths == 30)
+			kill(pid, SIGKILL);
+		nanosleep(&ts, NULL);
 	}
+	if (r == -1)
+		return 255;
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return WEXITSTATUS(st);

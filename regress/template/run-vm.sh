@@ -253,12 +253,13 @@ check "its stdin and the user's id (1000), on instance tmp-1" test \
     "$(tr '\n' ' ' <"$T/o")" = "in 1000 tmp-1 "
 check "nothing is left of tmp-1 ($(leftovers tmp-1 | tr '\n' ' '))" \
     test -z "$(leftovers tmp-1)"
-"$VM" -s "$SOCK" run tmp 'sleep 300' >/dev/null 2>&1 &
+"$VM" -s "$SOCK" run tmp 'sleep 300' >/dev/null 2>"$T/int.err" &
 RP=$!
 waitfor 1200 sh -c "'$VM' -s '$SOCK' exec tmp-1 pidof sleep >/dev/null 2>&1"
 kill -INT $RP
-waitfor 300 sh -c "! kill -0 $RP 2>/dev/null"
-check "an interrupted run ends" sh -c "! kill -0 $RP 2>/dev/null"
+waitfor 600 sh -c "! kill -0 $RP 2>/dev/null"
+check "an interrupted run ends" sh -c "! kill -0 $RP 2>/dev/null ||
+    { ps -o pid,args --ppid $RP; cat '$T/int.err'; exit 1; }"
 check "and leaves nothing of tmp-1 ($(leftovers tmp-1 | tr '\n' ' '))" \
     test -z "$(leftovers tmp-1)"
 
