@@ -165,8 +165,8 @@ print(json.load(sys.stdin)[0].get(sys.argv[1]) or "")' "$2"
 vmtap() {	# the ifindex of VM $1's tap, in the host namespace
 	inh ip -o link show dev "kp-$1" | cut -d: -f1
 }
-# A page from inside a VM, through its agent, until it comes (the first
-# Tor circuits may take a few tries): the debian AppVM has no HTTP
+# A page from inside a VM, as its user over ssh (kubsd-vm run), until it
+# comes (the first Tor circuits may take a few tries): the debian AppVM has no HTTP
 # client in minbase, so bash's /dev/tcp speaks HTTP/1.0; the minimal
 # one has busybox wget (whose -T crashes in Debian 12: timeout(1)).
 vmfetch() {	# VM HOST
@@ -279,9 +279,9 @@ echo "browse's instance: $B (minimal)"
 heading "kubsd-vm status  (PSS: what each QEMU costs the host, /proc/PID/smaps_rollup)"
 vm status
 
-heading "inside the gateway VM sys-tor: the guest's memory, and tor's and kubsd-guest's"
-vm run sys-tor 'free -m; for p in $(pidof tor kubsd-guest); do echo "$(grep VmRSS /proc/$p/status) $(tr "\\0" " " </proc/$p/cmdline | cut -c 1-50)"; done' ||
-    echo "(kubsd-vm run sys-tor failed)"
+heading "kubsd-vm exec sys-tor ...  (as root through its agent: the gateway VM's memory, and tor's and kubsd-guest's)"
+vm exec sys-tor 'free -m; for p in $(pidof tor kubsd-guest); do echo "$(grep VmRSS /proc/$p/status) $(tr "\\0" " " </proc/$p/cmdline | cut -c 1-50)"; done' ||
+    echo "(kubsd-vm exec sys-tor failed)"
 
 heading "kubsd-vm run personal 'ip -o -4 addr show scope global; ip route; cat /etc/resolv.conf'"
 vm run personal 'ip -o -4 addr show scope global; ip route; cat /etc/resolv.conf'
@@ -300,7 +300,7 @@ for c in vpn tor-over-vpn; do
 	net attach personal "$c"
 	vm status personal
 	_a=$(vmfield personal address) _i=0
-	while ! vm run personal ip -o addr show | grep -q " $_a/" &&
+	while ! vm exec personal ip -o addr show | grep -q " $_a/" &&
 	    [ $_i -lt 50 ]; do
 		sleep 0.1; _i=$((_i + 1))
 	done
