@@ -317,6 +317,23 @@ where_str(json_t *o, char *buf, size_t len)
 		snprintf(buf, len, "%s", jstr(o, "chain"));
 }
 
+/* The widest of a column's heading and its values (status -j's keys). */
+static int
+col_width(json_t *arr, const char *key, const char *head)
+{
+	json_t	*o;
+	size_t	 i, w = strlen(head);
+	char	 where[64];
+
+	json_array_foreach(arr, i, o) {
+		if (key == NULL)
+			where_str(o, where, sizeof(where));
+		if (strlen(key ? jstr(o, key) : where) > w)
+			w = strlen(key ? jstr(o, key) : where);
+	}
+	return (int)w;
+}
+
 static int
 v_status(struct ctl_args *a)
 {
@@ -324,7 +341,7 @@ v_status(struct ctl_args *a)
 	json_t		*arr, *o;
 	size_t		 i;
 	char		 where[64];
-	int		 js = a->opt['j'] > 0;
+	int		 js = a->opt['j'] > 0, wn, wa, wc;
 
 	if (ask(CTL_VM_STATUS, a->argc, a->argv, &text) != 0)
 		return 1;
@@ -334,18 +351,21 @@ v_status(struct ctl_args *a)
 	}
 	if ((arr = json_loads(text, 0, NULL)) == NULL)
 		return 1;
-	printf("%-12s %-9s %-7s %-4s %6s %6s %-15s %-12s %s\n", "NAME",
-	    "STATE", "PID", "ACCEL", "MEMORY", "PSS", "ADDRESS", "CHAIN",
-	    "AUDIO");
+	wn = col_width(arr, "name", "NAME");
+	wa = col_width(arr, "address", "ADDRESS");
+	wc = col_width(arr, NULL, "CHAIN");
+	printf("%-*s %-9s %-7s %-5s %6s %6s %-*s %-*s %s\n", wn, "NAME",
+	    "STATE", "PID", "ACCEL", "MEMORY", "PSS", wa, "ADDRESS", wc,
+	    "CHAIN", "AUDIO");
 	json_array_foreach(arr, i, o) {
 		where_str(o, where, sizeof(where));
-		printf("%-12s %-9s %-7lld %-4s %5lldM %6s %-15s %-12s %s\n",
-		    jstr(o, "name"), jstr(o, "state"),
+		printf("%-*s %-9s %-7lld %-5s %5lldM %6s %-*s %-*s %s\n",
+		    wn, jstr(o, "name"), jstr(o, "state"),
 		    (long long)json_integer_value(json_object_get(o, "pid")),
 		    jstr(o, "accel")[0] ? jstr(o, "accel") : "-",
 		    (long long)json_integer_value(json_object_get(o,
-		    "memory")), pss_str(o), jstr(o, "address")[0] ?
-		    jstr(o, "address") : "-", where, jstr(o, "audio"));
+		    "memory")), pss_str(o), wa, jstr(o, "address")[0] ?
+		    jstr(o, "address") : "-", wc, where, jstr(o, "audio"));
 	}
 	json_decref(arr);
 	return 0;

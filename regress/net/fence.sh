@@ -105,17 +105,7 @@ else fail "lanvm still reaches the test internet"; fi
 # status: every value starts in its header's column ("disposable" is
 # longer than "KIND" once was wide)
 "$NET" -s "$SOCK" status >"$T/status.txt" 2>&1
-if python3 - "$T/status.txt" <<'PY'
-import re, sys
-lines = open(sys.argv[1]).read().splitlines()
-head = next(i for i, l in enumerate(lines) if l.startswith("NAME "))
-cols = [m.start() for m in re.finditer(r"\S+", lines[head])]
-rows = lines[head + 1:]
-assert any(" disposable " in r for r in rows), "no disposable row"
-for r in rows:
-    for c in cols[1:]:
-        assert len(r) > c and r[c - 1] == " " and r[c] != " ", r
-PY
+if python3 regress/tools/columns.py "$T/status.txt" " disposable "
 then ok "status columns aligned with a disposable VM"
 else fail "status columns"; cat "$T/status.txt"; fi
 

@@ -167,6 +167,9 @@ check "its status is the guest's line" test "$(gwfield guest)" = ready
 check "qwork reaches the test internet through it" waitfor 50 reaches qwork
 check "the server sees the uplink's address (the host's nat)" sh -c \
     "tail -n 1 '$T/http.log' | grep -q '^192\.0\.2\.1 '"
+"$VM" -s "$SOCK" status >"$T/vmstatus.txt" 2>&1
+check "kubsd-vm status: a gateway's role and segment in its column" \
+    python3 regress/tools/columns.py "$T/vmstatus.txt" "sys-net "
 inside() {	# VM COMMAND: run in it (kubsd-vm exec waits for an answer
 	# an agent killed never sends)
 	_v=$1; shift; timeout 10 "$VM" -s "$SOCK" exec "$_v" "$*"
