@@ -19,8 +19,8 @@
  * kubsd-vm cp SRC DST, kubsd-vm mv SRC DST: one regular file from a VM
  * (VM:PATH) or the host (a path) to another VM, or to a host directory,
  * over the VMs' ssh channels (kubsd-vm ssh).  In a VM the file lands in
- * ~/Incoming/SRC-VM/ ("host" for a host file), in a host directory
- * directly; never over an existing file (NAME.1, NAME.2, ... instead).
+ * the VM user's ~/Incoming/SRC-VM/ ("host" for a host file), in a host
+ * directory directly; never over an existing file (NAME.1, NAME.2, ... instead).
  * Written under a hidden part name and linked to its name only once it
  * is whole, with its size checked and its permission bits set.  A path
  * with "..", a control character, through a symbolic link, or naming
@@ -145,19 +145,35 @@ quote(char *out, size_t len, const char *s)
 	out[o] = '\0';
 }
 
-/* ssh VM SCRIPT with our stdin or stdout on a pipe end (*fd). */
+/*
+ * ssh VM SCRIPT with our stdin or stdout on a pipe end (*fd).  SCRIPT
+ * runs as the VM's user (kubsd-vm run's): its files, its ~/Incoming.
+ */
 static pid_t
 ssh_spawn(const char *vm, const char *script, int *fd, int to_child)
 {
 	struct vm_sshcmd	 c;
+	char			*as, *q;
+	size_t			 len = strlen(script) * 4 + 3;
 	int			 p[2];
 	pid_t			 pid;
 
-	if (vm_sshcmd(&c, vm) == -1 || pipe2(p, O_CLOEXEC) == -1)
+	if ((q = malloc(len)) == NULL)
 		return -1;
-	c.argv[c.argc++] = (char *)script;
+	quote(q, len, script);
+	if (asprintf(&as, "cd / && exec su %s -c %s", KUBSD_VM_USER, q) == -1) {
+		free(q);
+		return -1;
+	}
+	free(q);
+	if (vm_sshcmd(&c, vm) == -1 || pipe2(p, O_CLOEXEC) == -1) {
+		free(as);
+		return -1;
+	}
+	c.argv[c.argc++] = as;
 	c.argv[c.argc] = NULL;
 	if ((pid = fork()) == -1) {
+		free(as);
 		close(p[0]);
 		close(p[1]);
 		return -1;
@@ -168,6 +184,7 @@ ssh_spawn(const char *vm, const char *script, int *fd, int to_child)
 		fprintf(stderr, "kubsd-vm: ssh: %s\n", strerror(errno));
 		_exit(127);
 	}
+	free(as);
 	close(to_child ? p[0] : p[1]);
 	*fd = to_child ? p[1] : p[0];
 	return pid;

@@ -56,7 +56,7 @@ vm_image() {
 	_d=$1 _g=$2
 	_c=${VMIMAGE_CACHE:-$PWD/obj/vmtest}
 	vm_kernel && vm_dropbear || return 1
-	_r=$(mktemp -d) || return 1
+	_r=$(mktemp -d) && chmod 755 "$_r" || return 1	# the root: mktemp made it 0700
 	mkdir -p "$_r/bin" "$_r/sbin" "$_r/usr/sbin" "$_r/lib/modules" \
 	    "$_r/proc" "$_r/sys" "$_r/dev" "$_r/run" "$_r/tmp" "$_r/etc" \
 	    "$_r/root"
@@ -70,8 +70,12 @@ vm_image() {
 	cp "$_c/db/usr/sbin/dropbear" "$_r/usr/sbin/dropbear"
 	mkdir -p "$_r/usr/lib/x86_64-linux-gnu" "$_r/etc/dropbear"
 	cp -a "$_c"/db/usr/lib/x86_64-linux-gnu/* "$_r/usr/lib/x86_64-linux-gnu/"
-	echo "root:x:0:0:root:/root:/bin/sh" >"$_r/etc/passwd"
-	echo "root:x:0:" >"$_r/etc/group"
+	# root, and kubsd-vm run's and cp's user, as in the templates
+	printf 'root:x:0:0:root:/root:/bin/sh\n%s\n' \
+	    'user:x:1000:1000:kubsd VM user:/home/user:/bin/sh' >"$_r/etc/passwd"
+	printf 'root:x:0:\nuser:x:1000:\n' >"$_r/etc/group"
+	mkdir -p "$_r/home/user"
+	chown 1000:1000 "$_r/home/user"
 	# the shared libraries, at the paths ldd names
 	for _l in $( (ldd "$_g"; LD_LIBRARY_PATH=$_c/db/usr/lib/x86_64-linux-gnu \
 	    ldd "$_c/db/usr/sbin/dropbear") |

@@ -156,49 +156,50 @@ inside home "printf '\\340\\340\\340\\340\\040\\040\\040\\040' >/tmp/t;" \
     "for i in 1 2 3 4 5 6 7 8 9 10 11; do cat /tmp/t /tmp/t >/tmp/u;" \
     "mv /tmp/u /tmp/t; done; cat /tmp/t >/dev/dsp" >/dev/null
 
-# --- files between VMs: kubsd-vm cp and mv over the ssh channels
+# --- files between VMs: kubsd-vm cp and mv over the ssh channels, as
+# the VMs' user (its files, its ~/Incoming)
 MB20=20971520
-inside bare "head -c $MB20 /dev/urandom >/root/big; chmod 640 /root/big;" \
-    "echo small >/root/small; mkfifo /root/fifo; ln -s /etc/passwd /root/link;" \
-    "ln -s /etc /root/dl; mkdir -p /root/dir" >/dev/null
-SUM=$(inside bare sha256sum /root/big | cut -d' ' -f1)
-check "a 20 MB file in bare" test "$(inside bare stat -c %s /root/big)" = $MB20
+inside bare "cd /home/user; head -c $MB20 /dev/urandom >big; chmod 640 big;" \
+    "echo small >small; mkfifo fifo; ln -s /etc/passwd link; ln -s /etc dl;" \
+    "mkdir -p dir; chown -h user big small fifo link dl dir" >/dev/null
+SUM=$(inside bare sha256sum /home/user/big | cut -d' ' -f1)
+check "a 20 MB file in bare" test "$(inside bare stat -c %s /home/user/big)" = $MB20
 t0=$(date +%s)
-OUT=$(vm cp bare:/root/big home 2>&1)
+OUT=$(vm cp bare:/home/user/big home 2>&1)
 t1=$(date +%s)
 echo "# cp of 20 MB between two vms: $((t1 - t0)) s"
 check "cp lands in ~/Incoming/bare/ (it says where)" test \
-    "$OUT" = "home:/root/Incoming/bare/big"
+    "$OUT" = "home:/home/user/Incoming/bare/big"
 check "the sha256 matches" test \
-    "$(inside home sha256sum /root/Incoming/bare/big | cut -d' ' -f1)" = "$SUM"
+    "$(inside home sha256sum /home/user/Incoming/bare/big | cut -d' ' -f1)" = "$SUM"
 check "size and mode kept" test \
-    "$(inside home "stat -c '%s %a' /root/Incoming/bare/big")" = "$MB20 640"
+    "$(inside home "stat -c '%s %a' /home/user/Incoming/bare/big")" = "$MB20 640"
 check "a second copy gets a new name" test \
-    "$(vm cp bare:big home 2>&1)" = "home:/root/Incoming/bare/big.1"
+    "$(vm cp bare:big home 2>&1)" = "home:/home/user/Incoming/bare/big.1"
 refused() {	# SRC MESSAGE: refused with MESSAGE, nothing lands
 	_o=$("$VM" -s "$SOCK" cp "$1" home 2>&1) && return 1
 	echo "$_o" | grep -q "$2" || { echo "# $1: $_o"; return 1; }
-	test "$(inside home ls -A /root/Incoming/bare | tr '\n' ' ')" = \
+	test "$(inside home ls -A /home/user/Incoming/bare | tr '\n' ' ')" = \
 	    "big big.1 "
 }
-check "cp refuses .." refused 'bare:/root/../etc/passwd' \
-    '^kubsd-vm: cp: /root/../etc/passwd: the path has a ".." component$'
-check "cp refuses a symlink" refused bare:/root/link \
-    '^kubsd-vm: cp: vm bare: /root/link: a symbolic link$'
+check "cp refuses .." refused 'bare:/home/user/../etc/passwd' \
+    '^kubsd-vm: cp: /home/user/../etc/passwd: the path has a ".." component$'
+check "cp refuses a symlink" refused bare:/home/user/link \
+    '^kubsd-vm: cp: vm bare: /home/user/link: a symbolic link$'
 check "cp refuses a path through a symlink to /etc" refused \
-    bare:/root/dl/passwd 'reached through a symbolic link (/etc/passwd)$'
-check "cp refuses a fifo" refused bare:/root/fifo \
-    'vm bare: /root/fifo: not a regular file (fifo)$'
+    bare:/home/user/dl/passwd 'reached through a symbolic link (/etc/passwd)$'
+check "cp refuses a fifo" refused bare:/home/user/fifo \
+    'vm bare: /home/user/fifo: not a regular file (fifo)$'
 check "cp refuses a device" refused bare:/dev/null \
     'vm bare: /dev/null: not a regular file (character special file)$'
-check "cp refuses a directory" refused bare:/root/dir \
-    'vm bare: /root/dir: not a regular file (directory)$'
-check "cp refuses a control character" refused "bare:/root/a$(printf '\033')b" \
+check "cp refuses a directory" refused bare:/home/user/dir \
+    'vm bare: /home/user/dir: not a regular file (directory)$'
+check "cp refuses a control character" refused "bare:/home/user/a$(printf '\033')b" \
     'the path has a control character$'
 # An interrupted copy: stopped while the part file grows.
-"$VM" -s "$SOCK" cp bare:/root/big home >/dev/null 2>&1 &
+"$VM" -s "$SOCK" cp bare:/home/user/big home >/dev/null 2>&1 &
 CPID=$!
-parting() { inside home 'ls -A /root/Incoming/bare' | grep -q '^\.big\.kubsd-part'; }
+parting() { inside home 'ls -A /home/user/Incoming/bare' | grep -q '^\.big\.kubsd-part'; }
 _i=0; while ! parting && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
 kill -INT $CPID
 wait $CPID; CRC=$?
@@ -207,30 +208,30 @@ check "and ended its source's ssh: bare's channel is free again" \
     timeout 60 "$VM" -s "$SOCK" ssh bare true
 sleep 2
 check "an interrupted copy leaves nothing under a final name" test \
-    "$(inside home ls -A /root/Incoming/bare | grep -v '^\.big\.kubsd-part' | tr '\n' ' ')" = "big big.1 "
+    "$(inside home ls -A /home/user/Incoming/bare | grep -v '^\.big\.kubsd-part' | tr '\n' ' ')" = "big big.1 "
 check "nor its part file, once the receiver saw the end" sh -c \
-    "! '$VM' -s '$SOCK' exec home 'ls -A /root/Incoming/bare' | grep -q kubsd-part"
+    "! '$VM' -s '$SOCK' exec home 'ls -A /home/user/Incoming/bare' | grep -q kubsd-part"
 # the host on either side
 echo "from the host" >"$T/hostfile"; chmod 604 "$T/hostfile"
 check "host to vm: ~/Incoming/host/" test \
-    "$(vm cp "$T/hostfile" home 2>&1)" = "home:/root/Incoming/host/hostfile"
+    "$(vm cp "$T/hostfile" home 2>&1)" = "home:/home/user/Incoming/host/hostfile"
 check "with its content and mode" test "$(inside home \
-    'cat /root/Incoming/host/hostfile; stat -c %a /root/Incoming/host/hostfile' | tr '\n' ' ')" = "from the host 604 "
+    'cat /home/user/Incoming/host/hostfile; stat -c %a /home/user/Incoming/host/hostfile' | tr '\n' ' ')" = "from the host 604 "
 ln -s /etc/passwd "$T/hostlink"
 check "host symlinks are refused" sh -c "'$VM' -s '$SOCK' cp '$T/hostlink' \
     home 2>&1 | grep -q '^kubsd-vm: cp: $T/hostlink: a symbolic link\$'"
 mkdir -p "$T/in"
 check "vm to a host directory" test \
-    "$(vm cp bare:/root/big "$T/in" 2>&1)" = "$T/in/big"
+    "$(vm cp bare:/home/user/big "$T/in" 2>&1)" = "$T/in/big"
 check "whole, mode kept" test "$(sha256sum <"$T/in/big" | cut -d' ' -f1) \
 $(stat -c %a "$T/in/big")" = "$SUM 640"
 check "again: a new name on the host too" test \
-    "$(vm cp bare:/root/big "$T/in" 2>&1)" = "$T/in/big.1"
+    "$(vm cp bare:/home/user/big "$T/in" 2>&1)" = "$T/in/big.1"
 check "no part file left on the host" sh -c "! ls -A '$T/in' | grep -q part"
-check "mv moves" test "$(vm mv bare:/root/small home 2>&1)" = \
-    "home:/root/Incoming/bare/small"
+check "mv moves" test "$(vm mv bare:/home/user/small home 2>&1)" = \
+    "home:/home/user/Incoming/bare/small"
 check "mv removed the source only after" sh -c "! '$VM' -s '$SOCK' exec bare \
-    test -e /root/small && '$VM' -s '$SOCK' exec home cat /root/Incoming/bare/small | grep -qx small"
+    test -e /home/user/small && '$VM' -s '$SOCK' exec home cat /home/user/Incoming/bare/small | grep -qx small"
 
 HPID=$(field home pid)
 check "stop home" vm stop home
