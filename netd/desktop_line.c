@@ -65,12 +65,13 @@ desktop_line_write(FILE *fp, const struct desktop_app *a)
 	    dash(a->categories), a->name, a->exec) < 0 ? -1 : 0;
 }
 
+/* A field into dst; "-" is empty where empty is written so (dash). */
 static int
-field(char *dst, size_t len, const char *src)
+field(char *dst, size_t len, const char *src, int dashed)
 {
 	if (strlen(src) >= len || !desktop_utf8_ok(src))
 		return -1;
-	snprintf(dst, len, "%s", strcmp(src, "-") == 0 ? "" : src);
+	snprintf(dst, len, "%s", dashed && strcmp(src, "-") == 0 ? "" : src);
 	return 0;
 }
 
@@ -92,10 +93,10 @@ desktop_line_parse(char *line, struct desktop_app *a)
 		return -1;
 	snprintf(a->id, sizeof(a->id), "%s", f[1]);
 	a->terminal = f[2][0] == 't';
-	if (field(a->icon, sizeof(a->icon), f[3]) == -1 ||
-	    field(a->categories, sizeof(a->categories), f[4]) == -1 ||
-	    field(a->name, sizeof(a->name), f[5]) == -1 ||
-	    field(a->exec, sizeof(a->exec), f[6]) == -1 ||
+	if (field(a->icon, sizeof(a->icon), f[3], 1) == -1 ||
+	    field(a->categories, sizeof(a->categories), f[4], 1) == -1 ||
+	    field(a->name, sizeof(a->name), f[5], 0) == -1 ||
+	    field(a->exec, sizeof(a->exec), f[6], 0) == -1 ||
 	    a->name[0] == '\0' || a->exec[0] == '\0')
 		return -1;
 	return 0;

@@ -340,7 +340,7 @@ v_status(struct ctl_args *a)
 	const char	*text;
 	json_t		*arr, *o;
 	size_t		 i;
-	char		 where[64];
+	char		 where[64], mem[24];
 	int		 js = a->opt['j'] > 0, wn, wa, wc;
 
 	if (ask(CTL_VM_STATUS, a->argc, a->argv, &text) != 0)
@@ -354,17 +354,18 @@ v_status(struct ctl_args *a)
 	wn = col_width(arr, "name", "NAME");
 	wa = col_width(arr, "address", "ADDRESS");
 	wc = col_width(arr, NULL, "CHAIN");
-	printf("%-*s %-9s %-7s %-5s %6s %6s %-*s %-*s %s\n", wn, "NAME",
+	printf("%-*s %-9s %-7s %-5s %-6s %-6s %-*s %-*s %s\n", wn, "NAME",
 	    "STATE", "PID", "ACCEL", "MEMORY", "PSS", wa, "ADDRESS", wc,
 	    "CHAIN", "AUDIO");
 	json_array_foreach(arr, i, o) {
 		where_str(o, where, sizeof(where));
-		printf("%-*s %-9s %-7lld %-5s %5lldM %6s %-*s %-*s %s\n",
+		snprintf(mem, sizeof(mem), "%lldM", (long long)
+		    json_integer_value(json_object_get(o, "memory")));
+		printf("%-*s %-9s %-7lld %-5s %-6s %-6s %-*s %-*s %s\n",
 		    wn, jstr(o, "name"), jstr(o, "state"),
 		    (long long)json_integer_value(json_object_get(o, "pid")),
 		    jstr(o, "accel")[0] ? jstr(o, "accel") : "-",
-		    (long long)json_integer_value(json_object_get(o,
-		    "memory")), pss_str(o), wa, jstr(o, "address")[0] ?
+		    mem, pss_str(o), wa, jstr(o, "address")[0] ?
 		    jstr(o, "address") : "-", wc, where, jstr(o, "audio"));
 	}
 	json_decref(arr);

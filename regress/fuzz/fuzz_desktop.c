@@ -53,7 +53,7 @@ check_app(const struct desktop_app *a)
 	n = desktop_line_write(fp, a);
 	fclose(fp);
 	line[strcspn(line, "\n")] = '\0';
-	if (n == 0 && a->icon[0] == '\0' && a->name[0] != '-' &&
+	if (n == 0 && a->icon[0] == '\0' &&
 	    (desktop_line_parse(line, &b) == -1 ||
 	    strcmp(a->name, b.name) != 0 || strcmp(a->exec, b.exec) != 0))
 		abort();
