@@ -205,7 +205,7 @@ test_line(void)
 		"app\tx\tmaybe\t-\t-\tX\tx",
 		"app\tx\tfalse\t../x.png\t-\tX\tx",
 		"app\tx\tfalse\tx.exe\t-\tX\tx",
-		"app\tx\tfalse\t-\t-\t-\tx",
+		"app\tx\tfalse\t-\t-\t\tx",
 		"package\tx\tfalse\t-\t-\tX\tx",
 	};
 	size_t			 i;
