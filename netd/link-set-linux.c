@@ -305,6 +305,12 @@ set_isolated(struct link_ctx *ctx, const char *port, int isolated)
 	mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
 	sd = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
 	mnl_attr_put_u8(nlh, IFLA_BRPORT_ISOLATED, isolated ? 1 : 0);
+	/*
+	 * An isolated (client) port gets no unknown unicast: a reply
+	 * still in flight to a VM that was just attached elsewhere would
+	 * otherwise be flooded to the segment's other clients.
+	 */
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_UNICAST_FLOOD, isolated ? 0 : 1);
 	mnl_attr_nest_end(nlh, sd);
 	mnl_attr_nest_end(nlh, li);
 	return nl_talk(ctx, nlh, NULL, NULL);
