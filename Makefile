@@ -81,6 +81,7 @@ LOAD_SRCS_openbsd = pf/load-openbsd.c pf/openbsd_exec.c pf/openbsd_host.c
 # the agent channel's lines (netd/agentline.h, the guest's too).
 VMLIB_SRCS = netd/agentline.c netd/console.c netd/cphdr.c netd/qmp.c \
 	   netd/desktop.c netd/desktop_exec.c netd/desktop_line.c netd/menu.c \
+	   netd/shquote.c \
 	   $(VMLIB_SRCS_$(PLATFORM))
 # a template's applications, read at its build (openat2, RESOLVE_IN_ROOT)
 VMLIB_SRCS_linux = netd/apps-linux.c

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "menu.h"
+#include "vm.h"
 
 static int __attribute__((format(printf, 3, 4)))
 xerr(char *err, size_t len, const char *fmt, ...)
@@ -136,18 +137,10 @@ put(char *out, size_t len, size_t *o, const char *s, size_t n)
 static const char *
 shquote(const char *s, char *buf, size_t len)
 {
-	size_t	 o = 0;
-
 	if (s[0] != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == strlen(s))
 		return s;
-	if (put(buf, len, &o, "'", 1) == -1)
-		return NULL;
-	for (; *s != '\0'; s++)
-		if ((*s == '\'' ? put(buf, len, &o, "'\\''", 4) :
-		    put(buf, len, &o, s, 1)) == -1)
-			return NULL;
-	return put(buf, len, &o, "'", 1) == -1 ? NULL : buf;
+	return sh_quote(buf, len, s) == -1 ? NULL : buf;
 }
 
 /* One host word as Exec wants it (quoted if it must be, %% for %),

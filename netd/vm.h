@@ -190,6 +190,9 @@ extern volatile sig_atomic_t vm_interrupted;
 #define CP_HDR		"kubsd-cp "	/* "kubsd-cp MODE SIZE" */
 int		 cp_header_parse(const char *, unsigned *mode, long long *size);
 
+/* shquote.c: a word for a remote shell, in single quotes */
+int		 sh_quote(char *, size_t, const char *);
+
 /* vmcp.c: kubsd-vm cp and mv */
 struct ctl_args;
 int		 vm_cp(struct ctl_args *, int move);

@@ -125,26 +125,6 @@ parse_src(const char *arg, struct cp_end *e)
 	return 0;
 }
 
-/* 'text', for the remote shell (control characters were refused). */
-static void
-quote(char *out, size_t len, const char *s)
-{
-	size_t	 o = 0;
-
-	if (len < 3)
-		return;
-	out[o++] = '\'';
-	for (; *s != '\0' && o + 6 < len; s++) {
-		if (*s == '\'') {
-			memcpy(out + o, "'\\''", 4);
-			o += 4;
-		} else
-			out[o++] = *s;
-	}
-	out[o++] = '\'';
-	out[o] = '\0';
-}
-
 /*
  * ssh VM SCRIPT with our stdin or stdout on a pipe end (*fd).  SCRIPT
  * runs as the VM's user (kubsd-vm run's): its files, its ~/Incoming.
@@ -160,8 +140,8 @@ ssh_spawn(const char *vm, const char *script, int *fd, int to_child)
 
 	if ((q = malloc(len)) == NULL)
 		return -1;
-	quote(q, len, script);
-	if (asprintf(&as, "cd / && exec su %s -c %s", KUBSD_VM_USER, q) == -1) {
+	if (sh_quote(q, len, script) == -1 ||
+	    asprintf(&as, "cd / && exec su %s -c %s", KUBSD_VM_USER, q) == -1) {
 		free(q);
 		return -1;
 	}
@@ -244,7 +224,8 @@ open_vm_src(const struct cp_end *s, struct cp_src *src)
 	char	 q[PATH_MAX * 4 + 8], script[sizeof(q) + sizeof(src_script)];
 	char	 line[PATH_MAX + 64];
 
-	quote(q, sizeof(q), s->path);
+	if (sh_quote(q, sizeof(q), s->path) == -1)
+		return cp_err("cp: %s: %s", s->path, "name too long");
 	snprintf(script, sizeof(script), src_script, q);
 	if ((src->pid = ssh_spawn(s->vm, script, &src->fd, 0)) == -1)
 		return cp_err("cp: vm %s: %s", s->vm, "cannot run ssh");
@@ -367,8 +348,9 @@ to_vm(const struct cp_end *s, const char *dvm, struct cp_src *src)
 	pid_t	 pid;
 	int	 fd, rv;
 
-	quote(from, sizeof(from), s->vm[0] != '\0' ? s->vm : "host");
-	quote(name, sizeof(name), s->name);
+	if (sh_quote(from, sizeof(from), s->vm[0] != '\0' ? s->vm : "host") ==
+	    -1 || sh_quote(name, sizeof(name), s->name) == -1)
+		return cp_err("cp: %s: %s", s->name, "name too long");
 	snprintf(script, sizeof(script), dst_script, from, name, src->size,
 	    src->size, src->mode & 0777, dvm);
 	if ((pid = ssh_spawn(dvm, script, &fd, 1)) == -1)
@@ -440,7 +422,8 @@ remove_src(const struct cp_end *s)
 	if (s->vm[0] == '\0')
 		return unlink(s->path) == 0 ? 0 :
 		    cp_err("mv: %s: %s", s->path, strerror(errno));
-	quote(q, sizeof(q), s->path);
+	if (sh_quote(q, sizeof(q), s->path) == -1)
+		return cp_err("mv: %s: %s", s->path, "name too long");
 	snprintf(script, sizeof(script), "cd && rm -- %s", q);
 	if ((pid = ssh_spawn(s->vm, script, &fd, 1)) == -1)
 		return cp_err("mv: vm %s: %s", s->vm, "cannot run ssh");

@@ -112,24 +112,6 @@ usage:
 	return -1;
 }
 
-/* s for sh(1), in single quotes, at buf + n: the new length. */
-static size_t
-quote(char *buf, size_t len, size_t n, const char *s)
-{
-	for (n = n < len ? n : len; *s != '\0' && n + 5 < len; s++) {
-		if (*s == '\'') {
-			memcpy(buf + n, "'\\''", 4);
-			n += 4;
-		} else
-			buf[n++] = *s;
-	}
-	if (*s != '\0' || n + 2 > len)
-		return len;
-	buf[n++] = '\'';
-	buf[n] = '\0';
-	return n;
-}
-
 /*
  * The remote command, for root's shell (the master's user): the words
  * joined by spaces, as ssh(1) would; under -X the title script first,
@@ -155,9 +137,10 @@ run_cmdline(char *buf, size_t len, const struct runopt *o, const char *vm)
 	else if (n < sizeof(in)) {
 		n = o->x11 ? (size_t)snprintf(buf, len, "xauth extract - "
 		    "\"$DISPLAY\" | su %s -c 'xauth -q merge -'; ", o->user) : 0;
-		n += (size_t)snprintf(buf + n, len - n, "cd / && exec su %s -c '",
+		n += (size_t)snprintf(buf + n, len - n, "cd / && exec su %s -c ",
 		    o->user);
-		n = quote(buf, len, n, in);
+		if (n >= len || sh_quote(buf + n, len - n, in) == -1)
+			n = len;
 	}
 	if (n >= len || n >= sizeof(in)) {
 		fprintf(stderr, "kubsd-vm: run: command too long\n");

@@ -94,8 +94,10 @@ fail_out() {
 	shift 2
 	echo "FAIL $name ($reason)"
 	nfail=$((nfail + 1))
-	# the failed checks first, then the end of the output
-	cat "$@" 2>/dev/null | grep '^FAIL' | head -n 20 | sed 's/^/    /'
+	# the failed checks first (and what a test says why, "  why: ..."),
+	# then the end of the output
+	cat "$@" 2>/dev/null | grep -E '^(FAIL|  why: )' | head -n 40 |
+	    sed 's/^/    /'
 	cat "$@" 2>/dev/null | tail -n 40 | sed 's/^/    /'
 }
 

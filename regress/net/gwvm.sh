@@ -333,6 +333,7 @@ kill -9 "$NETD_PID"; wait "$NETD_PID" 2>/dev/null; NETD_PID=
 sleep 3		# the stream goes on
 rm -f "$SOCK"
 T0=$(date +%s)
+NETD_LINE=$(($(wc -l <"$T/netd.log") + 1))
 check "netd starts again" sb_start_netd
 for _v in qgw qwg qtor; do
 	check "$_v adopted" grep -q "vm $_v: adopted (pid $(vmpid $_v))" \
@@ -340,7 +341,18 @@ for _v in qgw qwg qtor; do
 done
 check "the same qemus" test "$(vmpid qgw) $(vmpid qwg) $(vmpid qtor)" = "$PIDS"
 all_open() { is_open qgw qwork && is_open qwg qoffice && is_open qtor qanon; }
-check "every gateway ready again within 30 s" waitfor 300 all_open
+open_why() {	# what each pair's gateway says, its client's element, netd
+	for _p in qgw:qwork qwg:qoffice qtor:qanon; do
+		echo "  why: ${_p%:*}: ready $(GW=${_p%:*} gwfield ready)," \
+		    "guest \"$(GW=${_p%:*} gwfield guest)\"," \
+		    "kp-${_p#*:} $(ft_elem "${_p#*:}")"
+	done
+	vm status | sed 's/^/  why: /'
+	sed -n "$NETD_LINE,\$p" "$T/netd.log" | grep -E 'gateway q|vm q' |
+	    tail -n 20 | sed 's/^/  why: /'
+}
+if waitfor 300 all_open; then ok "every gateway ready again within 30 s"
+else fail "every gateway ready again within 30 s"; open_why; fi
 since "gateway vms ready again after netd's restart"
 check "no gateway vm booted again" test "$(boots)" = "$B0"
 check "qwork reaches the server again" waitfor 50 reaches qwork

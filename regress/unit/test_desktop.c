@@ -18,14 +18,16 @@
  * Menu entries without files: the .desktop parser (applications and
  * what is not one, bad files with their line), Exec's words and field
  * codes, the host's Exec (its words as a desktop launcher splits them,
- * the program's words as the VM's shell reads them), and the manifest's
- * app lines.
+ * the program's words as the VM's shell reads them), the manifest's
+ * app lines, and sh_quote (every word kubsd-vm hands a remote shell),
+ * read back by sh(1) itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "menu.h"
+#include "vm.h"
 #include "check.h"
 
 static int
@@ -238,6 +240,46 @@ test_line(void)
 	fclose(fp);
 }
 
+/* What sh(1) makes of a quoted word: printf'd back. */
+static int
+sh_reads(const char *quoted, char *out, size_t len)
+{
+	char	 cmd[1024];
+	FILE	*fp;
+	size_t	 n;
+
+	snprintf(cmd, sizeof(cmd), "printf %%s %s", quoted);
+	if ((fp = popen(cmd, "r")) == NULL)
+		return -1;
+	n = fread(out, 1, len - 1, fp);
+	out[n] = '\0';
+	return pclose(fp) == 0 ? 0 : -1;
+}
+
+static void
+test_shquote(void)
+{
+	const char	*words[] = { "", "a b", "it's", "'''", "$(id) `id` $HOME",
+	    "\\ \" ; & | > < * ? ~ # !", "-n", "line\nbreak" };
+	char		 q[256], back[256];
+	size_t		 i;
+	int		 n;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		n = sh_quote(q, sizeof(q), words[i]);
+		CHECK(n == (int)strlen(q) && n >= 2, "\"%s\": %d", words[i], n);
+		CHECK(sh_reads(q, back, sizeof(back)) == 0 &&
+		    strcmp(back, words[i]) == 0, "\"%s\" read back as \"%s\"",
+		    words[i], back);
+	}
+	/* 'ab' and its NUL: 5 bytes fit, 4 do not and leave nothing */
+	CHECK(sh_quote(q, 5, "ab") == 4, "exact fit");
+	CHECK(sh_quote(q, 4, "ab") == -1 && q[0] == '\0', "one short");
+	CHECK(sh_quote(q, 7, "'") == 6, "a quote's exact fit");
+	CHECK(sh_quote(q, 6, "'") == -1 && q[0] == '\0', "a quote cut");
+	CHECK(sh_quote(q, 0, "") == -1, "no room");
+}
+
 int
 main(void)
 {
@@ -245,6 +287,7 @@ main(void)
 	test_split();
 	test_host();
 	test_line();
+	test_shquote();
 	if (failures == 0)
 		printf("test_desktop: ok\n");
 	return failures > 0;
