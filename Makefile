@@ -96,7 +96,8 @@ NETD_SRCS_linux = netd/gwguest-linux.c netd/topology-linux.c
 NETD_SRCS_openbsd = netd/topology-openbsd.c
 # The VM layer in the daemon (netd/vm.h): the lifecycle, disks, the
 # handlers of kubsd-vm's requests, and the host's VM driver.
-VMD_SRCS = netd/vm.c netd/vm_instance.c netd/disk.c netd/control_vm.c netd/gwvm.c $(VMD_SRCS_$(PLATFORM))
+VMD_SRCS = netd/vm.c netd/vm_instance.c netd/disk.c netd/control_vm.c netd/gwvm.c \
+	   netd/vmuser.c $(VMD_SRCS_$(PLATFORM))
 VMD_SRCS_linux = netd/vm-qemu-linux.c netd/share-linux.c netd/vmmem-linux.c
 NETD_LIBS = ctl load rules link vm kubsd
 NETD_PKGS = jansson libevent libnftables libmnl libnftnl
@@ -324,11 +325,14 @@ deps:
 	fi
 	@$(MAKE) qemu-user
 
-# QEMU's own unprivileged user (kubsd-netd runs every VM as it).
+# QEMU's own unprivileged user (kubsd-netd runs every VM as it), and
+# the group whose members may use kubsd-netd's socket and run programs
+# in VMs as their user (kubsd-vm(8)).
 qemu-user:
 	@getent passwd _kubsd-qemu >/dev/null || \
 	    useradd --system --no-create-home --home-dir /nonexistent \
 	    --shell /usr/sbin/nologin --user-group _kubsd-qemu
+	@getent group kubsd >/dev/null || groupadd --system kubsd
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man5 \

@@ -346,17 +346,23 @@ user_key(const char *key)
 /*
  * The per-boot admin key, where sshd looks: systemd writes root's on a
  * Debian guest; a guest without systemd gets it here.  The template's
- * user gets it too (kubsd-vm run).
+ * user gets it too (kubsd-vm run as root on the host), and the boot's
+ * user key (kubsd.ssh.user: kubsd-vm run as a member of group kubsd),
+ * which root's does not list.
  */
 static void
 authorized_key(void)
 {
-	char	 key[1024];
+	char	 key[1024], both[2100], ukey[1024];
 	FILE	*fp;
 
 	if (agent_cred("ssh.authorized_keys.root", key, sizeof(key)) == -1)
 		return;
-	user_key(key);
+	if (agent_cred("kubsd.ssh.user", ukey, sizeof(ukey)) == 0)
+		snprintf(both, sizeof(both), "%s\n%s", key, ukey);
+	else
+		snprintf(both, sizeof(both), "%s", key);
+	user_key(both);
 	mkdir("/root", 0700);
 	mkdir("/root/.ssh", 0700);
 	if ((fp = fopen("/root/.ssh/authorized_keys.kubsd", "w")) == NULL)

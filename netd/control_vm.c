@@ -136,6 +136,8 @@ vm_json(const struct node *n, const struct vm *vm, const char *statedir)
 	json_object_set_new(o, "dir", json_string(d));
 	snprintf(d, sizeof(d), "%s/vmkeys/%s/admin", statedir, n->name);
 	json_object_set_new(o, "key", json_string(d));
+	vmuser_dir(statedir, n->name, d, sizeof(d));
+	json_object_set_new(o, "ssh_dir", json_string(d));
 	json_object_set_new(o, "disposable", json_boolean(n->disposable));
 	json_object_set_new(o, "instance_of", n->instance_of != NULL ?
 	    json_string(n->instance_of) : json_null());

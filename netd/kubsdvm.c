@@ -21,6 +21,7 @@
  * may open.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -386,7 +387,7 @@ vm_socket(const char *name, const char *sock)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
-	    jstr(o, "dir"), sock);
+	    jstr(o, strcmp(sock, "ssh") == 0 ? "ssh_dir" : "dir"), sock);
 	json_decref(o);
 	if (!run) {
 		fprintf(stderr, "kubsd-vm: vm %s: not running\n", name);
@@ -563,11 +564,16 @@ pipe_fd(int fd)
 	char		 buf[16384];
 	ssize_t		 r;
 	size_t		 rl = strlen(VM_SSH_REFUSED);
-	int		 first = 1;
+	int		 first = 1, r0;
+	time_t		 t0 = time(NULL);
 
 	for (;;) {
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+		/* sshd speaks first: nothing for long, the channel is held */
+		if ((r0 = poll(pfd, 2, first ? 1000 : -1)) == -1 &&
+		    errno != EINTR)
 			return 1;
+		if (r0 == 0 && time(NULL) - t0 >= VM_SSH_ANSWER)
+			return 3;
 		if (pfd[1].revents & (POLLIN | POLLHUP)) {
 			if ((r = read(fd, buf, sizeof(buf))) <= 0)
 				return 0;
@@ -601,37 +607,81 @@ v_proxy(struct ctl_args *a)
 	if ((rv = pipe_fd(fd)) == 2)
 		fprintf(stderr, "kubsd-vm: vm %s: no sshd answers in the "
 		    "guest (127.0.0.1 port 22)\n", a->argv[0]);
+	else if (rv == 3)
+		fprintf(stderr, "kubsd-vm: vm %s: its ssh channel did not "
+		    "answer in %d s (another host user's sessions hold it, "
+		    "or its agent is stuck)\n", a->argv[0], VM_SSH_ANSWER);
 	close(fd);
 	return rv != 0;
 }
 
 /*
- * ssh(1) to a VM's sshd through kubsd-vm proxy, this boot's key: the
- * command line up to the host; the caller adds the remote command.  The
- * VM has one channel: a master connection that kubsd-vm run keeps
- * (vmrun.c), beside the key, carries every session while it lives.
+ * Where a host user other than root keeps its ssh master's socket:
+ * $XDG_RUNTIME_DIR/kubsd, else /tmp/kubsd-UID (made 0700, or refused
+ * if someone else's).
+ */
+static int
+user_rundir(char *buf, size_t len)
+{
+	const char	*x = getenv("XDG_RUNTIME_DIR");
+	struct stat	 st;
+
+	if (x != NULL && x[0] == '/')
+		snprintf(buf, len, "%s/kubsd", x);
+	else
+		snprintf(buf, len, "/tmp/kubsd-%lu", (unsigned long)getuid());
+	if (mkdir(buf, 0700) == -1 && errno != EEXIST) {
+		fprintf(stderr, "kubsd-vm: %s: %s\n", buf, strerror(errno));
+		return -1;
+	}
+	if (lstat(buf, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != getuid() || (st.st_mode & 077) != 0) {
+		fprintf(stderr, "kubsd-vm: %s: not a directory of yours alone\n",
+		    buf);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * ssh(1) to a VM's sshd through kubsd-vm proxy with this boot's key:
+ * the command line up to the host; the caller adds the remote command.
+ * Root uses the admin key and logs in as root (its sessions su to the
+ * user); a member of group kubsd uses the user key and logs in as the
+ * VM's user, and cannot be root there (c->asuser).  The VM has one
+ * channel: a master connection that kubsd-vm run keeps (vmrun.c) at
+ * ControlPath carries every session of that host user while it lives.
  */
 int
 vm_sshcmd(struct vm_sshcmd *c, const char *vm)
 {
 	json_t		*o;
 	ssize_t		 n;
+	char		 d[PATH_MAX];
 	int		 k = 0;
 
 	if ((o = vm_status(vm)) == NULL)
 		return -1;
-	snprintf(c->key, sizeof(c->key), "%s", jstr(o, "key"));
+	c->asuser = getuid() != 0;
+	if (!c->asuser) {
+		snprintf(c->key, sizeof(c->key), "%s", jstr(o, "key"));
+		snprintf(d, sizeof(d), "%.*s", (int)(strrchr(c->key, '/') !=
+		    NULL ? strrchr(c->key, '/') - c->key : 1), c->key);
+	} else
+		snprintf(c->key, sizeof(c->key), "%s/user", jstr(o, "ssh_dir"));
 	json_decref(o);
-	snprintf(c->ctl, sizeof(c->ctl), "ControlPath=%.*s/mux",
-	    (int)(strrchr(c->key, '/') != NULL ?
-	    strrchr(c->key, '/') - c->key : 1), c->key);
+	if (c->asuser && user_rundir(d, sizeof(d)) == -1)
+		return -1;
+	snprintf(c->ctl, sizeof(c->ctl), "ControlPath=%s/%s%s", d,
+	    c->asuser ? vm : "mux", c->asuser ? ".mux" : "");
 	if ((n = readlink("/proc/self/exe", c->self, sizeof(c->self) - 1)) <= 0)
 		snprintf(c->self, sizeof(c->self), "kubsd-vm");
 	else
 		c->self[n] = '\0';
 	snprintf(c->proxy, sizeof(c->proxy), "ProxyCommand=%s -s %s proxy %s",
 	    c->self, sockpath, vm);
-	snprintf(c->host, sizeof(c->host), "root@kubsd-%s", vm);
+	snprintf(c->host, sizeof(c->host), "%s@kubsd-%s",
+	    c->asuser ? KUBSD_VM_USER : "root", vm);
 	c->argv[k++] = "ssh";
 	c->argv[k++] = "-i";
 	c->argv[k++] = c->key;

@@ -98,6 +98,7 @@ main(int argc, char *argv[])
 	const char		*file = KUBSD_CONF;
 	struct netd_opts	 opts = { NULL, NULL, NULL, 0, 0 };
 	char			 pidfile[512];
+	struct stat		 st;
 	enum target		 target = TARGET_NONE;
 	int			 ch, noaction = 0, verbose = 0, debug = 0;
 	int			 rv = 0;
@@ -156,7 +157,15 @@ main(int argc, char *argv[])
 		opts.verbose = verbose;
 		if (opts.sockpath == NULL)
 			opts.sockpath = KUBSD_SOCKET;
-		if (mkdir(conf->statedir, 0700) == -1 && errno != EEXIST)
+		/*
+		 * Others may pass, not list: QEMU's user reaches its run
+		 * directory, group kubsd STATEDIR/vmssh (each guards its
+		 * own contents).
+		 */
+		if ((mkdir(conf->statedir, 0711) == -1 && errno != EEXIST) ||
+		    stat(conf->statedir, &st) == -1 ||
+		    ((st.st_mode & 0011) != 0011 &&
+		    chmod(conf->statedir, (st.st_mode & 07777) | 0011) == -1))
 			fatal("state directory %s", conf->statedir);
 		snprintf(pidfile, sizeof(pidfile), "%s/kubsd-netd.pid",
 		    conf->statedir);

@@ -166,15 +166,23 @@ add_public(struct argvb *a, const struct vm *vm, const struct node *n)
 		    n->private_mount : KUBSD_PRIVATE_MOUNT);
 	if (vm->adminkey[0] != '\0')
 		add_cred(a, "ssh.authorized_keys.root", vm->adminkey);
+	if (vm->userkey[0] != '\0')
+		add_cred(a, "kubsd.ssh.user", vm->userkey);
 }
 
 static void
 add_port(struct argvb *a, const struct vm *vm, const char *id,
     const char *name)
 {
+	char	 d[PATH_MAX];
+
+	/* ssh's is for KUBSD_GROUP too (vmuser.c), the others root's */
+	if (strcmp(id, "ssh") == 0)
+		vmuser_dir(vm->statedir, vm->name, d, sizeof(d));
+	else
+		snprintf(d, sizeof(d), "%s", vm->dir);
 	add(a, "-chardev");
-	add(a, "socket,id=%s,path=%s/%s.sock,server=on,wait=off", id,
-	    vm->dir, id);
+	add(a, "socket,id=%s,path=%s/%s.sock,server=on,wait=off", id, d, id);
 	add(a, "-device");
 	add(a, "virtserialport,bus=vser0.0,chardev=%s,name=%s", id, name);
 }
@@ -579,6 +587,7 @@ child(const struct vm *vm, char **argv, const int tapfd[2], int *sfd, int ns,
 		_exit(126);
 	}
 	signal(SIGPIPE, SIG_DFL);
+	umask(007);		/* the ssh socket's group may connect */
 	execvp(argv[0], argv);
 	dprintf(2, "kubsd-netd: %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -684,6 +693,8 @@ qemu_start(struct vm *vm, char *err, size_t len)
 	    disk_prepare(vm, n, tmpl, &haveroot, uid, gid, err, len) == -1)
 		goto fail;
 	admin_key(vm);
+	if (vmuser_prepare(vm, uid, gid, err, len) == -1)
+		goto fail;
 	if ((ns = share_open(n, sfd, err, len)) == -1) {
 		ns = 0;
 		goto fail;
@@ -723,6 +734,7 @@ qemu_start(struct vm *vm, char *err, size_t len)
 		disk_release(vm, n);
 		share_release(n);
 	}
+	vmuser_release(vm);
 	return -1;
 }
 
@@ -841,6 +853,7 @@ qemu_release(struct vm *vm)
 	/* the per-boot admin key pair: of no use once the boot is over */
 	snprintf(p, sizeof(p), "%s/vmkeys/%s", vm->statedir, vm->name);
 	vm_rmtree(p);
+	vmuser_release(vm);
 	if (vm_node(vm) != NULL && vm_node(vm)->disposable)
 		vm_rmtree(vm->dir);
 	if (vm_node(vm) != NULL && vm_node(vm)->instance_of != NULL) {

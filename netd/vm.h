@@ -30,6 +30,8 @@
  *				root.qcow2 (an overlay, remade at each start),
  *				cred/NAME (0600), qemu.pid (root's)
  *	vmkeys/NAME/		root only: the per-boot admin key pair
+ *	vmssh/NAME/		ssh.sock and the per-boot user key pair,
+ *				for group kubsd (vmuser.c)
  *	private/NAME.img	the private disk (ext4), kept across starts
  *	templates/NAME/		vmlinuz, initrd.img, root.qcow2 (if any),
  *				manifest (kubsd-vm template build)
@@ -65,6 +67,7 @@
 #define VM_SSH_PORT		"org.kubsd.ssh.0"
 #define VM_SSH_OPEN		"\nkubsd-ssh-open\n"	/* a session begins */
 #define VM_SSH_REFUSED		"\nkubsd-ssh-refused\n"	/* no sshd */
+#define VM_SSH_ANSWER		45	/* s: sshd's first bytes, or an error */
 
 struct event;
 struct event_base;
@@ -109,6 +112,7 @@ struct vm {
 	char			 gwstatus[600];	/* a gateway's: its kubsd-guest's
 						   last status line */
 	char			 adminkey[256];	/* this boot's public key */
+	char			 userkey[256];	/* the user key's (vmuser.c) */
 	char			 statedir[PATH_MAX / 4];
 	char			 dir[PATH_MAX / 2];	/* STATEDIR/vms/NAME */
 	long long		 started;	/* time(NULL) */
@@ -171,6 +175,7 @@ struct vm_sshcmd {
 	char	 key[PATH_MAX];
 	char	 host[128];
 	char	 ctl[PATH_MAX + 32];	/* ControlPath: the shared connection */
+	int	 asuser;	/* not root here: the VM's user there */
 	char	*argv[48];
 	int	 argc;		/* argv[argc] is NULL; room for 24 more */
 };
@@ -208,6 +213,11 @@ void		 vm_argv_free(char **);
 
 /* disk.c */
 int		 vm_run(char *const argv[], char *err, size_t);
+/* vmuser.c: the VM's ssh channel and user key for KUBSD_GROUP */
+int		 vmuser_prepare(struct vm *, uid_t, gid_t, char *, size_t);
+void		 vmuser_dir(const char *statedir, const char *name, char *,
+		    size_t);
+void		 vmuser_release(const struct vm *);
 void		 vm_rmtree(const char *);
 int		 disk_prepare(const struct vm *, const struct node *,
 		    const char *tmpl, int *haveroot, uid_t, gid_t,

@@ -138,15 +138,17 @@ ssh_spawn(const char *vm, const char *script, int *fd, int to_child)
 	int			 p[2];
 	pid_t			 pid;
 
-	if ((q = malloc(len)) == NULL)
+	if (vm_sshcmd(&c, vm) == -1 || (q = malloc(len)) == NULL)
 		return -1;
-	if (sh_quote(q, len, script) == -1 ||
-	    asprintf(&as, "cd / && exec su %s -c %s", KUBSD_VM_USER, q) == -1) {
+	/* root's login su's to the user; a kubsd member's is the user's */
+	if (c.asuser ? (as = strdup(script)) == NULL :
+	    (sh_quote(q, len, script) == -1 || asprintf(&as,
+	    "cd / && exec su %s -c %s", KUBSD_VM_USER, q) == -1)) {
 		free(q);
 		return -1;
 	}
 	free(q);
-	if (vm_sshcmd(&c, vm) == -1 || pipe2(p, O_CLOEXEC) == -1) {
+	if (pipe2(p, O_CLOEXEC) == -1) {
 		free(as);
 		return -1;
 	}

@@ -105,6 +105,12 @@ run_opts(struct ctl_args *a, struct runopt *o)
 		    o->user);
 		return -1;
 	}
+	if (getuid() != 0 && strcmp(o->user, KUBSD_VM_USER) != 0) {
+		fprintf(stderr, "kubsd-vm: run: -u %s: only root on the host "
+		    "runs as another user than %s in a vm\n", o->user,
+		    KUBSD_VM_USER);
+		return -1;
+	}
 	return 0;
 usage:
 	fprintf(stderr, "kubsd-vm: usage: run [-u user] [-X] vm command "
@@ -119,11 +125,16 @@ usage:
  * it, in its home, with the session's X cookie.
  */
 static int
-run_cmdline(char *buf, size_t len, const struct runopt *o, const char *vm)
+run_cmdline(char *buf, size_t len, const struct runopt *o, const char *vm,
+    int asuser)
 {
 	char	 in[RUN_CMD_MAX];
 	size_t	 n;
 	int	 i, root = strcmp(o->user, "root") == 0;
+
+	/* logged in as the user: its shell, in its home, its X cookie */
+	if (asuser)
+		root = 1;
 
 	n = (size_t)snprintf(in, sizeof(in), "%s", root ? "" : "cd; ");
 	if (o->x11)
@@ -346,8 +357,8 @@ run_ssh(const struct runopt *o, const struct vm_target *t)
 	pid_t			 pid;
 	int			 code, rv;
 
-	if (run_cmdline(cmd, sizeof(cmd), o, t->name) == -1 ||
-	    vm_sshcmd(&c, t->name) == -1)
+	if (vm_sshcmd(&c, t->name) == -1 ||
+	    run_cmdline(cmd, sizeof(cmd), o, t->name, c.asuser) == -1)
 		return 1;
 	if ((rv = run_master(&c, t, o->x11)) != 0) {
 		if (rv == -1)

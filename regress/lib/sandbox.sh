@@ -258,6 +258,8 @@ sb_kubsd_leftovers() {
 	    ! -path "$T/state/vms/*/*.log" | sed 's/^/vm file /' | head -5
 	[ -e "$T/state/vmkeys" ] && find "$T/state/vmkeys" -mindepth 1 |
 	    sed 's/^/vm key /' | head -5
+	[ -e "$T/state/vmssh" ] && find "$T/state/vmssh" -mindepth 1 |
+	    sed 's/^/vm ssh channel /' | head -5
 	for _z in $(sb_guest_zombies); do
 		echo "$SB_ZOMBIES0" | grep -qx "$_z" || echo "guest zombie: pid $_z"
 	done)

@@ -146,15 +146,64 @@ check "the agent killed mid-command: run ends, naming the vm" noagent
 waitfor 300 sh -c "'$VM' -s '$SOCK' run work true 2>/dev/null"
 check "the restarted agent serves run again" vm run work true
 
-# --- X11: an xterm of the vm on the host's display
-# (the master connection without a display ends first)
+# --- a desktop user: not root, in group kubsd (its primary group here,
+# so that no /etc/group entry is needed), with its own runtime dir; a
+# copy of kubsd-vm it can run (the tree may sit under a 0700 home)
+KG=$(getent group kubsd | cut -d: -f3)
+check "group kubsd exists (make deps makes it)" test -n "$KG"
+NOBODY=$(id -u nobody)
+mkdir -p "$T/bin" "$T/uhome" "$T/urun"
+cp "$VM" "$T/bin/kubsd-vm"
+chmod 755 "$T/bin" "$T/bin/kubsd-vm"
+chown "$NOBODY:$KG" "$T/uhome" "$T/urun"
+chmod 700 "$T/uhome" "$T/urun"
+UMUX=$T/urun/kubsd/work.mux
+as_user() {	# GID COMMAND...: as nobody, group GID, in its environment
+	_g=$1; shift
+	setpriv --reuid="$NOBODY" --regid="$_g" --clear-groups env -i \
+	    PATH="$PATH" HOME="$T/uhome" XDG_RUNTIME_DIR="$T/urun" \
+	    DISPLAY="${DISPLAY:-}" XAUTHORITY="$T/uhome/.Xauthority" "$@"
+}
+uvm() { as_user "$KG" "$T/bin/kubsd-vm" -s "$SOCK" "$@"; }
+# root's master ends first: a vm's channel carries one host user's
 waitfor 300 test ! -S "$T/state/vmkeys/work/mux"
+check "the desktop user: run as the vm's user (uid 1000)" out 1000 \
+    uvm run work id -u
+nouser_root() {
+	! uvm run -u root work id -u >/dev/null 2>"$T/e" &&
+	    grep -q 'only root on the host' "$T/e"
+}
+check "the desktop user: -u root is refused" nouser_root
+userkey_as() {	# USER: does this boot's user key log in as USER?
+	ssh -i "$T/state/vmssh/work/user" -o IdentitiesOnly=yes \
+	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	    -o LogLevel=ERROR -o BatchMode=yes -o ControlPath=none \
+	    -o "ProxyCommand=$VM -s $SOCK proxy work" "$1@kubsd-work" true \
+	    </dev/null >/dev/null 2>&1
+}
+waitfor 100 test ! -S "$UMUX"
+check "the user key logs in as user" userkey_as user
+no_login_as() { ! userkey_as "$1"; }
+check "but not as root" no_login_as root
+notmember() {	# nobody without the group: no socket, no key
+	! as_user "$(id -g nobody)" "$T/bin/kubsd-vm" -s "$SOCK" run work \
+	    true >/dev/null 2>"$T/e" && grep -q 'ermission denied' "$T/e" &&
+	! as_user "$(id -g nobody)" cat "$T/state/vmssh/work/user" \
+	    >/dev/null 2>&1
+}
+check "without the group: refused, and the key unreadable" notmember
+
+# --- X11: an xterm of the vm on the host's display, as the desktop user
+# (the master connection without a display ends first)
+waitfor 300 test ! -S "$UMUX"
 for n in $(seq 70 99); do
 	[ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || break
 done
 export DISPLAY=":$n" XAUTHORITY="$T/xauth"
 : >"$XAUTHORITY"
 xauth add "$DISPLAY" . "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+cp "$XAUTHORITY" "$T/uhome/.Xauthority"
+chown "$NOBODY" "$T/uhome/.Xauthority"
 Xvfb "$DISPLAY" -auth "$XAUTHORITY" -nolisten tcp -screen 0 800x600x24 \
     >"$T/xvfb.log" 2>&1 &
 XPID=$!
@@ -167,7 +216,7 @@ check "Xvfb $DISPLAY with a host window" test -n "$HOSTWIN"
 
 vmwin() { xdotool search --name "$1" 2>/dev/null | head -n 1; }
 xterm_up() {	# TITLE: an xterm of work titled TITLE, its window in $WIN
-	vm run -X work xterm -geometry 60x10+10+10 -T "$1" >"$T/xterm.out" 2>&1 &
+	uvm run -X work xterm -geometry 60x10+10+10 -T "$1" >"$T/xterm.out" 2>&1 &
 	RUNPIDS="$RUNPIDS $!"
 	XTPID=$!
 	waitfor 1200 sh -c "xdotool search --name '^work: $1\$' >/dev/null 2>&1"
@@ -181,14 +230,14 @@ echo "# the xterm's window titled $(took "$t0") s after run -X"
 check "its WM_CLIENT_MACHINE is the vm" sh -c "xprop -id '$WIN' \
     WM_CLIENT_MACHINE | grep -q '\"work\"'"
 # the menu's entry for xterm (kubsd-vm menu install): its Exec line
-menu_xterm() {
-	HOME=$T/home "$VM" -s "$SOCK" -f "$T/netd.conf" menu install work \
-	    >"$T/menu.out" 2>&1 || { cat "$T/menu.out"; return 1; }
+menu_xterm() {	# installed and started by the desktop user
+	as_user "$KG" "$T/bin/kubsd-vm" -s "$SOCK" -f "$T/netd.conf" menu \
+	    install work >"$T/menu.out" 2>&1 || { cat "$T/menu.out"; return 1; }
 	_x=$(sed -n 's/^Exec=//p' \
-	    "$T/home/.local/share/applications/kubsd-work-debian-xterm.desktop")
+	    "$T/uhome/.local/share/applications/kubsd-work-debian-xterm.desktop")
 	[ -n "$_x" ] || { cat "$T/menu.out"; return 1; }
 	echo "# Exec=$_x"
-	sh -c "exec $_x" >"$T/menu-xterm.out" 2>&1 &
+	as_user "$KG" sh -c "exec $_x" >"$T/menu-xterm.out" 2>&1 &
 	MXPID=$!
 	RUNPIDS="$RUNPIDS $!"
 	waitfor 1200 sh -c "xdotool search --name '^work: xterm\$' >/dev/null 2>&1"
@@ -202,10 +251,10 @@ xwd -root -silent | xwdtopnm 2>/dev/null | pnmtopng >"$LOGS/run-x11.png" 2>/dev/
 check "a screenshot: $LOGS/run-x11.png" sh -c \
     "head -c 8 '$LOGS/run-x11.png' | od -An -c | grep -q 'P   N   G'"
 pixels() {	# WINDOW: the bytes xwd reads of WINDOW from inside work
-	vm run -X work "xwd -silent -id $1 2>/dev/null | wc -c" 2>/dev/null
+	uvm run -X work "xwd -silent -id $1 2>/dev/null | wc -c" 2>/dev/null
 }
 xinput_ext() {	# does work's X client see XInputExtension?
-	vm run -X work 'xdpyinfo -queryExtensions | grep -c XInputExtension'
+	uvm run -X work 'xdpyinfo -queryExtensions | grep -c XInputExtension'
 }
 check "untrusted: the vm reads its own window's pixels" test \
     "$(pixels "$WIN")" -gt 1000
@@ -223,7 +272,7 @@ closes() {	# WINDOW PID: killed on the host, its run ends
 check "the window killed on the host: its run ends" closes "$WIN" "$XTPID"
 check "the menu's xterm too" closes "$MWIN" "$MXPID"
 # the master connection (untrusted) ends 3 s after its last session
-waitfor 100 test ! -S "$T/state/vmkeys/work/mux"
+waitfor 100 test ! -S "$UMUX"
 
 # "x11 trusted": a reload, no second boot
 WPID=$(field work pid)
@@ -239,7 +288,7 @@ check "work was not restarted" test "$(field work pid)" = "$WPID"
 elements() { inh nft list set bridge kubsd vmport_ip4 | grep -c "\"$1\"" ; }
 leftovers() {	# INSTANCE: what is left of it
 	ls -d "$T/state/vms/$1" "$T/state/vms/$1.pid" "$T/state/vmkeys/$1" \
-	    2>/dev/null
+	    "$T/state/vmssh/$1" 2>/dev/null
 	inh ip -o link show "kp-$1" 2>/dev/null | cut -d: -f2
 	[ "$(elements "kp-$1")" = 0 ] || echo "set element kp-$1"
 	pgrep -f "qemu-system.*$T/state/vms/$1/" >/dev/null && echo "qemu"
