@@ -402,15 +402,41 @@ port_open(const char *name)
 	return fd;
 }
 
-static void
-say(int fd, const char *fmt, const char *arg)
+/*
+ * A line for the host, queued: the port refuses writes (EAGAIN) until
+ * the guest's driver has seen the host connect, which may come after
+ * the host's first line ("hello" of a restarted kubsd-netd): a reply
+ * written at once could be lost, and an adopted VM never be ready.
+ * agent_flush() sends what the port takes, every turn of the loop.
+ */
+void
+agent_say(struct agent *ag, const char *fmt, const char *arg)
 {
-	char	 line[256];
+	char	 line[600];
 	int	 n;
 
 	n = snprintf(line, sizeof(line), fmt, arg);
-	if (n > 0 && write(fd, line, (size_t)n) != n)
-		log_debug("agent: cannot write to the host");
+	if (n <= 0 || (size_t)n >= sizeof(line) ||
+	    ag->outlen + (size_t)n > sizeof(ag->out)) {
+		log_warnx("agent: a line for the host dropped (%d bytes "
+		    "waiting)", (int)ag->outlen);
+		return;
+	}
+	memcpy(ag->out + ag->outlen, line, (size_t)n);
+	ag->outlen += (size_t)n;
+	agent_flush(ag);
+}
+
+void
+agent_flush(struct agent *ag)
+{
+	ssize_t	 w;
+
+	while (ag->outlen > 0 &&
+	    (w = write(ag->port, ag->out, ag->outlen)) > 0) {
+		memmove(ag->out, ag->out + w, ag->outlen - (size_t)w);
+		ag->outlen -= (size_t)w;
+	}
 }
 
 static void
@@ -422,7 +448,8 @@ on_line(struct agent *ag, char *line)
 	if (ag->gw && gw_line(ag, line))
 		return;
 	if (strcmp(line, "hello") == 0) {
-		say(ag->port, "ready %s\n", ag->addr);
+		ag->outlen = 0;		/* for a kubsd-netd that is gone */
+		agent_say(ag, "ready %s\n", ag->addr);
 		if (ag->gw)
 			gw_hello(ag);
 	} else if (strcmp(line, "poweroff") == 0) {
@@ -433,12 +460,12 @@ on_line(struct agent *ag, char *line)
 			n++;
 		if (n == 1 && strcmp(w[0], "none") == 0) {
 			snprintf(line = ag->addr, sizeof(ag->addr), "none");
-			say(ag->port, "state %s\n", "offline");
+			agent_say(ag, "state %s\n", "offline");
 		} else if (n == 4 &&
 		    agent_addr(ag, w[0], w[1], w[2], w[3]) == 0)
-			say(ag->port, "ready %s\n", ag->addr);
+			agent_say(ag, "ready %s\n", ag->addr);
 		else
-			say(ag->port, "state %s\n", "net failed");
+			agent_say(ag, "state %s\n", "net failed");
 	}
 }
 
@@ -571,6 +598,7 @@ serve(struct agent *ag)
 			relay_from_sshd(ag);
 		if (ag->gw)
 			gw_poll(ag);
+		agent_flush(ag);
 	}
 }
 
@@ -600,7 +628,7 @@ agent_main(int argc, char *argv[])
 	ag.ssh = port_open(VM_SSH_NAME);
 	ag.tcp = -1;
 	authorized_key();
-	say(ag.port, "ready %s\n", ag.addr);
+	agent_say(&ag, "ready %s\n", ag.addr);
 	log_info("agent: ready (%s on %s)", ag.addr, ag.ifname);
 	serve(&ag);
 }

@@ -340,8 +340,8 @@ status_now(const struct agent *ag, char *buf, size_t len)
 void
 gw_poll(struct agent *ag)
 {
-	char	 st[sizeof(ag->gwsent)], out[sizeof(ag->gwsent) + 16];
-	int	 status, n;
+	char	 st[sizeof(ag->gwsent)];
+	int	 status;
 
 	if (ag->gwpid > 0 && waitpid(ag->gwpid, &status, WNOHANG) ==
 	    ag->gwpid) {
@@ -354,9 +354,8 @@ gw_poll(struct agent *ag)
 	status_now(ag, st, sizeof(st));
 	if (strcmp(st, ag->gwsent) == 0)
 		return;
-	n = snprintf(out, sizeof(out), "status %s\n", st);
-	if (n > 0 && write(ag->port, out, (size_t)n) == n)
-		snprintf(ag->gwsent, sizeof(ag->gwsent), "%s", st);
+	agent_say(ag, "status %s\n", st);
+	snprintf(ag->gwsent, sizeof(ag->gwsent), "%s", st);
 }
 
 /* The host asked again (netd started anew): the status goes again. */

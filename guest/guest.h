@@ -122,6 +122,8 @@ struct agent {
 	char	 addr[64];
 	int	 port, exec, ssh;	/* virtio-serial ports */
 	int	 tcp;			/* to sshd, while relaying */
+	char	 out[4096];		/* lines for the host, not yet taken */
+	size_t	 outlen;
 	/* a gateway's (agent_gw-linux.c) */
 	int	 gw;			/* kubsd.role is "gateway" */
 	int	 gwhave;		/* a bundle came */
@@ -134,6 +136,8 @@ struct agent {
 int		 agent_main(int, char *[]);
 int		 agent_cred(const char *, char *, size_t);
 int		 agent_find_if(const char *mac, char *, size_t);
+void		 agent_say(struct agent *, const char *fmt, const char *);
+void		 agent_flush(struct agent *);
 
 /* agent_gw-linux.c: the agent of a gateway VM */
 int		 gw_mode(void);

@@ -18,7 +18,7 @@
 /*
  * What a member of KUBSD_GROUP (the control socket's group) needs to
  * run programs in a VM as its user (kubsd-vm run, a menu entry):
- *	STATEDIR/vmssh/			root:KUBSD_GROUP 0750
+ *	STATEDIR/vmssh/			root 0711 (QEMU passes too)
  *	STATEDIR/vmssh/NAME/		KUBSD_QEMU_USER:KUBSD_GROUP 02750
  *	    ssh.sock			QEMU's end of the VM's ssh channel;
  *					the setgid directory gives it the
@@ -103,7 +103,7 @@ vmuser_prepare(struct vm *vm, uid_t qemu_uid, gid_t qemu_gid, char *err,
 
 	vm->userkey[0] = '\0';
 	snprintf(p, sizeof(p), "%s/vmssh", vm->statedir);
-	if (make_dir(p, 0750, 0, gid) == -1)
+	if (make_dir(p, 0711, 0, 0) == -1)
 		goto fail;
 	vmuser_dir(vm->statedir, vm->name, p, sizeof(p));
 	vm_rmtree(p);		/* a dead boot's socket and keys */

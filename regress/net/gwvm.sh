@@ -66,10 +66,8 @@ SB_COMPARTMENTS="qwork qlate qoffice qanon"
 FAILED=0
 
 # The template first: a build (about a minute) holds no sandbox lock.
-TMP=$(mktemp -d) || exit 77
-MINIMAL=$(tmpl_cached minimal) ||
-    { rm -rf "$TMP"; echo "cannot build the minimal template" >&2; exit 77; }
-rm -rf "$TMP"
+tmpl_need minimal
+MINIMAL=$TMPL
 
 sb_init || exit 77
 sb_busy && exit 77

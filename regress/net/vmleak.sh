@@ -52,10 +52,7 @@ FAILED=0
 # The template first: a build (a minute) must not hold the sandbox lock.
 ROOT=$PWD
 . regress/template/lib.sh
-TMP=$(mktemp -d) || exit 77
-TMPL=$(tmpl_cached minimal)
-rm -rf "$TMP"
-[ -n "$TMPL" ] || { echo "no minimal template (the mirror?)" >&2; exit 77; }
+tmpl_need minimal
 
 sb_busy && exit 77
 SB_LOCKWAIT=${SB_LOCKWAIT:-600}

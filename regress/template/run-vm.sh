@@ -174,8 +174,19 @@ nouser_root() {
 	    grep -q 'only root on the host' "$T/e"
 }
 check "the desktop user: -u root is refused" nouser_root
+ucp() {	# a file of the desktop user's into work, whole, as the vm's user
+	head -c 300000 /dev/urandom >"$T/uhome/note.bin"
+	chown "$NOBODY" "$T/uhome/note.bin"
+	uvm cp "$T/uhome/note.bin" work >"$T/o" 2>&1 || { cat "$T/o"; return 1; }
+	[ "$(uvm run work 'sha256sum Incoming/host/note.bin; stat -c %U \
+	    Incoming/host/note.bin' | cut -d' ' -f1 | tr '\n' ' ')" = \
+	    "$(sha256sum <"$T/uhome/note.bin" | cut -d' ' -f1) user " ]
+}
+check "the desktop user: cp a file into work's ~/Incoming/host/" ucp
 userkey_as() {	# USER: does this boot's user key log in as USER?
-	ssh -i "$T/state/vmssh/work/user" -o IdentitiesOnly=yes \
+	# (root's copy: ssh takes no key of its own that its group may read)
+	install -m 600 "$T/state/vmssh/work/user" "$T/userkey"
+	ssh -i "$T/userkey" -o IdentitiesOnly=yes \
 	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 	    -o LogLevel=ERROR -o BatchMode=yes -o ControlPath=none \
 	    -o "ProxyCommand=$VM -s $SOCK proxy work" "$1@kubsd-work" true \
