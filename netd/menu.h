@@ -78,6 +78,7 @@ int	 menu_remove(const char *datadir, int (*keep)(const char *vm,
 struct netd_config;
 int	 menu_cmd(int remove, int argc, char **argv, const char *conffile,
 	    const char *sock);
+int	 menu_dir(const char *statedir);
 void	 menu_refresh(const struct netd_config *, const char *conffile,
 	    const char *sock);
 

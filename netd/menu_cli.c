@@ -20,8 +20,8 @@
  * child process that has become that user, so that nothing in their
  * home is made or followed as root.  Install is idempotent: a VM's
  * entries become its template's applications, and entries of VMs no
- * longer in the configuration go.  Who installed what is kept (as
- * root) in STATEDIR/menu/USER:
+ * longer in the configuration go.  Who installed what is kept (by
+ * root, or by the user in group kubsd) in STATEDIR/menu/USER:
  *	datadir PATH		the user's $XDG_DATA_HOME
  *	vm NAME			one a line, or "vm *": every VM
  * and kubsd-vm template build refreshes the entries of every user
@@ -262,6 +262,26 @@ job_run_for(struct job *j, const struct who *w, char *const *names,
 	return rv;
 }
 
+/*
+ * STATEDIR/menu, root:KUBSD_GROUP 01770: a member of the group (not
+ * root) records its own installs there; the sticky bit keeps each
+ * record its owner's, and menu_refresh() takes only a record owned by
+ * root or by the user it names.
+ */
+int
+menu_dir(const char *statedir)
+{
+	char		 p[PATH_MAX];
+	struct group	*gr = getgrnam(KUBSD_GROUP);
+
+	snprintf(p, sizeof(p), "%s/menu", statedir);
+	if ((mkdir(p, 01770) == -1 && errno != EEXIST) ||
+	    chown(p, 0, gr != NULL ? gr->gr_gid : 0) == -1 ||
+	    chmod(p, gr != NULL ? 01770 : 0700) == -1)
+		return -1;
+	return 0;
+}
+
 /* STATEDIR/menu/USER into w's datadir and vms; 0, or -1: none. */
 static int
 record_read(const char *statedir, struct who *w)
@@ -308,8 +328,7 @@ record_write(const char *statedir, const struct who *w)
 	char	 p[PATH_MAX], buf[MENU_VMS * (KUBSD_NAME_MAX + 8) + PATH_MAX];
 	size_t	 i, o;
 
-	snprintf(p, sizeof(p), "%s/menu", statedir);
-	if (mkdir(p, 0700) == -1 && errno != EEXIST)
+	if (geteuid() == 0 && menu_dir(statedir) == -1)
 		return -1;
 	snprintf(p, sizeof(p), "%s/menu/%s", statedir, w->name);
 	if (w->nvms == 0)
@@ -422,9 +441,14 @@ menu_refresh(const struct netd_config *conf, const char *conffile,
 	struct passwd	*pw;
 	struct job	 j;
 	struct who	 w;
+	struct stat	 st;
 	char		 p[PATH_MAX];
 	DIR		*d;
 
+	/* made here too: a desktop user's first install records there */
+	if (menu_dir(conf->statedir) == -1)
+		fprintf(stderr, "kubsd-vm: menu: %s/menu: %s\n",
+		    conf->statedir, strerror(errno));
 	snprintf(p, sizeof(p), "%s/menu", conf->statedir);
 	if ((d = opendir(p)) == NULL)
 		return;
@@ -439,6 +463,14 @@ menu_refresh(const struct netd_config *conf, const char *conffile,
 		snprintf(w.name, sizeof(w.name), "%s", pw->pw_name);
 		w.uid = pw->pw_uid;
 		w.gid = pw->pw_gid;
+		snprintf(p, sizeof(p), "%s/menu/%s", conf->statedir,
+		    de->d_name);
+		if (lstat(p, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    (st.st_uid != 0 && st.st_uid != pw->pw_uid)) {
+			fprintf(stderr, "kubsd-vm: menu: %s: not %s's record: "
+			    "skipped\n", p, pw->pw_name);
+			continue;
+		}
 		if (record_read(conf->statedir, &w) == -1)
 			continue;
 		printf("menu: refreshing the entries of %s\n", w.name);

@@ -217,6 +217,39 @@ t_menu_sudo() {
 	chmod 755 "$MT/sd"
 }
 
+# A desktop user in group kubsd, not root: its install is recorded under
+# its own name (STATEDIR/menu is the group's, sticky), and a rebuild
+# refreshes it; a record it forged for another user is skipped.
+t_menu_member() {
+	local u=nobody d=$MT/member kg
+	kg=$(getent group kubsd | cut -d: -f3)
+	[ -n "$kg" ] || { fail menu/member "no group kubsd (make deps)"; return; }
+	mkdir -p "$d"
+	chown $u "$d"
+	cp "$(tmpl_vm)" "$MT/kubsd-vm"
+	chmod 755 "$MT/kubsd-vm"
+	setpriv --reuid=$u --regid="$kg" --clear-groups env -i PATH="$PATH" \
+	    HOME="$d" "$MT/kubsd-vm" -f "$MT/netd.conf" menu install \
+	    >"$TMP/out" 2>"$TMP/err"
+	printf 'datadir %s\nvm *\n' "$d" | setpriv --reuid=$u --regid="$kg" \
+	    --clear-groups sh -c "cat >'$MT/sd/menu/daemon'" 2>>"$TMP/err"
+	rm -f "$d"/.local/share/applications/*
+	menu_vm template build debian
+	if [ "$(stat -c '%U %a' "$MT/sd/menu/$u" 2>&1)" = "$u 600" ] &&
+	    [ "$(stat -c '%G %a' "$MT/sd/menu")" = "kubsd 1770" ] &&
+	    grep -q "^menu: refreshing the entries of $u" "$TMP/out" &&
+	    [ -f "$d/.local/share/applications/kubsd-work-k-new.desktop" ] &&
+	    ! grep -q "^menu: refreshing the entries of daemon" "$TMP/out" &&
+	    grep -q "menu/daemon: not daemon's record: skipped" "$TMP/err"; then
+		ok menu/member
+	else
+		ls -la "$MT/sd/menu" >>"$TMP/out" 2>&1
+		fail_out menu/member "not recorded as $u, or a forged record taken" \
+		    "$TMP/out" "$TMP/err"
+	fi
+	rm -f "$MT/sd/menu/$u" "$MT/sd/menu/daemon"
+}
+
 # A real debian template with xterm (the one the run tests launch under
 # Xvfb): its manifest lists XTerm with an icon, and menu install makes a
 # valid "work: XTerm" entry running it in the VM.
@@ -270,6 +303,7 @@ t_menu() {
 	t_menu_apps
 	t_menu_install && t_menu_refresh
 	t_menu_sudo
+	t_menu_member
 	t_menu_debian
 	rm -rf "$MT"
 }

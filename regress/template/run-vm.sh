@@ -215,8 +215,11 @@ export DISPLAY=":$n" XAUTHORITY="$T/xauth"
 xauth add "$DISPLAY" . "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 cp "$XAUTHORITY" "$T/uhome/.Xauthority"
 chown "$NOBODY" "$T/uhome/.Xauthority"
-Xvfb "$DISPLAY" -auth "$XAUTHORITY" -nolisten tcp -screen 0 800x600x24 \
-    >"$T/xvfb.log" 2>&1 &
+# -noreset: as a desktop's server, never reset when its last client
+# goes (a reset drops the cookies ssh -X made with the SECURITY
+# extension, and refuses connections while it runs)
+Xvfb "$DISPLAY" -auth "$XAUTHORITY" -nolisten tcp -noreset \
+    -screen 0 800x600x24 >"$T/xvfb.log" 2>&1 &
 XPID=$!
 waitfor 100 xdpyinfo >/dev/null 2>&1
 xmessage -title HOSTWIN -geometry +400+300 "a host window" &
