@@ -508,6 +508,29 @@ on_exec(int fd, const char *cmd)
 	free(out);
 }
 
+/*
+ * An agent started again this boot (the first left AGENT_UP): a
+ * kubsd-vm exec still waiting for the killed one's reply is told so
+ * rather than left waiting for good.  With no exec waiting the port
+ * refuses the line (the host is not connected).
+ */
+static void
+exec_restarted(int fd)
+{
+	int	 up;
+
+	mkdir("/run/kubsd", 0755);
+	if ((up = open(AGENT_UP, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) != -1) {
+		close(up);
+		return;
+	}
+	if (fd != -1 && write(fd, EXEC_RESTARTED, strlen(EXEC_RESTARTED)) ==
+	    (ssize_t)strlen(EXEC_RESTARTED))
+		log_info("agent: told a waiting kubsd-vm exec that the agent "
+		    "restarted");
+}
+
 /* Lines from fd into buf; each complete one to cb. 0, or -1: hung up. */
 static int
 read_lines(int fd, char *buf, size_t *len, size_t cap,
@@ -625,6 +648,7 @@ agent_main(int argc, char *argv[])
 	if ((ag.port = port_open(VM_AGENT_NAME)) == -1)
 		fatalx("agent: no virtio-serial port %s", VM_AGENT_NAME);
 	ag.exec = port_open(VM_EXEC_NAME);
+	exec_restarted(ag.exec);
 	ag.ssh = port_open(VM_SSH_NAME);
 	ag.tcp = -1;
 	authorized_key();

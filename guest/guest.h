@@ -116,6 +116,8 @@ extern struct guest	 gst;
 #define VM_EXEC_NAME	"org.kubsd.exec.0"
 #define VM_SSH_NAME	"org.kubsd.ssh.0"
 #define RELAY_OPEN	"\nkubsd-ssh-open\n"	/* netd/vm.h VM_SSH_OPEN */
+#define EXEC_RESTARTED	"agent restarted\n"	/* netd/vm.h VM_EXEC_RESTARTED */
+#define AGENT_UP	"/run/kubsd/agent.up"	/* an agent ran this boot */
 #define RELAY_REFUSED	"\nkubsd-ssh-refused\n"	/* VM_SSH_REFUSED */
 struct agent {
 	char	 ifname[16];

@@ -538,6 +538,12 @@ v_exec(struct ctl_args *a)
 		else if (read(fd, hdr + i, 1) != 1 || hdr[i] == '\n')
 			break;
 	hdr[i] = '\0';
+	if (strcmp(hdr, VM_EXEC_RESTARTED) == 0) {
+		fprintf(stderr, "kubsd-vm: vm %s: its agent restarted before "
+		    "the command ended (the command may have ended it)\n",
+		    argv[0]);
+		return 1;
+	}
 	if (sscanf(hdr, "%zu %d", &len, &code) != 2) {
 		fprintf(stderr, "kubsd-vm: vm %s: no answer from its agent\n",
 		    argv[0]);

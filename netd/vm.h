@@ -68,6 +68,7 @@
 #define VM_SSH_OPEN		"\nkubsd-ssh-open\n"	/* a session begins */
 #define VM_SSH_REFUSED		"\nkubsd-ssh-refused\n"	/* no sshd */
 #define VM_SSH_ANSWER		45	/* s: sshd's first bytes, or an error */
+#define VM_EXEC_RESTARTED	"agent restarted"	/* the exec reply's end */
 
 struct event;
 struct event_base;

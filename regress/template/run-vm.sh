@@ -131,8 +131,10 @@ noagent() {
 	"$VM" -s "$SOCK" run work 'sleep 300' >/dev/null 2>"$T/e" &
 	_p=$!
 	sleep 8
-	timeout 10 "$VM" -s "$SOCK" exec work 'pkill -9 -x kubsd-guest' \
-	    >/dev/null 2>&1
+	# (the exec's own agent dies with it: the next one says so)
+	timeout 60 "$VM" -s "$SOCK" exec work 'pkill -9 -x kubsd-guest' \
+	    >/dev/null 2>"$T/xe"
+	XRC=$?
 	_t=$(now)
 	_i=0
 	while kill -0 $_p 2>/dev/null && [ $_i -lt 120 ]; do
@@ -143,6 +145,11 @@ noagent() {
 	! wait $_p && grep -q '^kubsd-vm: vm work: ' "$T/e"
 }
 check "the agent killed mid-command: run ends, naming the vm" noagent
+exec_told() {
+	[ "$XRC" = 1 ] && grep -q '^kubsd-vm: vm work: its agent restarted' \
+	    "$T/xe" || { echo "exec: exit $XRC"; cat "$T/xe"; return 1; }
+}
+check "an exec whose command killed the agent ends, saying so" exec_told
 waitfor 300 sh -c "'$VM' -s '$SOCK' run work true 2>/dev/null"
 check "the restarted agent serves run again" vm run work true
 
