@@ -111,18 +111,6 @@ gw_status_clean(const char *in, char *out, size_t len)
 	return GS_BAD;
 }
 
-const char *
-gw_state_name(enum gw_state s)
-{
-	switch (s) {
-	case GS_READY:		return "ready";
-	case GS_STARTING:	return "starting";
-	case GS_DOWN:		return "down";
-	case GS_ERROR:		return "error";
-	default:		return "bad";
-	}
-}
-
 /* A bundle's file name: plain, no path, not hidden. */
 int
 frame_name_ok(const char *s)

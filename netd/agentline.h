@@ -26,8 +26,6 @@
 
 #include <stddef.h>
 
-#define AGENT_STATUSLEN	512	/* a gateway's status line, cleaned */
-
 /* What a VM's agent says. */
 enum agent_kind {
 	AL_READY,	/* "ready ADDR": up (again, after a hello) */
@@ -61,7 +59,6 @@ size_t		 agent_lines(char *buf, size_t len, size_t cap,
 		    void (*)(void *, char *), void *);
 enum agent_kind	 agent_line_kind(const char *, const char **arg);
 enum gw_state	 gw_status_clean(const char *, char *out, size_t);
-const char	*gw_state_name(enum gw_state);
 void		 frame_line(const char *, struct frame *);
 int		 frame_name_ok(const char *);
 int		 frame_cred(const char *data, char *kw, size_t, char *name,

@@ -272,12 +272,13 @@ int
 menu_dir(const char *statedir)
 {
 	char		 p[PATH_MAX];
-	struct group	*gr = getgrnam(KUBSD_GROUP);
+	gid_t		 gid;
+	int		 group = ctl_group(NULL, &gid) == 0;
 
 	snprintf(p, sizeof(p), "%s/menu", statedir);
 	if ((mkdir(p, 01770) == -1 && errno != EEXIST) ||
-	    chown(p, 0, gr != NULL ? gr->gr_gid : 0) == -1 ||
-	    chmod(p, gr != NULL ? 01770 : 0700) == -1)
+	    chown(p, 0, group ? gid : 0) == -1 ||
+	    chmod(p, group ? 01770 : 0700) == -1)
 		return -1;
 	return 0;
 }

@@ -15,6 +15,7 @@
  */
 
 
+#include <stdio.h>
 #include <string.h>
 
 #include "vm.h"
@@ -48,4 +49,28 @@ sh_quote(char *dst, size_t len, const char *s)
 	dst[o++] = '\'';
 	dst[o] = '\0';
 	return (int)o;
+}
+
+/*
+ * script for the shell of a VM's user: as it is when the ssh login is
+ * that user's (direct), else through su(1) from root's login, from /
+ * (the user's shell goes to its home): 0, or -1 when it does not fit.
+ */
+int
+sh_as_user(char *dst, size_t len, const char *user, int direct,
+    const char *script)
+{
+	int	 n;
+
+	if (direct)
+		n = snprintf(dst, len, "%s", script);
+	else if ((n = snprintf(dst, len, "cd / && exec su %s -c ", user)) >= 0 &&
+	    (size_t)n < len && sh_quote(dst + n, len - (size_t)n, script) == -1)
+		n = -1;
+	if (n < 0 || (size_t)n >= len) {
+		if (len > 0)
+			dst[0] = '\0';
+		return -1;
+	}
+	return 0;
 }

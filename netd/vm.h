@@ -196,8 +196,11 @@ extern volatile sig_atomic_t vm_interrupted;
 #define CP_HDR		"kubsd-cp "	/* "kubsd-cp MODE SIZE" */
 int		 cp_header_parse(const char *, unsigned *mode, long long *size);
 
-/* shquote.c: a word for a remote shell, in single quotes */
+/* shquote.c: a word for a remote shell, in single quotes; a script
+ * as a VM's user */
 int		 sh_quote(char *, size_t, const char *);
+int		 sh_as_user(char *, size_t, const char *user, int direct,
+		    const char *script);
 
 /* vmcp.c: kubsd-vm cp and mv */
 struct ctl_args;

@@ -133,22 +133,15 @@ static pid_t
 ssh_spawn(const char *vm, const char *script, int *fd, int to_child)
 {
 	struct vm_sshcmd	 c;
-	char			*as, *q;
-	size_t			 len = strlen(script) * 4 + 3;
+	char			*as;
+	size_t			 len = strlen(script) * 4 + 64;
 	int			 p[2];
 	pid_t			 pid;
 
-	if (vm_sshcmd(&c, vm) == -1 || (q = malloc(len)) == NULL)
+	if (vm_sshcmd(&c, vm) == -1 || (as = malloc(len)) == NULL)
 		return -1;
-	/* root's login su's to the user; a kubsd member's is the user's */
-	if (c.asuser ? (as = strdup(script)) == NULL :
-	    (sh_quote(q, len, script) == -1 || asprintf(&as,
-	    "cd / && exec su %s -c %s", KUBSD_VM_USER, q) == -1)) {
-		free(q);
-		return -1;
-	}
-	free(q);
-	if (pipe2(p, O_CLOEXEC) == -1) {
+	if (sh_as_user(as, len, KUBSD_VM_USER, c.asuser, script) == -1 ||
+	    pipe2(p, O_CLOEXEC) == -1) {
 		free(as);
 		return -1;
 	}

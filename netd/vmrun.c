@@ -60,6 +60,15 @@ struct runopt {
 	char		**argv;
 };
 
+/* The host's display; an empty DISPLAY is none. */
+static const char *
+display(void)
+{
+	const char	*d = getenv("DISPLAY");
+
+	return d != NULL && d[0] != '\0' ? d : NULL;
+}
+
 static void
 on_signal(int sig)
 {
@@ -119,10 +128,11 @@ usage:
 }
 
 /*
- * The remote command, for root's shell (the master's user): the words
- * joined by spaces, as ssh(1) would; under -X the title script first,
- * in the background, on the same display.  For another user: su(1) to
- * it, in its home, with the session's X cookie.
+ * The remote command: the words joined by spaces, as ssh(1) would;
+ * under -X the title script first, in the background, on the same
+ * display.  Logged in as the user it runs as (a kubsd member's login,
+ * or root's for -u root) it is the login shell's; else su(1) takes
+ * root's login to the user, in its home, with the session's X cookie.
  */
 static int
 run_cmdline(char *buf, size_t len, const struct runopt *o, const char *vm,
@@ -130,27 +140,21 @@ run_cmdline(char *buf, size_t len, const struct runopt *o, const char *vm,
 {
 	char	 in[RUN_CMD_MAX];
 	size_t	 n;
-	int	 i, root = strcmp(o->user, "root") == 0;
+	int	 i, direct = asuser || strcmp(o->user, "root") == 0;
 
-	/* logged in as the user: its shell, in its home, its X cookie */
-	if (asuser)
-		root = 1;
-
-	n = (size_t)snprintf(in, sizeof(in), "%s", root ? "" : "cd; ");
+	n = (size_t)snprintf(in, sizeof(in), "%s", direct ? "" : "cd; ");
 	if (o->x11)
 		n += (size_t)snprintf(in + n, sizeof(in) - n, "%s %s </dev/null "
 		    ">/dev/null 2>&1 & ", RUN_TITLE, vm);
 	for (i = 1; i < o->argc && n < sizeof(in); i++)
 		n += (size_t)snprintf(in + n, sizeof(in) - n, "%s%s",
 		    i > 1 ? " " : "", o->argv[i]);
-	if (n < sizeof(in) && root)
-		n = (size_t)snprintf(buf, len, "%s", in);
-	else if (n < sizeof(in)) {
-		n = o->x11 ? (size_t)snprintf(buf, len, "xauth extract - "
-		    "\"$DISPLAY\" | su %s -c 'xauth -q merge -'; ", o->user) : 0;
-		n += (size_t)snprintf(buf + n, len - n, "cd / && exec su %s -c ",
-		    o->user);
-		if (n >= len || sh_quote(buf + n, len - n, in) == -1)
+	if (n < sizeof(in)) {
+		n = o->x11 && !direct ? (size_t)snprintf(buf, len, "xauth "
+		    "extract - \"$DISPLAY\" | su %s -c 'xauth -q merge -'; ",
+		    o->user) : 0;
+		if (n >= len || sh_as_user(buf + n, len - n, o->user, direct,
+		    in) == -1)
 			n = len;
 	}
 	if (n >= len || n >= sizeof(in)) {
@@ -216,7 +220,7 @@ master_alive(const char *path)
 static void
 master_x11(char *buf, size_t len, const struct vm_target *t)
 {
-	const char	*d = getenv("DISPLAY");
+	const char	*d = display();
 
 	snprintf(buf, len, "%s %d\n", d != NULL ? d : "", t->x11_trusted);
 }
@@ -244,7 +248,7 @@ master_start(const struct vm_sshcmd *c, const struct vm_target *t,
 	argv[k++] = "-o";
 	argv[k++] = "BatchMode=yes";
 	argv[k++] = "-o";
-	argv[k++] = getenv("DISPLAY") != NULL ? "ForwardX11=yes" :
+	argv[k++] = display() != NULL ? "ForwardX11=yes" :
 	    "ForwardX11=no";
 	argv[k++] = "-o";
 	argv[k++] = t->x11_trusted ? "ForwardX11Trusted=yes" :
@@ -283,7 +287,7 @@ master_fits(const struct vm_target *t, const char *path)
 			had[0] = '\0';
 		fclose(fp);
 	}
-	return strcmp(want, had) == 0 && getenv("DISPLAY") != NULL;
+	return strcmp(want, had) == 0 && display() != NULL;
 }
 
 /*

@@ -34,7 +34,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,14 +43,6 @@
 #include "kubsd.h"
 #include "log.h"
 #include "vm.h"
-
-static gid_t
-user_group(gid_t fallback)
-{
-	struct group	*gr;
-
-	return (gr = getgrnam(KUBSD_GROUP)) != NULL ? gr->gr_gid : fallback;
-}
 
 static int
 make_dir(const char *p, mode_t mode, uid_t uid, gid_t gid)
@@ -99,8 +90,10 @@ vmuser_prepare(struct vm *vm, uid_t qemu_uid, gid_t qemu_gid, char *err,
     size_t len)
 {
 	char	 p[PATH_MAX];
-	gid_t	 gid = user_group(qemu_gid);
+	gid_t	 gid;
 
+	if (ctl_group(NULL, &gid) == -1)
+		gid = qemu_gid;
 	vm->userkey[0] = '\0';
 	snprintf(p, sizeof(p), "%s/vmssh", vm->statedir);
 	if (make_dir(p, 0711, 0, 0) == -1)

@@ -44,8 +44,7 @@ check_status(const char *arg)
 	for (i = 0; out[i] != '\0'; i++)
 		if ((unsigned char)out[i] < ' ' || (unsigned char)out[i] > '~')
 			abort();
-	if ((st == GS_READY) != (strcmp(out, "ready") == 0) ||
-	    gw_state_name(st) == NULL)
+	if ((st == GS_READY) != (strcmp(out, "ready") == 0))
 		abort();
 }
 

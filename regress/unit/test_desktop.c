@@ -19,8 +19,8 @@
  * what is not one, bad files with their line), Exec's words and field
  * codes, the host's Exec (its words as a desktop launcher splits them,
  * the program's words as the VM's shell reads them), the manifest's
- * app lines, and sh_quote (every word kubsd-vm hands a remote shell),
- * read back by sh(1) itself.
+ * app lines, and sh_quote and sh_as_user (every word kubsd-vm hands a
+ * remote shell), read back by sh(1) itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +278,18 @@ test_shquote(void)
 	CHECK(sh_quote(q, 7, "'") == 6, "a quote's exact fit");
 	CHECK(sh_quote(q, 6, "'") == -1 && q[0] == '\0', "a quote cut");
 	CHECK(sh_quote(q, 0, "") == -1, "no room");
+	/* a script as the VM's user: as it is, or su's word for it */
+	CHECK(sh_as_user(q, sizeof(q), "user", 1, "id -u; echo 'x'") == 0 &&
+	    strcmp(q, "id -u; echo 'x'") == 0, "direct: %s", q);
+	n = (int)strlen("cd / && exec su user -c ");
+	CHECK(sh_as_user(q, sizeof(q), "user", 0, "echo 'x' $HOME") == 0 &&
+	    strncmp(q, "cd / && exec su user -c ", (size_t)n) == 0 &&
+	    sh_reads(q + n, back, sizeof(back)) == 0 &&
+	    strcmp(back, "echo 'x' $HOME") == 0, "through su: %s", q);
+	CHECK(sh_as_user(q, (size_t)n + 3, "user", 0, "ab") == -1 &&
+	    q[0] == '\0', "su's line cut");
+	CHECK(sh_as_user(q, 3, "user", 1, "abc") == -1 && q[0] == '\0',
+	    "direct line cut");
 }
 
 int
